@@ -1,0 +1,57 @@
+"""Celery settings shared by the control-plane worker/beat and the node agents.
+
+Correctness first (see shared/DESIGN.md): JSON only, late acks, prefetch 1, one set of
+`unacked*` keys per consumer group so a node's in-flight messages are restored only into its
+own queue, a visibility timeout above any task time limit, no result backend (results travel
+as messages to the `controlplane` queue).
+"""
+from contracts.task_names import CONTROLPLANE_QUEUE, node_queue
+
+TASK_TIME_LIMIT = 1800  # seconds; a gluster operation that takes longer has failed
+VISIBILITY_TIMEOUT = TASK_TIME_LIMIT + 600
+
+
+def _common(broker_url: str) -> dict:
+    return {
+        "broker_url": broker_url,
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "event_serializer": "json",
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": TASK_TIME_LIMIT,
+        "worker_send_task_events": True,
+        "task_send_sent_event": False,
+        "worker_hijack_root_logger": False,
+        "enable_utc": True,
+        "task_default_queue": CONTROLPLANE_QUEUE,
+        "task_create_missing_queues": True,
+    }
+
+
+def _transport(prefix: str) -> dict:
+    return {
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        "unacked_key": f"{prefix}.unacked",
+        "unacked_index_key": f"{prefix}.unacked_index",
+        "unacked_mutex_key": f"{prefix}.unacked_mutex",
+    }
+
+
+def controlplane_config(broker_url: str) -> dict:
+    conf = _common(broker_url)
+    conf["broker_transport_options"] = _transport("kadalu.controlplane")
+    conf["task_routes"] = {"kadalu.controlplane.*": {"queue": CONTROLPLANE_QUEUE}}
+    return conf
+
+
+def agent_config(broker_url: str, node_id: str) -> dict:
+    conf = _common(broker_url)
+    conf["broker_transport_options"] = _transport(f"kadalu.{node_queue(node_id)}")
+    conf["task_routes"] = {"kadalu.controlplane.*": {"queue": CONTROLPLANE_QUEUE}}
+    return conf

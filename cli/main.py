@@ -1,0 +1,47 @@
+"""The `kadalu` command: root app, sub-app registration and error handling.
+
+Entry point: `cli.main:app` (also `python -m cli.main`).
+"""
+
+from __future__ import annotations
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from cli.commands import alert, auth, cluster, device, node, task, user
+from cli.errors import CliError
+from cli.output import exit_with_error
+
+
+class KadaluGroup(TyperGroup):
+    """Root command group: every CliError raised below it becomes `Error: ...` on stderr."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except CliError as exc:
+            exit_with_error(exc.message, exc.code)
+
+
+app = typer.Typer(
+    cls=KadaluGroup,
+    name="kadalu",
+    help="Manage kadalu (GlusterFS) clusters through the control plane's ReST API.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+app.command("whoami")(auth.whoami)
+app.add_typer(cluster.app, name="cluster")
+app.add_typer(node.app, name="node")
+app.add_typer(device.app, name="device")
+app.add_typer(user.app, name="user")
+app.add_typer(task.app, name="task")
+app.add_typer(alert.app, name="alert")
+
+
+if __name__ == "__main__":
+    app(prog_name="kadalu")

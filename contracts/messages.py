@@ -1,0 +1,58 @@
+"""Payloads carried by Celery messages between the control plane and node agents (JSON only)."""
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskMessage(_Message):
+    """Sent to queue node.<node-id>: what to do, never a database row."""
+
+    task_id: str
+    node_id: str
+    kind: str
+    spec: dict[str, Any] = Field(default_factory=dict)
+    metadata_version: int = 0
+
+
+class TaskError(_Message):
+    code: str  # short machine name, e.g. "not_a_directory"
+    errno: str | None = None  # e.g. "ENOENT"
+    message: str
+    hint: str = ""
+
+
+class TaskResult(_Message):
+    """Returned by the agent task and applied by the control-plane worker."""
+
+    task_id: str
+    node_id: str
+    ok: bool
+    data: dict[str, Any] = Field(default_factory=dict)
+    error: TaskError | None = None
+
+
+class TaskProgress(_Message):
+    task_id: str
+    node_id: str
+    phase: str = "running"
+
+
+class DeviceUsage(_Message):
+    device_id: str
+    path: str
+    size_bytes: int
+    free_bytes: int
+
+
+class Heartbeat(_Message):
+    node_id: str
+    hostname: str = ""
+    glusterfs_version: str = ""
+    agent_version: str = ""
+    metadata_version: int = 0
+    sent_at: float = 0.0
+    devices: list[DeviceUsage] = Field(default_factory=list, max_length=4096)

@@ -1,0 +1,45 @@
+"""Task kinds and the word each shows in each phase.
+
+A task is stored with a phase (queued, running, done, failed); the word a user sees comes from
+this one table, so START_BRICK reads QUEUED -> STARTING -> STARTED (or FAILED).
+"""
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+TERMINAL_PHASES = frozenset({Phase.DONE, Phase.FAILED})
+
+
+class TaskKind(StrEnum):
+    ADD_DEVICE = "ADD_DEVICE"
+    REMOVE_DEVICE = "REMOVE_DEVICE"
+    CREATE_BRICK = "CREATE_BRICK"
+    START_BRICK = "START_BRICK"
+    STOP_BRICK = "STOP_BRICK"
+    DELETE_BRICK = "DELETE_BRICK"
+
+
+# kind -> (running word, done word)
+_WORDS: dict[TaskKind, tuple[str, str]] = {
+    TaskKind.ADD_DEVICE: ("ADDING", "ADDED"),
+    TaskKind.REMOVE_DEVICE: ("REMOVING", "REMOVED"),
+    TaskKind.CREATE_BRICK: ("CREATING", "CREATED"),
+    TaskKind.START_BRICK: ("STARTING", "STARTED"),
+    TaskKind.STOP_BRICK: ("STOPPING", "STOPPED"),
+    TaskKind.DELETE_BRICK: ("DELETING", "DELETED"),
+}
+
+
+def state_word(kind: str, phase: str) -> str:
+    if phase == Phase.QUEUED:
+        return "QUEUED"
+    if phase == Phase.FAILED:
+        return "FAILED"
+    running, done = _WORDS[TaskKind(kind)]
+    return running if phase == Phase.RUNNING else done

@@ -1,0 +1,19 @@
+"""Celery task names and queue names: the only strings both sides must agree on."""
+
+CONTROLPLANE_QUEUE = "controlplane"
+
+# Handled by the control-plane worker (queue "controlplane").
+TASK_PROGRESS = "kadalu.controlplane.task_progress"
+TASK_RESULT = "kadalu.controlplane.task_result"
+HEARTBEAT = "kadalu.controlplane.heartbeat"
+
+# Beat jobs run on the control-plane worker.
+HEALTH_CHECK = "kadalu.controlplane.health_check"
+REDISPATCH = "kadalu.controlplane.redispatch_lost"
+
+# Handled by one node agent (queue "node.<node-id>").
+AGENT_RUN = "kadalu.agent.run"
+
+
+def node_queue(node_id: str) -> str:
+    return f"node.{node_id}"

@@ -1,0 +1,92 @@
+"""The FastAPI application factory."""
+import hmac
+import logging
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from controlplane import __version__
+from controlplane.api.routes import agent, auth, clusters, devices, health, nodes, tasks, users
+from controlplane.db import make_engine
+from controlplane.dispatch import CelerySender
+from controlplane.metrics import Metrics
+from controlplane.services import clusters as cluster_service
+from controlplane.services import users as user_service
+from controlplane.services.access import READ, load_access
+from controlplane.services.errors import ServiceError, Unauthorized
+from controlplane.settings import Settings
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        with Session(engine) as session:
+            cluster_service.ensure_default_cluster(session)
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Kadalu control plane", version=__version__, lifespan=lifespan,
+                  description="Manage GlusterFS clusters without glusterd. Authenticate with POST /api/v1/auth/login.")
+    app.state.settings, app.state.engine = settings, engine
+    if sender is None:
+        from controlplane.celery_app import make_celery
+        sender = CelerySender(make_celery(settings))
+    app.state.sender = sender
+    app.state.metrics = metrics = Metrics(engine)
+
+    for module in (health, auth, users, clusters, nodes, devices, tasks, agent):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        metrics.observe(request.method, getattr(route, "path", "unmatched"), response.status_code, started)
+        return response
+
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, exc: ServiceError):
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(_request: Request, exc: RequestValidationError):
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": details})
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(_request: Request, exc: SQLAlchemyError):
+        log.exception("database error", exc_info=exc)
+        return JSONResponse(status_code=503, content={"detail": "the database is unavailable or busy: retry shortly"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def read_metrics(request: Request):
+        _authorize_scrape(request, settings, engine)
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return app
+
+
+def _authorize_scrape(request: Request, settings: Settings, engine) -> None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("metrics need 'Authorization: Bearer <token>' (a user token, or KADALU_METRICS_TOKEN)")
+    if settings.metrics_token and hmac.compare_digest(token, settings.metrics_token):
+        return
+    with Session(engine) as session:
+        user, _row = user_service.user_for_token(session, token)
+        load_access(session, user).require_global(READ)

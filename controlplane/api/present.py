@@ -1,0 +1,82 @@
+"""Rows to public shapes (names instead of ids where a user reads them)."""
+from sqlmodel import Session, select
+
+from contracts.task_kinds import state_word
+from controlplane.api import schemas
+from controlplane.models import Alert, Cluster, Device, Grant, Node, Task, User
+from controlplane.services import clusters, nodes
+
+
+def grant(session: Session, g: Grant) -> schemas.GrantPublic:
+    cluster = session.get(Cluster, g.cluster_id) if g.cluster_id else None
+    name = None
+    if g.scope == "node" and g.resource_id:
+        node = session.get(Node, g.resource_id)
+        name = node.name if node else g.resource_id
+    elif g.scope == "device" and g.resource_id:
+        dev = session.get(Device, g.resource_id)
+        node = dev and session.get(Node, dev.node_id)
+        name = f"{node.name}:{dev.path}" if dev and node else g.resource_id
+    elif g.resource_id:
+        name = g.resource_id
+    return schemas.GrantPublic(id=g.id, role=g.role, scope=g.scope, cluster=cluster.name if cluster else None, name=name)
+
+
+def user(session: Session, u: User) -> schemas.UserPublic:
+    grants = session.exec(select(Grant).where(Grant.user_id == u.id).order_by(Grant.created_at))
+    return schemas.UserPublic(id=u.id, username=u.username, created_at=u.created_at, grants=[grant(session, g) for g in grants])
+
+
+def cluster(session: Session, c: Cluster) -> schemas.ClusterPublic:
+    return schemas.ClusterPublic(
+        id=c.id, name=c.name, created_at=c.created_at, node_count=clusters.node_count(session, c.id),
+        metadata_version=c.metadata_version,
+    )
+
+
+def node(n: Node, device_count: int) -> schemas.NodePublic:
+    return schemas.NodePublic(
+        **n.model_dump(include={"id", "name", "address", "state", "hostname", "glusterfs_version", "agent_version",
+                                "last_heartbeat_at", "registered_at"}),
+        heartbeat_age_seconds=nodes.heartbeat_age(n), device_count=device_count,
+    )
+
+
+def _node_names(session: Session, cluster_id: str) -> dict[str, str]:
+    return dict(session.exec(select(Node.id, Node.name).where(Node.cluster_id == cluster_id)).all())
+
+
+def devices(session: Session, cluster_id: str, devs: list[Device]) -> list[schemas.DevicePublic]:
+    names = _node_names(session, cluster_id)
+    return [
+        schemas.DevicePublic(
+            **d.model_dump(include={"id", "path", "kind", "state", "size_bytes", "free_bytes", "reason", "task_id", "created_at"}),
+            node=names.get(d.node_id, d.node_id),
+        )
+        for d in devs
+    ]
+
+
+def tasks(session: Session, cluster_id: str, rows: list[Task]) -> list[schemas.TaskPublic]:
+    c = session.get(Cluster, cluster_id)
+    names = _node_names(session, cluster_id)
+    return [
+        schemas.TaskPublic(
+            **t.model_dump(include={"id", "kind", "phase", "spec", "reason", "error", "result", "attempts", "created_at",
+                                    "started_at", "finished_at"}),
+            cluster=c.name if c else cluster_id, node=names.get(t.node_id, t.node_id), state=state_word(t.kind, t.phase),
+        )
+        for t in rows
+    ]
+
+
+def alerts(session: Session, cluster_id: str, rows: list[Alert]) -> list[schemas.AlertPublic]:
+    c = session.get(Cluster, cluster_id)
+    names = _node_names(session, cluster_id)
+    return [
+        schemas.AlertPublic(
+            **a.model_dump(include={"id", "kind", "severity", "message", "created_at"}),
+            cluster=c.name if c else cluster_id, node=names.get(a.node_id) if a.node_id else None,
+        )
+        for a in rows
+    ]

@@ -1,0 +1,38 @@
+from fastapi import APIRouter, Request, Response, status
+
+from controlplane.api import present, schemas
+from controlplane.api.deps import CurrentAccess, SessionDep
+from controlplane.services import clusters, devices, nodes, tasks
+
+router = APIRouter(prefix="/clusters/{cluster}", tags=["devices"])
+
+
+@router.get("/devices", response_model=schemas.ListOf[schemas.DevicePublic])
+def read_devices(cluster: str, access: CurrentAccess, session: SessionDep, node: str | None = None):
+    c = clusters.get_visible(session, access, cluster)
+    n = nodes.get(session, c, node) if node else None
+    rows = present.devices(session, c.id, devices.list_visible(session, access, c, n))
+    return schemas.ListOf(data=rows, count=len(rows))
+
+
+@router.post("/nodes/{node}/devices", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED)
+def create_device(cluster: str, node: str, body: schemas.DeviceCreate, request: Request, access: CurrentAccess, session: SessionDep):
+    """Register a directory (`path`) or a block device (`device`); the node's agent validates it."""
+    c = clusters.get_visible(session, access, cluster)
+    dev, task = devices.add(session, access, c, nodes.get(session, c, node), body.path, body.device)
+    tasks.send(session, request.app.state.sender, [task])
+    return schemas.DeviceTask(device=present.devices(session, c.id, [dev])[0], task=present.tasks(session, c.id, [task])[0])
+
+
+@router.delete("/devices/{device_id}", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED)
+def delete_device(cluster: str, device_id: str, request: Request, access: CurrentAccess, session: SessionDep, force: bool = False):
+    """Unregister a device (the agent removes its marker); `force=true` drops the row without the agent."""
+    c = clusters.get_visible(session, access, cluster)
+    dev = devices.get(session, access, c, device_id)
+    shown = present.devices(session, c.id, [dev])[0]
+    task = devices.remove(session, access, c, dev, force)
+    if task is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    tasks.send(session, request.app.state.sender, [task])
+    shown.state = "Removing"
+    return schemas.DeviceTask(device=shown, task=present.tasks(session, c.id, [task])[0])

@@ -1,0 +1,44 @@
+from fastapi import APIRouter, status
+from sqlmodel import select
+
+from controlplane.api import present, schemas
+from controlplane.api.deps import CurrentAccess, SessionDep
+from controlplane.models import User
+from controlplane.services import users
+from controlplane.services.access import MANAGE
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("", response_model=schemas.ListOf[schemas.UserPublic])
+def read_users(access: CurrentAccess, session: SessionDep):
+    access.require_global(MANAGE)
+    rows = [present.user(session, u) for u in session.exec(select(User).order_by(User.username))]
+    return schemas.ListOf(data=rows, count=len(rows))
+
+
+@router.post("", response_model=schemas.UserPublic, status_code=status.HTTP_201_CREATED)
+def create_user(body: schemas.Credentials, access: CurrentAccess, session: SessionDep):
+    access.require_global(MANAGE)
+    user = users.create_user(session, body.username, body.password)
+    session.commit()
+    return present.user(session, user)
+
+
+@router.delete("/{username}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_user(username: str, access: CurrentAccess, session: SessionDep):
+    access.require_global(MANAGE)
+    users.delete_user(session, username, access.user)
+
+
+@router.post("/{username}/grants", response_model=schemas.GrantPublic, status_code=status.HTTP_201_CREATED)
+def create_grant(username: str, body: schemas.GrantRequest, access: CurrentAccess, session: SessionDep):
+    access.require_global(MANAGE)
+    grant = users.add_grant(session, username, body.role, body.scope, body.cluster, body.name)
+    return present.grant(session, grant)
+
+
+@router.delete("/{username}/grants/{grant_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_grant(username: str, grant_id: str, access: CurrentAccess, session: SessionDep):
+    access.require_global(MANAGE)
+    users.remove_grant(session, username, grant_id)

@@ -1,0 +1,176 @@
+"""Request and response bodies. Requests refuse unknown fields."""
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListOf(BaseModel, Generic[T]):
+    data: list[T]
+    count: int
+
+
+# auth and users
+class Credentials(Request):
+    username: str = Field(max_length=300)
+    password: str = Field(max_length=1024)
+
+
+class LoginRequest(Credentials):
+    expires_in_days: int | None = Field(default=None, gt=0, le=3650)
+
+
+class GrantRequest(Request):
+    role: str = Field(max_length=32)
+    scope: str = Field(default="all", max_length=32)
+    cluster: str | None = Field(default=None, max_length=300)
+    name: str | None = Field(default=None, max_length=4400)
+
+
+class GrantPublic(BaseModel):
+    id: str
+    role: str
+    scope: str
+    cluster: str | None
+    name: str | None
+
+
+class UserPublic(BaseModel):
+    id: str
+    username: str
+    created_at: datetime
+    grants: list[GrantPublic]
+
+
+class LoginResponse(BaseModel):
+    token: str
+    expires_at: datetime
+    user: UserPublic
+
+
+class Bootstrap(BaseModel):
+    needs_first_user: bool
+
+
+# clusters
+class ClusterCreate(Request):
+    name: str = Field(max_length=300)
+
+
+class ClusterPublic(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    node_count: int
+    metadata_version: int
+
+
+class ClusterStatus(ClusterPublic):
+    nodes_by_state: dict[str, int]
+    device_count: int
+    volume_count: int
+
+
+class ClusterCreated(BaseModel):
+    cluster: ClusterPublic
+    join_token: str
+
+
+class JoinToken(BaseModel):
+    join_token: str
+
+
+# nodes and devices
+class NodePublic(BaseModel):
+    id: str
+    name: str
+    address: str
+    state: str
+    hostname: str
+    glusterfs_version: str
+    agent_version: str
+    last_heartbeat_at: datetime | None
+    heartbeat_age_seconds: float | None
+    registered_at: datetime
+    device_count: int
+
+
+class DeviceCreate(Request):
+    path: str | None = Field(default=None, max_length=4096)
+    device: str | None = Field(default=None, max_length=4096)
+
+
+class DevicePublic(BaseModel):
+    id: str
+    node: str
+    path: str
+    kind: str
+    state: str
+    size_bytes: int
+    free_bytes: int
+    reason: str
+    task_id: str | None
+    created_at: datetime
+
+
+class TaskPublic(BaseModel):
+    id: str
+    cluster: str
+    node: str
+    kind: str
+    phase: str
+    state: str
+    spec: dict[str, Any]
+    reason: str
+    error: dict[str, Any] | None
+    result: dict[str, Any] | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DeviceTask(BaseModel):
+    device: DevicePublic
+    task: TaskPublic | None
+
+
+class AlertPublic(BaseModel):
+    id: str
+    cluster: str
+    node: str | None
+    kind: str
+    severity: str
+    message: str
+    created_at: datetime
+
+
+# agents
+class AgentRegister(Request):
+    join_token: str = Field(max_length=256)
+    name: str = Field(max_length=300)
+    address: str = Field(max_length=300)
+    hostname: str | None = Field(default=None, max_length=255)
+    glusterfs_version: str | None = Field(default=None, max_length=64)
+    agent_version: str | None = Field(default=None, max_length=64)
+
+
+class MetadataPublic(BaseModel):
+    version: int
+    content: dict[str, Any]
+
+
+class AgentRegistered(BaseModel):
+    node_id: str
+    node_secret: str
+    cluster_id: str
+    cluster_name: str
+    broker_url: str
+    heartbeat_interval: float
+    metadata: MetadataPublic

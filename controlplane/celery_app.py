@@ -1,0 +1,20 @@
+"""The control plane's Celery app: a producer in the API, the consumer of queue `controlplane`."""
+from datetime import timedelta
+
+from celery import Celery
+
+import celeryconfig
+from contracts.task_names import HEALTH_CHECK, REDISPATCH
+from controlplane.settings import Settings
+
+
+def make_celery(settings: Settings) -> Celery:
+    if not settings.broker_url:
+        raise RuntimeError("KADALU_BROKER_URL is not set: give the Redis URL, or use `kadalu-server up`")
+    app = Celery("kadalu-controlplane", set_as_current=False)
+    app.conf.update(celeryconfig.controlplane_config(settings.broker_url))
+    app.conf.beat_schedule = {
+        "health-check": {"task": HEALTH_CHECK, "schedule": timedelta(seconds=max(1.0, settings.heartbeat_interval))},
+        "redispatch-lost": {"task": REDISPATCH, "schedule": timedelta(seconds=max(2.0, settings.redispatch_after / 3))},
+    }
+    return app

@@ -1,0 +1,9 @@
+"""Database tables. Every resource belongs to a cluster; ids are UUID strings."""
+from controlplane.models.alerts import Alert
+from controlplane.models.clusters import Cluster, MetadataVersion
+from controlplane.models.devices import Device
+from controlplane.models.nodes import Node
+from controlplane.models.tasks import Task
+from controlplane.models.users import ApiToken, Grant, User
+
+__all__ = ["Alert", "ApiToken", "Cluster", "Device", "Grant", "MetadataVersion", "Node", "Task", "User"]

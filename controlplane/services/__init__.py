@@ -1,0 +1,1 @@
+"""Services: validate, plan, write state, commit. The only writers of state."""

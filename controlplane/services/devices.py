@@ -1,0 +1,114 @@
+"""Devices: a directory or a block device on a node, validated by the node's agent."""
+from sqlmodel import Session, select
+
+from contracts.task_kinds import TaskKind
+from controlplane.models import Cluster, Device, Node, Task
+from controlplane.services import metadata, tasks
+from controlplane.services.access import READ, WRITE, Access
+from controlplane.services.errors import Conflict, Invalid, NotFound
+from controlplane.services.names import check_abs_path
+
+
+def refs(device: Device) -> tuple[tuple[str, str], ...]:
+    return (("node", device.node_id), ("device", device.id))
+
+
+def _nested(a: str, b: str) -> bool:
+    return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
+
+
+def add(session: Session, access: Access, cluster: Cluster, node: Node, path: str | None, device: str | None) -> tuple[Device, Task]:
+    access.require(WRITE, cluster.id, f"add a device to node {node.name!r}", (("node", node.id),))
+    if (path is None) == (device is None):
+        raise Invalid("give exactly one of 'path' (a directory) or 'device' (a block device such as /dev/vdc)")
+    kind = "directory" if path is not None else "block"
+    wanted = check_abs_path("device path" if path is not None else "block device", path or device)
+    if kind == "block" and not wanted.startswith("/dev/"):
+        raise Invalid(f"block device {wanted!r} is not under /dev: give the device node, e.g. /dev/vdc")
+    existing = list(session.exec(select(Device).where(Device.node_id == node.id)))
+    retry = None
+    for dev in existing:
+        if dev.path == wanted and dev.state == "Failed":
+            retry = dev  # adding a failed device again retries it
+        elif _nested(dev.path, wanted):
+            raise Conflict(
+                f"{wanted} overlaps device {dev.path} already registered on node {node.name!r} ({dev.state}): "
+                "a device cannot be inside another; pick a separate directory or remove the old device"
+            )
+    dev = retry or Device(cluster_id=cluster.id, node_id=node.id, path=wanted, kind=kind)
+    dev.kind, dev.state, dev.reason = kind, "Adding", ""
+    session.add(dev)
+    session.flush()
+    task = tasks.new_task(session, node, TaskKind.ADD_DEVICE, {"device_id": dev.id, "path": wanted, "kind": kind})
+    dev.task_id = task.id
+    metadata.bump(session, cluster)
+    session.commit()
+    return dev, task
+
+
+def added(session: Session, task: Task, data: dict) -> None:
+    dev = session.get(Device, task.spec["device_id"])
+    if dev is None:
+        return
+    dev.state, dev.reason = "Ready", ""
+    dev.size_bytes = int(data.get("size_bytes", 0))
+    dev.free_bytes = int(data.get("free_bytes", 0))
+    session.add(dev)
+    metadata.bump(session, session.get(Cluster, dev.cluster_id))
+
+
+def add_failed(session: Session, task: Task) -> None:
+    dev = session.get(Device, task.spec["device_id"])
+    if dev is not None:
+        dev.state, dev.reason = "Failed", task.reason
+        session.add(dev)
+
+
+def get(session: Session, access: Access, cluster: Cluster, device_id: str) -> Device:
+    dev = session.get(Device, device_id)
+    if dev is None or dev.cluster_id != cluster.id or not access.sees_resource(cluster.id, refs(dev)):
+        raise NotFound(f"device {device_id!r} not found in cluster {cluster.name!r}: `kadalu device list -c {cluster.name}`")
+    return dev
+
+
+def list_visible(session: Session, access: Access, cluster: Cluster, node: Node | None) -> list[Device]:
+    stmt = select(Device).where(Device.cluster_id == cluster.id)
+    if node is not None:
+        stmt = stmt.where(Device.node_id == node.id)
+    devs = session.exec(stmt.order_by(Device.node_id, Device.path))
+    return [d for d in devs if access.resource_rank(cluster.id, refs(d)) >= READ]
+
+
+def remove(session: Session, access: Access, cluster: Cluster, dev: Device, force: bool) -> Task | None:
+    access.require(WRITE, cluster.id, f"remove device {dev.path}", refs(dev))
+    if force or dev.state == "Failed":
+        session.delete(dev)
+        metadata.bump(session, cluster)
+        session.commit()
+        return None
+    if dev.state in ("Adding", "Removing"):
+        raise Conflict(
+            f"device {dev.path} is {dev.state.lower()} (task {dev.task_id}): wait for it, or use --force to drop "
+            "the registration without asking the agent"
+        )
+    node = session.get(Node, dev.node_id)
+    task = tasks.new_task(session, node, TaskKind.REMOVE_DEVICE, {"device_id": dev.id, "path": dev.path, "kind": dev.kind})
+    dev.state, dev.task_id = "Removing", task.id
+    session.add(dev)
+    session.commit()
+    return task
+
+
+def removed(session: Session, task: Task, data: dict) -> None:
+    dev = session.get(Device, task.spec["device_id"])
+    if dev is not None:
+        cluster = session.get(Cluster, dev.cluster_id)
+        session.delete(dev)
+        metadata.bump(session, cluster)
+
+
+def remove_failed(session: Session, task: Task) -> None:
+    dev = session.get(Device, task.spec["device_id"])
+    if dev is not None:
+        dev.state, dev.reason = "Ready", f"remove failed: {task.reason}"
+        session.add(dev)

@@ -1,0 +1,58 @@
+"""Node liveness: heartbeats make a node Online; beat marks stale nodes Unreachable."""
+from datetime import timedelta
+
+from sqlmodel import Session, or_, select
+
+from contracts.messages import Heartbeat
+from controlplane.db import utcnow
+from controlplane.models import Device, Node
+from controlplane.services import alerts
+
+
+def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
+    previous = node.state
+    node.last_heartbeat_at = utcnow()
+    node.state = "Online"
+    node.metadata_version = hb.metadata_version
+    for key in ("hostname", "glusterfs_version", "agent_version"):
+        value = getattr(hb, key)
+        if value:
+            setattr(node, key, value[:255])
+    session.add(node)
+    usage = {d.device_id: d for d in hb.devices}
+    if usage:
+        for dev in session.exec(select(Device).where(Device.node_id == node.id, Device.id.in_(list(usage)))):
+            dev.size_bytes, dev.free_bytes = usage[dev.id].size_bytes, usage[dev.id].free_bytes
+            session.add(dev)
+    if previous != "Online":
+        alerts.record(
+            session, node.cluster_id, "node_online",
+            f"node {node.name} ({node.address}) is Online" + (" again" if previous == "Unreachable" else ""),
+            severity="info", node_id=node.id,
+        )
+    session.commit()
+
+
+def mark_unreachable(session: Session, timeout: float) -> list[Node]:
+    """Online (or never-seen) nodes whose last heartbeat is older than the timeout."""
+    cutoff = utcnow() - timedelta(seconds=timeout)
+    stale = session.exec(
+        select(Node).where(
+            or_(
+                (Node.state == "Online") & (Node.last_heartbeat_at < cutoff),
+                (Node.state == "Registered") & (Node.registered_at < cutoff),
+            )
+        )
+    ).all()
+    for node in stale:
+        node.state = "Unreachable"
+        session.add(node)
+        seen = f"last heartbeat at {node.last_heartbeat_at:%Y-%m-%d %H:%M:%S} UTC" if node.last_heartbeat_at else "never seen"
+        alerts.record(
+            session, node.cluster_id, "node_unreachable",
+            f"node {node.name} ({node.address}) is Unreachable: {seen}; its tasks wait until it returns. "
+            "Check that kadalu-agent runs on it and can reach the broker",
+            severity="critical", node_id=node.id,
+        )
+    session.commit()
+    return list(stale)

@@ -1,0 +1,61 @@
+"""Fixtures for the CLI tests: a private config dir, a fake server injected as the client's
+transport (`cli.client.transport_override`), a logged-in session and a CliRunner wrapper."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# The repository root, so `import cli` works with a bare `pytest` before the project is installed.
+REPO_ROOT = str(Path(__file__).resolve().parents[2])
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+import cli.client  # noqa: E402
+import cli.output  # noqa: E402
+import cli.tasks_wait  # noqa: E402
+from cli import config  # noqa: E402
+from cli.main import app  # noqa: E402
+from cli_fakes import BASE_URL, TOKEN, FakeServer  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """Token file under tmp, no URL/password from the environment, wide tables, fast polls."""
+    monkeypatch.setenv("KADALU_CONFIG_DIR", str(tmp_path / "kadalu-config"))
+    monkeypatch.delenv("KADALU_URL", raising=False)
+    monkeypatch.delenv("KADALU_PASSWORD", raising=False)
+    monkeypatch.setattr(cli.output.console, "width", 200)
+    monkeypatch.setattr(cli.output.err_console, "width", 200)
+    monkeypatch.setattr(cli.tasks_wait, "POLL_INTERVAL", 0)
+    return tmp_path / "kadalu-config"
+
+
+@pytest.fixture
+def server(monkeypatch):
+    fake = FakeServer()
+    monkeypatch.setattr(cli.client, "transport_override", httpx.MockTransport(fake.handle))
+    yield fake
+    assert not fake.unexpected, f"requests the test did not expect: {fake.unexpected}"
+
+
+@pytest.fixture
+def logged_in():
+    config.save_session(
+        config.Session(url=BASE_URL, token=TOKEN, username="admin",
+                       expires_at="2030-01-01T00:00:00Z")
+    )
+
+
+@pytest.fixture
+def run():
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None, env: dict | None = None):
+        return runner.invoke(app, list(args), input=input, env=env)
+
+    return invoke
