@@ -62,11 +62,19 @@ def styled(value: Any, styles: dict[str, str]) -> Text:
 
 
 def print_table(
-    columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    wrap: Sequence[str] = (),
 ) -> None:
+    """A table; only the columns named in `wrap` (free text) are wrapped on narrow terminals."""
     table = Table(title=title, title_justify="left")
     for name in columns:
-        table.add_column(name, overflow="fold")
+        if name in wrap:
+            table.add_column(name, overflow="fold")
+        else:
+            table.add_column(name, no_wrap=True)
     count = 0
     for row in rows:
         table.add_row(*(item if isinstance(item, Text) else cell(item) for item in row))

@@ -103,6 +103,7 @@ def list_(
             for d in answer.get("data", [])
         ),
         title="Devices",
+        wrap=("Path", "Reason"),
     )
 
 

@@ -50,6 +50,7 @@ def list_(
             for t in answer.get("data", [])
         ),
         title="Tasks",
+        wrap=("Reason",),
     )
 
 

@@ -76,6 +76,7 @@ def list_(url: options.Url = None, json: options.Json = False) -> None:
             for u in answer.get("data", [])
         ),
         title="Users",
+        wrap=("Grants",),
     )
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from rich.console import Console
+
+import cli.output
 
 from cli_fakes import (
     make_alert,
@@ -152,3 +155,18 @@ def test_server_strings_are_not_rich_markup(server, run, logged_in):
 
     assert result.exit_code == 0, result.output
     assert "disk [bold]full[/bold]" in result.stdout
+
+
+def test_node_states_are_coloured_on_a_terminal(server, run, logged_in, monkeypatch):
+    monkeypatch.setattr(cli.output, "console", Console(
+        force_terminal=True, color_system="standard", width=200, highlight=False))
+    server.on("GET", "/clusters/default/nodes", {"data": [
+        make_node("node1", "Online"), make_node("node2", "Unreachable"),
+        make_node("node3", "Registered")], "count": 3})
+
+    result = run("node", "list")
+
+    assert result.exit_code == 0, result.output
+    assert "\x1b[32mOnline" in result.stdout      # green
+    assert "\x1b[31mUnreachable" in result.stdout  # red
+    assert "\x1b[33mRegistered" in result.stdout   # yellow

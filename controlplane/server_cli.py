@@ -1,0 +1,152 @@
+"""`kadalu-server`: run the control plane's processes (api, worker, beat, flower) or all of them (`up`)."""
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+import typer
+
+from controlplane import embedded_redis
+from controlplane.migrate import upgrade
+from controlplane.settings import Settings
+
+app = typer.Typer(help="Kadalu control server.", no_args_is_help=True, add_completion=False)
+CELERY_APP = "controlplane.worker:app"
+
+
+def _celery(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", CELERY_APP, *args]
+
+
+def _worker_argv(settings: Settings) -> list[str]:
+    return _celery("worker", "-Q", "controlplane", "-n", "controlplane@%h", "--without-mingle", "--without-gossip",
+                   "-E", "--concurrency", "2", "--loglevel", "INFO")
+
+
+def _beat_argv(settings: Settings) -> list[str]:
+    return _celery("beat", "-s", str(settings.state_dir / "beat-schedule"), "--loglevel", "INFO")
+
+
+def _api_argv(settings: Settings) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", "controlplane.api.asgi:app", "--host", settings.api_host,
+            "--port", str(settings.api_port), "--no-access-log"]
+
+
+def _flower_auth(settings: Settings) -> str:
+    if settings.flower_basic_auth:
+        return settings.flower_basic_auth
+    path = settings.state_dir / "flower.auth"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"admin:{secrets.token_urlsafe(18)}")
+    return path.read_text().strip()
+
+
+def _flower_argv(settings: Settings) -> list[str]:
+    return _celery("flower", f"--port={settings.flower_port}", f"--address={settings.api_host}",
+                   f"--basic-auth={_flower_auth(settings)}")
+
+
+def _exec(argv: list[str]) -> None:
+    os.execv(argv[0], argv)
+
+
+@app.command()
+def migrate():
+    """Create or upgrade the database schema."""
+    settings = Settings()
+    upgrade(settings.effective_database_url)
+    typer.echo(f"database at revision head: {settings.effective_database_url.split('@')[-1]}")
+
+
+@app.command()
+def api():
+    """The ReST API (uvicorn)."""
+    settings = Settings()
+    upgrade(settings.effective_database_url)
+    _exec(_api_argv(settings))
+
+
+@app.command()
+def worker():
+    """The control worker (queue `controlplane`)."""
+    _exec(_worker_argv(Settings()))
+
+
+@app.command()
+def beat():
+    """Celery beat: health checks and re-dispatch of lost task messages. Run exactly one."""
+    _exec(_beat_argv(Settings()))
+
+
+@app.command()
+def flower():
+    """Flower, with basic auth (KADALU_FLOWER_BASIC_AUTH, or generated into the state dir)."""
+    settings = Settings()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"Flower on http://{settings.api_host}:{settings.flower_port} (credentials: {settings.state_dir / 'flower.auth'})")
+    _exec(_flower_argv(settings))
+
+
+@app.command()
+def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower")):
+    """Everything in one process tree. With nothing configured: SQLite and a private redis-server in the state dir."""
+    settings = Settings()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    children: list[tuple[str, subprocess.Popen]] = []
+    env = dict(os.environ)
+    if not settings.broker_url:
+        redis_proc, url = embedded_redis.start(settings.state_dir)
+        children.append(("redis", redis_proc))
+        env["KADALU_BROKER_URL"] = url
+        settings = Settings(broker_url=url)
+    env["KADALU_SECRET_KEY"] = settings.effective_secret_key
+    env.setdefault("KADALU_STATE_DIR", str(settings.state_dir))
+    upgrade(settings.effective_database_url)
+    argvs = [("worker", _worker_argv(settings)), ("beat", _beat_argv(settings)), ("api", _api_argv(settings))]
+    if with_flower:
+        argvs.append(("flower", _flower_argv(settings)))
+    log_dir = settings.state_dir / "logs"
+    log_dir.mkdir(exist_ok=True)
+    for name, argv in argvs:
+        log = open(log_dir / f"{name}.log", "ab")
+        children.append((name, subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)))
+    typer.echo(f"kadalu-server up: API on http://{settings.api_host}:{settings.api_port} "
+               f"(docs at /docs), broker {env['KADALU_BROKER_URL']}, logs in {log_dir}")
+    stopping = False
+
+    def _stop(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    code = 0
+    while not stopping:
+        for name, proc in children:
+            if proc.poll() is not None:
+                typer.echo(f"kadalu-server: {name} exited with {proc.returncode}; see {log_dir / (name + '.log')}", err=True)
+                stopping, code = True, 1
+        time.sleep(0.5)
+    _stop_all(children)
+    raise typer.Exit(code)
+
+
+def _stop_all(children: list[tuple[str, subprocess.Popen]]) -> None:
+    for _name, proc in reversed(children):
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + 15
+    for _name, proc in reversed(children):
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,50 @@
+"""What a running agent knows about itself, built once at start-up and held by its Celery app."""
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from celery import Celery
+
+from contracts import signing
+from contracts.task_names import CONTROLPLANE_QUEUE
+from nodeagent.controlplane_client import ControlPlaneClient
+from nodeagent.devices import BlockRegistry
+from nodeagent.runner import Runner
+from nodeagent.state_files import AgentState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AgentContext:
+    node_id: str
+    node_name: str
+    address: str
+    secret: str
+    state: AgentState
+    client: ControlPlaneClient
+    runner: Runner = field(default_factory=Runner)
+    _metadata_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def blocks(self) -> BlockRegistry:
+        return BlockRegistry(self.state.root)
+
+    def signed(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return signing.sign(self.node_id, self.secret, payload)
+
+    def send(self, app: Celery, task_name: str, payload: dict[str, Any]) -> None:
+        app.send_task(task_name, args=[self.signed(payload)], queue=CONTROLPLANE_QUEUE)
+
+    def refresh_metadata(self, wanted_version: int) -> None:
+        """Fetch the cluster metadata when a message says ours is behind; keep working if unreachable."""
+        with self._metadata_lock:
+            if self.state.load_metadata().get("version", 0) >= wanted_version:
+                return
+            try:
+                md = self.client.metadata(self.node_id, self.secret)
+            except Exception as exc:  # the control plane may be down; local metadata stays usable
+                log.warning("could not refresh metadata (want version %s): %s", wanted_version, exc)
+                return
+            self.state.save_metadata(md["version"], md["content"])

@@ -1,0 +1,34 @@
+"""What each task kind does on the node. Thin: the work lives in plain modules."""
+from collections.abc import Callable
+from typing import Any
+
+from contracts.task_kinds import TaskKind
+from nodeagent import devices
+from nodeagent.context import AgentContext
+from nodeagent.errors import AgentError
+
+
+def add_device(ctx: AgentContext, spec: dict[str, Any]) -> dict:
+    if spec["kind"] == "block":
+        return devices.add_block(ctx.node_name, spec["path"], spec["device_id"], ctx.blocks, ctx.runner)
+    return devices.add_directory(ctx.node_name, spec["path"], spec["device_id"])
+
+
+def remove_device(ctx: AgentContext, spec: dict[str, Any]) -> dict:
+    if spec["kind"] == "block":
+        return devices.remove_block(spec["path"], spec["device_id"], ctx.blocks)
+    return devices.remove_directory(spec["path"], spec["device_id"])
+
+
+HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
+    TaskKind.ADD_DEVICE: add_device,
+    TaskKind.REMOVE_DEVICE: remove_device,
+}
+
+
+def handle(ctx: AgentContext, kind: str, spec: dict[str, Any]) -> dict:
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        raise AgentError("unknown_kind", f"this agent does not know task kind {kind!r}",
+                         "upgrade kadalu-agent on this node to the control plane's version")
+    return handler(ctx, spec)

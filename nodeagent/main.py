@@ -1,0 +1,91 @@
+"""`kadalu-agent`: register with the control plane, keep the metadata, run the node's worker."""
+import argparse
+import logging
+import sys
+import time
+
+import httpx
+
+from contracts.task_names import node_queue
+from nodeagent import facts, heartbeat
+from nodeagent.context import AgentContext
+from nodeagent.controlplane_client import ControlPlaneClient, RegistrationRefused
+from nodeagent.settings import AgentSettings
+from nodeagent.state_files import AgentState
+from nodeagent.worker import make_agent_app
+
+log = logging.getLogger("kadalu-agent")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="kadalu-agent", description="Kadalu node agent (env: KADALU_URL, KADALU_JOIN_TOKEN, ...)")
+    p.add_argument("--url", help="control plane URL (KADALU_URL)")
+    p.add_argument("--join-token", help="the cluster's join token (KADALU_JOIN_TOKEN)")
+    p.add_argument("--name", help="node name (default: host name)")
+    p.add_argument("--address", help="storage address the bricks bind to (default: the node name)")
+    p.add_argument("--state-dir", help="where credentials and metadata are kept")
+    p.add_argument("--broker-url", help="override the broker URL the control plane hands out")
+    p.add_argument("--log-level", default="INFO")
+    return p.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> AgentSettings:
+    overrides = {k: v for k, v in vars(args).items() if v is not None and k in AgentSettings.model_fields}
+    return AgentSettings(**overrides)
+
+
+def register(settings: AgentSettings, state: AgentState, name: str, address: str) -> dict:
+    """Register, retrying while the control plane is unreachable; fall back to saved credentials."""
+    client = ControlPlaneClient(settings.url)
+    saved = state.load_credentials()
+    deadline = time.monotonic() + settings.register_retry_seconds
+    delay = 1.0
+    while True:
+        try:
+            if not settings.join_token:
+                if saved:
+                    return saved
+                raise RegistrationRefused("no join token: set KADALU_JOIN_TOKEN (shown by `kadalu cluster add`)")
+            reply = client.register(settings.join_token, name, address, facts.hostname(), facts.glusterfs_version())
+            break
+        except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+            if saved and saved.get("name") == name:
+                log.warning("control plane unreachable (%s): starting from saved credentials", exc)
+                return saved
+            if time.monotonic() > deadline:
+                raise RegistrationRefused(f"cannot reach the control plane at {settings.url}: {exc}") from exc
+            log.warning("control plane unreachable (%s); retrying in %.0fs", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+    creds = {k: reply[k] for k in ("node_id", "node_secret", "cluster_id", "cluster_name", "broker_url", "heartbeat_interval")}
+    creds.update(name=name, address=address, url=settings.url)
+    state.save_credentials(creds)
+    state.save_metadata(reply["metadata"]["version"], reply["metadata"]["content"])
+    return creds
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings_from(args)
+    name = settings.name or facts.hostname().split(".")[0]
+    address = settings.address or name
+    state = AgentState(settings.state_dir)
+    try:
+        creds = register(settings, state, name, address)
+    except RegistrationRefused as exc:
+        print(f"kadalu-agent: registration refused: {exc}", file=sys.stderr)
+        sys.exit(2)
+    log.info("registered as node %s (%s) in cluster %s", name, creds["node_id"], creds["cluster_name"])
+    ctx = AgentContext(node_id=creds["node_id"], node_name=name, address=address, secret=creds["node_secret"],
+                       state=state, client=ControlPlaneClient(settings.url))
+    app = make_agent_app(ctx, settings.broker_url or creds["broker_url"])
+    heartbeat.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))
+    app.worker_main([
+        "worker", "-Q", node_queue(ctx.node_id), "-n", f"kadalu-agent.{name}@%h", "--pool", "threads",
+        "-c", str(settings.concurrency), "--without-mingle", "--without-gossip", "-E", "--loglevel", args.log_level.upper(),
+    ])
+
+
+if __name__ == "__main__":
+    main()
