@@ -66,22 +66,20 @@ def print_table(
     rows: Iterable[Sequence[Any]],
     *,
     title: str | None = None,
-    wrap: Sequence[str] = (),
+    no_wrap: Sequence[str] = ("State", "Severity"),
 ) -> None:
-    """A table; only the columns named in `wrap` (free text) are wrapped on narrow terminals."""
-    table = Table(title=title, title_justify="left")
-    for name in columns:
-        if name in wrap:
-            table.add_column(name, overflow="fold")
-        else:
-            table.add_column(name, no_wrap=True)
-    count = 0
-    for row in rows:
-        table.add_row(*(item if isinstance(item, Text) else cell(item) for item in row))
-        count += 1
-    if count == 0:
+    """A table with a header row; prints `No <title>.` when there are no rows.
+
+    Long values wrap on narrow terminals, except in the short `no_wrap` columns."""
+    cells = [[item if isinstance(item, Text) else cell(item) for item in row] for row in rows]
+    if not cells:
         say(f"No {title.lower() if title else 'entries'}.")
         return
+    table = Table(title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name, overflow="fold", no_wrap=name in no_wrap)
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
 
 

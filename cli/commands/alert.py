@@ -28,5 +28,4 @@ def list_(cluster: options.Cluster = "default", limit: options.Limit = None,
             for a in answer.get("data", [])
         ),
         title="Alerts",
-        wrap=("Message",),
     )

@@ -103,7 +103,6 @@ def list_(
             for d in answer.get("data", [])
         ),
         title="Devices",
-        wrap=("Path", "Reason"),
     )
 
 
@@ -130,7 +129,7 @@ def remove(
             typer.confirm(f"Remove device {label} from cluster {cluster}?", abort=True)
         answer = client.delete(f"/clusters/{seg(cluster)}/devices/{seg(found['id'])}",
                                force="true" if force else None)
-        if not answer:  # 204: the record was dropped right away
+        if not answer or not answer.get("task"):  # 204 (force): the record was dropped at once
             say(f"Device {label} removed.")
             return
         if follow_task(client, answer["task"], action="Device remove", wait=wait,

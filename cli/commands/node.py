@@ -45,8 +45,7 @@ def list_(cluster: options.Cluster = "default", url: options.Url = None,
     if json:
         print_json(answer)
         return
-    print_table(COLUMNS, (node_row(n) for n in answer.get("data", [])), title="Nodes",
-                wrap=("Hostname",))
+    print_table(COLUMNS, (node_row(n) for n in answer.get("data", [])), title="Nodes")
 
 
 @app.command("show")

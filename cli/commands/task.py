@@ -27,8 +27,9 @@ def state_cell(task: dict[str, Any]):
 @app.command("list")
 def list_(
     cluster: options.Cluster = "default",
-    state: Annotated[Optional[str], typer.Option("--state", help="Only tasks in this state.",
-                                                 show_default=False)] = None,
+    state: Annotated[Optional[str], typer.Option(
+        "--state", help="Only tasks in this phase: queued, running, done or failed.",
+        show_default=False)] = None,
     node: Annotated[Optional[str], typer.Option("--node", help="Only this node's tasks.",
                                                 show_default=False)] = None,
     limit: options.Limit = None,
@@ -50,7 +51,6 @@ def list_(
             for t in answer.get("data", [])
         ),
         title="Tasks",
-        wrap=("Reason",),
     )
 
 

@@ -76,7 +76,6 @@ def list_(url: options.Url = None, json: options.Json = False) -> None:
             for u in answer.get("data", [])
         ),
         title="Users",
-        wrap=("Grants",),
     )
 
 

@@ -130,3 +130,14 @@ def test_device_remove_unknown_path(server, run, logged_in):
 
     assert result.exit_code == 1
     assert "node node1 of cluster default has no device /data/nope" in result.stderr
+
+
+def test_device_remove_accepts_202_without_task(server, run, logged_in):
+    server.on("GET", "/clusters/default/devices", {"data": [make_device()], "count": 1})
+    server.on("DELETE", "/clusters/default/devices/d-1",
+              {"device": make_device(state="Removing"), "task": None}, status=202)
+
+    result = run("device", "remove", "node1", "/data/brick1", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "Device node1:/data/brick1 removed." in result.stdout

@@ -104,11 +104,11 @@ def test_device_list_filters_by_node_and_prints_human_sizes(server, run, logged_
 def test_task_list_passes_filters(server, run, logged_in):
     route = server.on("GET", "/clusters/prod/tasks", {"data": [make_task()], "count": 1})
 
-    result = run("task", "list", "-c", "prod", "--state", "FAILED", "--node", "node1",
+    result = run("task", "list", "-c", "prod", "--state", "failed", "--node", "node1",
                  "--limit", "5")
 
     assert result.exit_code == 0, result.output
-    assert dict(route.calls[0].url.params) == {"state": "FAILED", "node": "node1", "limit": "5"}
+    assert dict(route.calls[0].url.params) == {"state": "failed", "node": "node1", "limit": "5"}
     assert "ADD_DEVICE" in result.stdout
 
 

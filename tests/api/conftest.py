@@ -1,0 +1,37 @@
+"""API tests: the FastAPI app through TestClient, on a real database and the real Redis broker."""
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import controlplane.models  # noqa: F401
+from controlplane.api.app import create_app
+from controlplane.settings import Settings
+from tests.conftest import REDIS_URL
+from tests.factories import ApiUser
+
+
+def _empty(engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
+
+
+@pytest.fixture
+def settings(database_url, tmp_path):
+    return Settings(state_dir=tmp_path / "server", database_url=database_url, broker_url=REDIS_URL,
+                    secret_key="test-secret-key", heartbeat_interval=1.0)
+
+
+@pytest.fixture
+def client(settings, redis_client):
+    app = create_app(settings)
+    _empty(app.state.engine)
+    with TestClient(app) as c:
+        yield c
+    _empty(app.state.engine)
+
+
+@pytest.fixture
+def admin(client) -> ApiUser:
+    return ApiUser.first_admin(client)
