@@ -3,24 +3,16 @@ transport (`cli.client.transport_override`), a logged-in session and a CliRunner
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import httpx
+import pytest
+from typer.testing import CliRunner
 
-# The repository root, so `import cli` works with a bare `pytest` before the project is installed.
-REPO_ROOT = str(Path(__file__).resolve().parents[2])
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-import httpx  # noqa: E402
-import pytest  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
-
-import cli.client  # noqa: E402
-import cli.output  # noqa: E402
-import cli.tasks_wait  # noqa: E402
-from cli import config  # noqa: E402
-from cli.main import app  # noqa: E402
-from cli_fakes import BASE_URL, TOKEN, FakeServer  # noqa: E402
+import cli.client
+import cli.output
+import cli.tasks_wait
+from cli import config
+from cli.main import app
+from tests.cli.cli_fakes import BASE_URL, TOKEN, FakeServer
 
 
 @pytest.fixture(autouse=True)

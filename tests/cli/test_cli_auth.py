@@ -8,7 +8,7 @@ import stat
 import httpx
 
 from cli import config
-from cli_fakes import BASE_URL, TOKEN, body, make_user
+from tests.cli.cli_fakes import BASE_URL, TOKEN, body, make_user
 
 LOGIN_ANSWER = {"token": TOKEN, "expires_at": "2030-01-01T00:00:00Z", "user": make_user("alice")}
 

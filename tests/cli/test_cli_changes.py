@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cli_fakes import BASE_URL, body, make_cluster, make_user
+from tests.cli.cli_fakes import BASE_URL, body, make_cluster, make_user
 
 
 def test_cluster_add_prints_join_token_and_agent_command(server, run, logged_in):

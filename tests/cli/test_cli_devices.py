@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli_fakes import body, make_device, make_task
+from tests.cli.cli_fakes import body, make_device, make_task
 
 NODE_DEVICES = "/clusters/default/nodes/node1/devices"
 FAILED_ERROR = {"errno": 28, "code": "ENOSPC", "message": "no space left on /data",

@@ -6,7 +6,7 @@ import socket
 
 import httpx
 
-from cli_fakes import BASE_URL
+from tests.cli.cli_fakes import BASE_URL
 
 
 def assert_clean_failure(result, code=1):

@@ -9,7 +9,7 @@ from rich.console import Console
 
 import cli.output
 
-from cli_fakes import (
+from tests.cli.cli_fakes import (
     make_alert,
     make_cluster,
     make_device,

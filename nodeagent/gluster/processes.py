@@ -1,0 +1,194 @@
+"""Brick daemons (glusterfsd) and self-heal daemons (glusterfs --process-name glustershd),
+started from volfiles we generate, with no glusterd.
+
+Both fork into the background and outlive the agent: the pid files are the record of what
+runs, so an agent restarted from its local metadata finds its daemons again."""
+import errno
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from contracts.volume_spec import BrickSpec, VolumeSpec
+from nodeagent.errors import AgentError
+from nodeagent.gluster.diagnose import failure, log_size
+from nodeagent.gluster.pids import running_pid, stop_pid, wait_for
+from nodeagent.runner import Runner
+from volgen import brick_volfile, shd_volfile
+
+__all__ = ["ProcessLayout", "start_brick", "stop_brick", "brick_status", "start_shd", "stop_shd", "stop_pid"]
+
+
+@dataclass(frozen=True)
+class ProcessLayout:
+    """Where volfiles, pid files and logs live under the agent's state directory."""
+
+    state_dir: Path
+
+    def volfile_dir(self, spec: VolumeSpec) -> Path:
+        return Path(self.state_dir) / "volfiles" / spec.name
+
+    def brick_volfile(self, spec: VolumeSpec, brick: BrickSpec) -> Path:
+        return self.volfile_dir(spec) / f"{brick.id}.vol"
+
+    def brick_pidfile(self, brick: BrickSpec) -> Path:
+        return Path(self.state_dir) / "run" / f"{brick.id}.pid"
+
+    def brick_log(self, brick: BrickSpec) -> Path:
+        return Path(self.state_dir) / "logs" / "bricks" / f"{brick.id}.log"
+
+    def shd_volfile(self, spec: VolumeSpec) -> Path:
+        return self.volfile_dir(spec) / "shd.vol"
+
+    def shd_pidfile(self, spec: VolumeSpec) -> Path:
+        return Path(self.state_dir) / "run" / f"shd-{spec.name}.pid"
+
+    def shd_log(self, spec: VolumeSpec) -> Path:
+        return Path(self.state_dir) / "logs" / "glustershd" / f"{spec.name}.log"
+
+    def client_volfile(self, spec: VolumeSpec) -> Path:
+        return self.volfile_dir(spec) / "client.vol"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Temp file, fsync, rename: a daemon starting concurrently never reads half a volfile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _prepare_dirs(*files: Path) -> None:
+    for f in files:
+        f.parent.mkdir(parents=True, exist_ok=True)
+
+
+def port_accepts(address: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _check_port_free(address: str, port: int, brick: BrickSpec) -> None:
+    """Fail before starting when the port is visibly taken: a clearer error than a log line.
+
+    SO_REUSEADDR as glusterfsd sets it, so only a listener (not TIME_WAIT leftovers) counts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((address, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise AgentError("port_in_use", f"port {port} on {address} is taken; brick {brick.path} cannot listen",
+                                 f"find the holder with `ss -ltnp 'sport = :{port}'`; stop it or give the brick "
+                                 "another port", errno.EADDRINUSE) from exc
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise AgentError("address_not_local", f"address {address} is not configured on this node",
+                                 "the node's storage address must be one of its own IP addresses (see `ip addr`)",
+                                 errno.EADDRNOTAVAIL) from exc
+            raise
+
+
+def brick_volfile_id(spec: VolumeSpec, brick: BrickSpec) -> str:
+    """glusterd's naming, <vol>.<node>.<path with / as ->: it shows in `ps` and in the logs."""
+    return f"{spec.name}.{brick.node_name}.{brick.path.strip('/').replace('/', '-')}"
+
+
+def brick_argv(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec) -> list[str]:
+    return [
+        "glusterfsd",
+        "--volfile-id", brick_volfile_id(spec, brick),
+        "-f", str(layout.brick_volfile(spec, brick)),
+        "-p", str(layout.brick_pidfile(brick)),
+        "-l", str(layout.brick_log(brick)),
+        "--brick-name", brick.path,
+        "--brick-port", str(brick.port),
+        "--process-name", "brick",
+    ]
+
+
+def start_brick(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec, node_uuid: str, runner: Runner,
+                timeout: float = 20.0) -> int:
+    """Start (or find running) the brick daemon of `brick`; return its pid once its port accepts.
+
+    The volfile is rewritten every time; a brick already running keeps the graph it started
+    with (a local volfile is never reloaded), so option changes need a restart."""
+    volfile, pidfile, log = layout.brick_volfile(spec, brick), layout.brick_pidfile(brick), layout.brick_log(brick)
+    write_atomic(volfile, brick_volfile(spec, brick, node_uuid))
+    pid = running_pid(pidfile, "glusterfsd")
+    if pid:
+        return pid
+    _prepare_dirs(pidfile, log)
+    pidfile.unlink(missing_ok=True)  # stale (checked above): it would read as "died" below
+    _check_port_free(brick.address, brick.port, brick)
+    offset = log_size(log)
+    what = f"brick {brick.node_name}:{brick.path}"
+    done = runner.run(brick_argv(layout, spec, brick), timeout=timeout)
+    if done.returncode != 0:
+        raise failure(what, log, offset, f"glusterfsd exited with {done.returncode}: {done.stderr.strip()}")
+
+    def listening() -> bool:
+        return bool(running_pid(pidfile, "glusterfsd")) and port_accepts(brick.address, brick.port)
+
+    def died() -> bool:
+        return pidfile.exists() and not running_pid(pidfile, "glusterfsd")
+
+    wait_for(lambda: listening() or died(), timeout)
+    if listening():
+        return running_pid(pidfile, "glusterfsd")
+    stop_pid(pidfile)  # a brick that never came up must not linger half-started
+    raise failure(what, log, offset, f"not listening on {brick.address}:{brick.port} within {timeout:g} s")
+
+
+def stop_brick(layout: ProcessLayout, brick: BrickSpec, timeout: float = 10.0) -> bool:
+    return stop_pid(layout.brick_pidfile(brick), timeout)
+
+
+def brick_status(layout: ProcessLayout, brick: BrickSpec) -> dict:
+    """pid: the running brick daemon or None; online: it accepts connections on its port."""
+    pid = running_pid(layout.brick_pidfile(brick), "glusterfsd")
+    return {"pid": pid, "port": brick.port, "online": bool(pid) and port_accepts(brick.address, brick.port)}
+
+
+def shd_argv(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str) -> list[str]:
+    argv = [
+        "glusterfs", "--process-name", "glustershd",
+        "--volfile-id", f"shd/{spec.name}",
+        "-f", str(layout.shd_volfile(spec)),
+        "-p", str(layout.shd_pidfile(spec)),
+        "-l", str(layout.shd_log(spec)),
+    ]
+    if spec.type in ("replicate", "arbiter"):
+        # afr crawls only the indices of bricks whose posix glusterd-uuid equals this uuid.
+        # disperse has no such option: it picks its local bricks by host name.
+        argv += ["--xlator-option", f"*replicate*.node-uuid={node_uuid}"]
+    return argv
+
+
+def start_shd(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str, runner: Runner, timeout: float = 20.0) -> int:
+    """Start (or find running) this node's self-heal daemon for `spec`; return its pid."""
+    pidfile, log = layout.shd_pidfile(spec), layout.shd_log(spec)
+    write_atomic(layout.shd_volfile(spec), shd_volfile(spec))
+    pid = running_pid(pidfile, "glusterfs")
+    if pid:
+        return pid
+    _prepare_dirs(pidfile, log)
+    pidfile.unlink(missing_ok=True)
+    offset = log_size(log)
+    what = f"self-heal daemon of volume {spec.name}"
+    done = runner.run(shd_argv(layout, spec, node_uuid), timeout=timeout)
+    if done.returncode != 0:
+        raise failure(what, log, offset, f"glusterfs exited with {done.returncode}: {done.stderr.strip()}")
+    if wait_for(lambda: running_pid(pidfile, "glusterfs") is not None, timeout):
+        return running_pid(pidfile, "glusterfs")
+    stop_pid(pidfile)
+    raise failure(what, log, offset, f"no running daemon within {timeout:g} s")
+
+
+def stop_shd(layout: ProcessLayout, spec: VolumeSpec, timeout: float = 10.0) -> bool:
+    return stop_pid(layout.shd_pidfile(spec), timeout)

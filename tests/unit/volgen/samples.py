@@ -1,0 +1,32 @@
+"""Sample volume specs for the volgen golden files: fixed ids, so outputs never change by chance."""
+from contracts.volume_spec import VolumeSpec
+
+NODES = [  # (node id, node name, storage address)
+    ("6f1c0d2e-0000-4000-8000-000000000001", "node1", "192.168.10.11"),
+    ("6f1c0d2e-0000-4000-8000-000000000002", "node2", "192.168.10.12"),
+    ("6f1c0d2e-0000-4000-8000-000000000003", "node3", "192.168.10.13"),
+]
+NODE_UUID = {node_id: node_id for node_id, _, _ in NODES}  # agents use their node id as gluster uuid
+
+
+def sample_spec(name: str, type_: str, bricks: int, **counts) -> VolumeSpec:
+    """`bricks` bricks spread round-robin over the three nodes, ports from 49252 per node."""
+    listed = []
+    for i in range(bricks):
+        node_id, node_name, address = NODES[i % 3]
+        listed.append({
+            "id": f"b0000000-0000-4000-8000-{i:012d}",
+            "node_id": node_id, "node_name": node_name, "address": address,
+            "path": f"/bricks/{name}/b{i}", "port": 49252 + i // 3,
+        })
+    return VolumeSpec(id=f"a1b2c3d4-0000-4000-8000-{len(name):04d}{bricks:08d}", name=name, type=type_,
+                      bricks=listed, **counts)
+
+
+CASES = {
+    "distribute": sample_spec("dist", "distribute", 2),
+    "replicate3": sample_spec("rep3", "replicate", 3, replica_count=3),
+    "arbiter": sample_spec("arb", "arbiter", 3, replica_count=3, arbiter_count=1),
+    "disperse3-1": sample_spec("disp", "disperse", 3, disperse_count=3, redundancy_count=1),
+    "dist-replicate": sample_spec("distrep", "replicate", 6, replica_count=3),
+}
