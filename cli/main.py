@@ -24,7 +24,7 @@ class KadaluGroup(TyperGroup):
             exit_with_error(exc.message, exc.code)
 
 
-app = typer.Typer(
+app = typer.Typer(add_completion=False, 
     cls=KadaluGroup,
     name="kadalu",
     help="Manage kadalu (GlusterFS) clusters through the control plane's ReST API.",

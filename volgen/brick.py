@@ -34,7 +34,8 @@ def brick_graph(spec: VolumeSpec, brick: BrickSpec, node_uuid: str) -> list[Xlat
     posix = xlator(f"{vol}-posix", "storage/posix", {
         "directory": path,
         "volume-id": spec.id,
-        # The self-heal daemon of a node crawls only the bricks whose posix carries its uuid.
+        # Answers getxattr trusted.glusterfs.node-uuid: rebalance and geo-replication split
+        # their work between nodes by it, and the self-heal daemon gets the same uuid.
         "glusterd-uuid": node_uuid,
     })
     layers = [xlator(f"{vol}-arbiter", "features/arbiter")] if is_arbiter(spec, brick) else []

@@ -1,9 +1,10 @@
 """The self-heal daemon graph: the volume's protocol/client xlators, its replicate or disperse
 sets switched into daemon mode, and debug/io-stats named after the volume on top.
 
-One daemon runs per volume per node. Which bricks it crawls is decided at run time: afr compares
-`--xlator-option *replicate*.node-uuid=<uuid>` with each brick's posix glusterd-uuid; disperse has
-no such option and treats a brick as its own when the brick's host name resolves locally."""
+One daemon runs per volume per node. Which bricks' indices it crawls is decided at run time, by
+both afr and disperse in 10.3: a brick is "local" when the host name in its pathinfo xattr (the
+brick host's name) resolves to an address of the daemon's machine. Seen on one machine with
+several loopback "nodes": every daemon crawls every brick, which is harmless (heals take locks)."""
 from contracts.volume_spec import VolumeSpec
 from volgen.client import protocol_clients, set_xlators
 from volgen.graph import render, xlator

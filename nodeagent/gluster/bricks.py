@@ -46,7 +46,8 @@ def prepare_brick(path: str, volume_id: str) -> None:
     wanted = str(uuid.UUID(volume_id))
     current = _volume_id_on(path)
     if current is not None and current != wanted:
-        raise AgentError("stale_brick", f"{path} is already a brick of volume {current}", _stale_hint(path), errno.EEXIST)
+        raise AgentError("stale_brick", f"{path} is already a brick of volume {current}", _stale_hint(path),
+                         errno.EEXIST)
     if current is None:
         _set_volume_id(path, wanted)
     # The index translator refuses to start without its base directory.

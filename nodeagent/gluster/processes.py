@@ -12,7 +12,7 @@ from pathlib import Path
 from contracts.volume_spec import BrickSpec, VolumeSpec
 from nodeagent.errors import AgentError
 from nodeagent.gluster.diagnose import failure, log_size
-from nodeagent.gluster.pids import running_pid, stop_pid, wait_for
+from nodeagent.gluster.pids import is_gluster_process, running_pid, stop_pid, wait_for
 from nodeagent.runner import Runner
 from volgen import brick_volfile, shd_volfile
 
@@ -45,9 +45,6 @@ class ProcessLayout:
 
     def shd_log(self, spec: VolumeSpec) -> Path:
         return Path(self.state_dir) / "logs" / "glustershd" / f"{spec.name}.log"
-
-    def client_volfile(self, spec: VolumeSpec) -> Path:
-        return self.volfile_dir(spec) / "client.vol"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -124,23 +121,21 @@ def start_brick(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec, node_
     if pid:
         return pid
     _prepare_dirs(pidfile, log)
-    pidfile.unlink(missing_ok=True)  # stale (checked above): it would read as "died" below
+    pidfile.unlink(missing_ok=True)  # stale (checked above)
     _check_port_free(brick.address, brick.port, brick)
     offset = log_size(log)
     what = f"brick {brick.node_name}:{brick.path}"
     done = runner.run(brick_argv(layout, spec, brick), timeout=timeout)
     if done.returncode != 0:
         raise failure(what, log, offset, f"glusterfsd exited with {done.returncode}: {done.stderr.strip()}")
-
-    def listening() -> bool:
-        return bool(running_pid(pidfile, "glusterfsd")) and port_accepts(brick.address, brick.port)
-
-    def died() -> bool:
-        return pidfile.exists() and not running_pid(pidfile, "glusterfsd")
-
-    wait_for(lambda: listening() or died(), timeout)
-    if listening():
-        return running_pid(pidfile, "glusterfsd")
+    # glusterfsd's parent exits only after the daemon wrote its pid file and built its graph,
+    # so the pid is known here; the wait covers a slow listener, and ends if the daemon dies.
+    pid = running_pid(pidfile, "glusterfsd")
+    if pid is None:
+        raise failure(what, log, offset, "the daemon exited right after starting")
+    wait_for(lambda: not is_gluster_process(pid, pidfile) or port_accepts(brick.address, brick.port), timeout)
+    if is_gluster_process(pid, pidfile) and port_accepts(brick.address, brick.port):
+        return pid
     stop_pid(pidfile)  # a brick that never came up must not linger half-started
     raise failure(what, log, offset, f"not listening on {brick.address}:{brick.port} within {timeout:g} s")
 
@@ -164,14 +159,16 @@ def shd_argv(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str) -> list[st
         "-l", str(layout.shd_log(spec)),
     ]
     if spec.type in ("replicate", "arbiter"):
-        # afr crawls only the indices of bricks whose posix glusterd-uuid equals this uuid.
-        # disperse has no such option: it picks its local bricks by host name.
+        # As glusterd passes it (afr has the option; disperse does not). Which bricks a daemon
+        # crawls is not decided by it in 10.3 but by the bricks' host names (see volgen.shd).
         argv += ["--xlator-option", f"*replicate*.node-uuid={node_uuid}"]
     return argv
 
 
 def start_shd(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str, runner: Runner, timeout: float = 20.0) -> int:
-    """Start (or find running) this node's self-heal daemon for `spec`; return its pid."""
+    """Start (or find running) this node's self-heal daemon for `spec`; return its pid.
+
+    There is no port to wait for: it connects to the bricks itself and heals once they are up."""
     pidfile, log = layout.shd_pidfile(spec), layout.shd_log(spec)
     write_atomic(layout.shd_volfile(spec), shd_volfile(spec))
     pid = running_pid(pidfile, "glusterfs")
@@ -184,10 +181,10 @@ def start_shd(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str, runner: R
     done = runner.run(shd_argv(layout, spec, node_uuid), timeout=timeout)
     if done.returncode != 0:
         raise failure(what, log, offset, f"glusterfs exited with {done.returncode}: {done.stderr.strip()}")
-    if wait_for(lambda: running_pid(pidfile, "glusterfs") is not None, timeout):
-        return running_pid(pidfile, "glusterfs")
-    stop_pid(pidfile)
-    raise failure(what, log, offset, f"no running daemon within {timeout:g} s")
+    pid = running_pid(pidfile, "glusterfs")  # written before the parent process returned
+    if pid is None:
+        raise failure(what, log, offset, "the daemon exited right after starting")
+    return pid
 
 
 def stop_shd(layout: ProcessLayout, spec: VolumeSpec, timeout: float = 10.0) -> bool:

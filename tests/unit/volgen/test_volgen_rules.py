@@ -56,7 +56,8 @@ def test_one_set_has_no_distribute_and_several_sets_have_one():
     assert "cluster/distribute" not in _types(client_volfile(CASES["replicate3"]))
     text = client_volfile(CASES["dist-replicate"])
     assert _types(text).count("cluster/replicate") == 2
-    assert "volume distrep-dht\n    type cluster/distribute\n    subvolumes distrep-replicate-0 distrep-replicate-1" in text
+    dht = "volume distrep-dht\n    type cluster/distribute\n    subvolumes distrep-replicate-0 distrep-replicate-1"
+    assert dht in text
     assert _top(text) == "distrep"
 
 
