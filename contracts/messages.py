@@ -48,6 +48,18 @@ class DeviceUsage(_Message):
     free_bytes: int
 
 
+class BrickReport(_Message):
+    """What the agent sees of one of its bricks (from its pid file and a TCP probe of the port)."""
+
+    brick_id: str
+    volume_id: str
+    pid: int | None = None
+    online: bool = False
+    port: int = 0
+    size_bytes: int = 0
+    free_bytes: int = 0
+
+
 class Heartbeat(_Message):
     node_id: str
     hostname: str = ""
@@ -56,3 +68,4 @@ class Heartbeat(_Message):
     metadata_version: int = 0
     sent_at: float = 0.0
     devices: list[DeviceUsage] = Field(default_factory=list, max_length=4096)
+    bricks: list[BrickReport] = Field(default_factory=list, max_length=16384)
