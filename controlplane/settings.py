@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     redispatch_after: float = Field(default=30.0, gt=0)  # a QUEUED task older than this is re-sent
     token_ttl_days: int = Field(default=30, gt=0, le=3650)
 
+    brick_port_base: int = Field(default=49152, ge=1024, le=65535)
+    brick_port_last: int = Field(default=60999, ge=1024, le=65535)
     metrics_token: str | None = None  # lets Prometheus scrape /metrics without a user account
     flower_port: int = 5555
     flower_basic_auth: str | None = None  # "user:password"; default generated into state_dir

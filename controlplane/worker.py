@@ -69,7 +69,7 @@ def task_result(envelope: dict) -> None:
         except ValidationError as exc:
             log.warning("dropped a malformed task result from node %s: %s", checked[0].id, exc)
             return
-        reconcile.apply_result(session, result)
+        reconcile.apply_result(session, result, CelerySender(app))
 
 
 @app.task(name=HEARTBEAT)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from controlplane import __version__
-from controlplane.api.routes import agent, auth, clusters, devices, health, nodes, tasks, users
+from controlplane.api.routes import agent, auth, clusters, devices, failures, health, nodes, tasks, users, volumes
 from controlplane.db import make_engine
 from controlplane.dispatch import CelerySender
 from controlplane.metrics import Metrics
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
     app.state.sender = sender
     app.state.metrics = metrics = Metrics(engine)
 
-    for module in (health, auth, users, clusters, nodes, devices, tasks, agent):
+    for module in (health, auth, users, clusters, nodes, devices, volumes, tasks, failures, agent):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.middleware("http")

@@ -80,3 +80,28 @@ def alerts(session: Session, cluster_id: str, rows: list[Alert]) -> list[schemas
         )
         for a in rows
     ]
+
+
+def volume(session: Session, v, message: str = "") -> schemas.VolumePublic:
+    from controlplane.services import volume_health, volumes
+
+    bricks = volumes.bricks_of(session, v)
+    states = volume_health.node_states(session, v.cluster_id)
+    nodes_by_id = {n.id: n for n in session.exec(select(Node).where(Node.cluster_id == v.cluster_id))}
+    size = {"disperse": v.disperse_count, "replicate": v.replica_count, "arbiter": v.replica_count}.get(v.type, 1)
+    c = session.get(Cluster, v.cluster_id)
+    return schemas.VolumePublic(
+        **v.model_dump(include={"id", "name", "type", "state", "replica_count", "arbiter_count", "disperse_count",
+                                "redundancy_count", "reason", "created_at", "updated_at"}),
+        cluster=c.name if c else v.cluster_id, health=volume_health.health(v, bricks, states),
+        brick_count=len(bricks), set_size=size, waiting_for=volumes.waiting_for(session, v), message=message,
+        bricks=[
+            schemas.BrickPublic(
+                id=b.id, node=nodes_by_id[b.node_id].name, address=nodes_by_id[b.node_id].address, path=b.path,
+                port=b.port, set=b.idx // size, state=b.state, pid=b.pid,
+                online=volume_health.brick_is_online(b, states), size_bytes=b.size_bytes, free_bytes=b.free_bytes,
+                reported_at=b.reported_at,
+            )
+            for b in bricks
+        ],
+    )

@@ -174,3 +174,72 @@ class AgentRegistered(BaseModel):
     broker_url: str
     heartbeat_interval: float
     metadata: MetadataPublic
+
+
+# volumes
+class VolumeCreate(Request):
+    name: str = Field(max_length=300)
+    bricks: list[str] = Field(max_length=2048)
+    replica: int | None = Field(default=None, ge=1, le=64)
+    arbiter: int | None = Field(default=None, ge=0, le=64)
+    disperse: int | None = Field(default=None, ge=1, le=64)
+    redundancy: int | None = Field(default=None, ge=0, le=64)
+    force: bool = False
+    start: bool = True
+
+
+class VolumeStart(Request):
+    force: bool = False
+
+
+class VolumeStop(Request):
+    pass
+
+
+class BrickPublic(BaseModel):
+    id: str
+    node: str
+    address: str
+    path: str
+    port: int
+    set: int
+    state: str
+    pid: int | None
+    online: bool
+    size_bytes: int
+    free_bytes: int
+    reported_at: datetime | None
+
+
+class VolumePublic(BaseModel):
+    id: str
+    name: str
+    cluster: str
+    type: str
+    state: str
+    health: str | None
+    replica_count: int
+    arbiter_count: int
+    disperse_count: int
+    redundancy_count: int
+    brick_count: int
+    set_size: int
+    reason: str
+    waiting_for: list[str]
+    created_at: datetime
+    updated_at: datetime
+    bricks: list[BrickPublic]
+    message: str = ""
+
+
+class FailurePublic(BaseModel):
+    task_id: str
+    cluster: str
+    volume: str | None
+    node: str
+    kind: str
+    errno: str | None
+    code: str
+    message: str
+    hint: str
+    created_at: datetime | None

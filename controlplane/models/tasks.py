@@ -20,6 +20,8 @@ class Task(SQLModel, table=True):
     reason: str = Field(default="", max_length=4096)
     error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    volume_id: str | None = Field(default=None, index=True, max_length=36)
+    operation_id: str | None = Field(default=None, index=True, max_length=36)  # tasks of one volume request
     attempts: int = 0  # how many times its message was sent
     created_at: datetime = Field(default_factory=utcnow)
     dispatched_at: datetime | None = None

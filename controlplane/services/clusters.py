@@ -3,7 +3,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from controlplane import security
-from controlplane.models import Cluster, Device, Node
+from controlplane.models import Cluster, Device, Node, Volume
 from controlplane.services import metadata
 from controlplane.services.access import MANAGE, Access
 from controlplane.services.errors import Conflict, NotFound, Unauthorized
@@ -57,7 +57,8 @@ def node_count(session: Session, cluster_id: str) -> int:
 def status(session: Session, cluster: Cluster) -> dict:
     rows = session.exec(select(Node.state, func.count()).where(Node.cluster_id == cluster.id).group_by(Node.state))
     devices = session.exec(select(func.count()).select_from(Device).where(Device.cluster_id == cluster.id)).one()
-    return {"nodes_by_state": dict(rows.all()), "device_count": devices, "volume_count": 0}
+    volumes = session.exec(select(func.count()).select_from(Volume).where(Volume.cluster_id == cluster.id)).one()
+    return {"nodes_by_state": dict(rows.all()), "device_count": devices, "volume_count": volumes}
 
 
 def rotate_join_token(session: Session, access: Access, cluster: Cluster) -> str:

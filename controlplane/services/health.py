@@ -6,7 +6,7 @@ from sqlmodel import Session, or_, select
 from contracts.messages import Heartbeat
 from controlplane.db import utcnow
 from controlplane.models import Device, Node
-from controlplane.services import alerts
+from controlplane.services import alerts, volume_health
 
 
 def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
@@ -24,6 +24,7 @@ def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
         for dev in session.exec(select(Device).where(Device.node_id == node.id, Device.id.in_(list(usage)))):
             dev.size_bytes, dev.free_bytes = usage[dev.id].size_bytes, usage[dev.id].free_bytes
             session.add(dev)
+    volume_health.apply_reports(session, node, hb.bricks)
     if previous != "Online":
         alerts.record(
             session, node.cluster_id, "node_online",

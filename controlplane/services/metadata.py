@@ -4,7 +4,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from controlplane.models import Cluster, Device, MetadataVersion, Node
+from controlplane.models import Cluster, Device, MetadataVersion, Node, Volume
 
 
 def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
@@ -16,8 +16,15 @@ def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
         "devices": [
             {"id": d.id, "node_id": d.node_id, "path": d.path, "kind": d.kind, "state": d.state} for d in devices
         ],
-        "volumes": [],
+        "volumes": _volumes(session, cluster),
     }
+
+
+def _volumes(session: Session, cluster: Cluster) -> list[dict[str, Any]]:
+    from controlplane.services.volumes import spec  # volumes imports this module
+
+    vols = session.exec(select(Volume).where(Volume.cluster_id == cluster.id).order_by(Volume.name))
+    return [{"spec": spec(session, v).model_dump(), "state": v.state} for v in vols]
 
 
 def bump(session: Session, cluster: Cluster) -> int:

@@ -9,7 +9,7 @@ from sqlmodel import Session, func, select
 
 from controlplane import security
 from controlplane.db import utcnow
-from controlplane.models import Cluster, Device, Node, Task
+from controlplane.models import Brick, Cluster, Device, Node, Task
 from controlplane.services import metadata
 from controlplane.services.access import MANAGE, Access
 from controlplane.services.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -108,6 +108,8 @@ def remove(session: Session, access: Access, cluster: Cluster, node: Node) -> No
     access.require(MANAGE, cluster.id, f"remove node {node.name!r}", (("node", node.id),))
     if session.exec(select(func.count()).select_from(Device).where(Device.node_id == node.id)).one():
         raise Conflict(f"node {node.name!r} still has devices: remove them first (`kadalu device remove`)")
+    if session.exec(select(func.count()).select_from(Brick).where(Brick.node_id == node.id)).one():
+        raise Conflict(f"node {node.name!r} still holds bricks of volumes: delete those volumes first")
     session.delete(node)
     metadata.bump(session, cluster)
     session.commit()

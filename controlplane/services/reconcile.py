@@ -1,4 +1,5 @@
-"""What a finished task changes: one handler per kind for done and for failed."""
+"""What a finished task changes: one handler per kind. Handlers may start follow-up tasks
+(a created volume starts), which are sent after the commit."""
 from collections.abc import Callable
 
 from sqlmodel import Session
@@ -6,34 +7,38 @@ from sqlmodel import Session
 from contracts.messages import TaskResult
 from contracts.task_kinds import TaskKind
 from controlplane.models import Node, Task
-from controlplane.services import alerts, devices, tasks
+from controlplane.services import alerts, devices, tasks, volumes
 
-ON_DONE: dict[str, Callable[[Session, Task, dict], None]] = {
-    TaskKind.ADD_DEVICE: devices.added,
-    TaskKind.REMOVE_DEVICE: devices.removed,
+Handler = Callable[[Session, Task, dict], list[Task] | None]
+
+
+def _device_added(session, task, data):
+    devices.added(session, task, data) if task.phase == "done" else devices.add_failed(session, task)
+
+
+def _device_removed(session, task, data):
+    devices.removed(session, task, data) if task.phase == "done" else devices.remove_failed(session, task)
+
+
+HANDLERS: dict[str, Handler] = {
+    TaskKind.ADD_DEVICE: _device_added,
+    TaskKind.REMOVE_DEVICE: _device_removed,
+    **{kind: volumes.brick_task_finished for kind in volumes.BRICK_KINDS},
 }
-ON_FAILED: dict[str, Callable[[Session, Task], None]] = {
-    TaskKind.ADD_DEVICE: devices.add_failed,
-    TaskKind.REMOVE_DEVICE: devices.remove_failed,
-}
 
 
-def apply_result(session: Session, result: TaskResult) -> Task | None:
+def apply_result(session: Session, result: TaskResult, sender: tasks.Sender) -> Task | None:
     task = tasks.apply_result(session, result)
     if task is None:
         return None  # duplicate or late: already applied
-    if result.ok:
-        handler = ON_DONE.get(task.kind)
-        if handler:
-            handler(session, task, result.data)
-    else:
-        handler = ON_FAILED.get(task.kind)
-        if handler:
-            handler(session, task)
+    follow_up = HANDLERS[task.kind](session, task, result.data) or []
+    if not result.ok:
         node = session.get(Node, task.node_id)
         alerts.record(
             session, task.cluster_id, "task_failed",
             f"{task.kind} on node {node.name if node else task.node_id} failed: {task.reason}", node_id=task.node_id,
         )
     session.commit()
+    if follow_up:
+        tasks.send(session, sender, follow_up)
     return task

@@ -6,7 +6,7 @@ from sqlmodel import Session, func, select
 
 from controlplane import security
 from controlplane.db import utcnow
-from controlplane.models import ApiToken, Cluster, Device, Grant, Node, User
+from controlplane.models import ApiToken, Cluster, Device, Grant, Node, User, Volume
 from controlplane.services.access import ROLES, SCOPES
 from controlplane.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from controlplane.services.names import check_name
@@ -123,7 +123,10 @@ def _resolve_scope(session: Session, scope: str, cluster: str | None, name: str 
         if not dev:
             raise NotFound(f"device {name!r} not found in cluster {cluster!r}: name it NODE:PATH")
         return c.id, dev.id
-    raise Invalid("volume grants need volumes, which this server does not manage yet")
+    vol = session.exec(select(Volume).where(Volume.cluster_id == c.id, Volume.name == name)).first()
+    if vol is None:
+        raise NotFound(f"volume {name!r} not found in cluster {cluster!r}")
+    return c.id, vol.id
 
 
 def add_grant(session: Session, username: str, role: str, scope: str, cluster: str | None, name: str | None) -> Grant:

@@ -1,0 +1,81 @@
+from fastapi import APIRouter, Request, status
+from fastapi.responses import PlainTextResponse
+
+from controlplane.api import present, schemas
+from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
+from controlplane.services import clusters, tasks, volumes
+from controlplane.services.errors import Conflict
+from volgen import client_volfile
+
+router = APIRouter(prefix="/clusters/{cluster}/volumes", tags=["volumes"])
+
+
+@router.get("", response_model=schemas.ListOf[schemas.VolumePublic])
+def read_volumes(cluster: str, access: CurrentAccess, session: SessionDep):
+    c = clusters.get_visible(session, access, cluster)
+    rows = [present.volume(session, v) for v in volumes.list_visible(session, access, c)]
+    return schemas.ListOf(data=rows, count=len(rows))
+
+
+@router.post("", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+def create_volume(cluster: str, body: schemas.VolumeCreate, request: Request, access: CurrentAccess,
+                  session: SessionDep, settings: SettingsDep):
+    """Plan and create a volume; it starts when its bricks are created unless `start` is false."""
+    c = clusters.get_visible(session, access, cluster)
+    vol, new = volumes.create(session, access, c, settings, body.name, body.bricks, body.replica, body.arbiter,
+                              body.disperse, body.redundancy, body.force, body.start)
+    tasks.send(session, request.app.state.sender, new)
+    return present.volume(session, vol, "Volume create request sent.")
+
+
+@router.get("/{volume}", response_model=schemas.VolumePublic)
+def read_volume(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
+    c = clusters.get_visible(session, access, cluster)
+    return present.volume(session, volumes.get(session, access, c, volume))
+
+
+@router.post("/{volume}/start", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+def start_volume(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
+                 body: schemas.VolumeStart | None = None):
+    """Start every brick (and the self-heal daemons); with `force`, a Started volume restarts its missing bricks."""
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    force = bool(body and body.force)
+    if vol.state == "Started" and not force:
+        raise Conflict(f"volume {volume!r} is already Started: use --force to restart bricks that are not running")
+    new = volumes.begin(session, access, vol, "Starting", force=force)
+    tasks.send(session, request.app.state.sender, new)
+    return present.volume(session, vol, "Volume start request sent.")
+
+
+@router.post("/{volume}/stop", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+def stop_volume(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
+                body: schemas.VolumeStop | None = None):
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    new = volumes.begin(session, access, vol, "Stopping")
+    tasks.send(session, request.app.state.sender, new)
+    return present.volume(session, vol, "Volume stop request sent.")
+
+
+@router.delete("/{volume}", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+def delete_volume(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
+                  purge: bool = False):
+    """Delete the volume's bricks' gluster state; the data stays in the brick directories unless `purge`."""
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    new = volumes.begin(session, access, vol, "Deleting", purge=purge)
+    tasks.send(session, request.app.state.sender, new)
+    left = "brick directories and their content are removed" if purge else (
+        "the files stay in the brick directories (use --purge to remove them)")
+    return present.volume(session, vol, f"Volume delete request sent; {left}.")
+
+
+@router.get("/{volume}/volfile", response_class=PlainTextResponse)
+def read_client_volfile(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
+    """The FUSE client volfile: `glusterfs --volfile-id VOL -f FILE MOUNTPOINT` (what `kadalu mount` runs)."""
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    if vol.state in ("Creating", "CreateFailed", "Deleting"):
+        raise Conflict(f"volume {volume!r} is {vol.state}: there is nothing to mount yet")
+    return PlainTextResponse(client_volfile(volumes.spec(session, vol)))

@@ -1,0 +1,57 @@
+"""Brick liveness from heartbeats, and a volume's health from it: Up, Degraded (a set lost a
+brick but keeps quorum), Down (a set lost quorum, or a distribute brick is gone)."""
+from sqlmodel import Session, select
+
+from contracts.messages import BrickReport
+from controlplane.db import utcnow
+from controlplane.models import Brick, Node, Volume
+
+HEALTH_STATES = frozenset({"Started", "StartFailed"})
+
+
+def apply_reports(session: Session, node: Node, reports: list[BrickReport]) -> None:
+    """Update this node's bricks; a brick the agent no longer reports is offline."""
+    seen = {r.brick_id: r for r in reports}
+    now = utcnow()
+    for brick in session.exec(select(Brick).where(Brick.node_id == node.id)):
+        r = seen.get(brick.id)
+        if r is None:
+            if brick.online:
+                brick.online, brick.pid = False, None
+                session.add(brick)
+            continue
+        brick.online, brick.pid, brick.reported_at = r.online, r.pid, now
+        if r.size_bytes:
+            brick.size_bytes, brick.free_bytes = r.size_bytes, r.free_bytes
+        session.add(brick)
+
+
+def _quorum(set_size: int, volume: Volume) -> int:
+    if volume.type == "disperse":
+        return volume.disperse_count - volume.redundancy_count
+    if volume.type in ("replicate", "arbiter"):
+        return set_size // 2 + 1 if set_size >= 3 else 1
+    return set_size
+
+
+def brick_is_online(brick: Brick, node_states: dict[str, str]) -> bool:
+    return brick.online and node_states.get(brick.node_id) == "Online"
+
+
+def health(volume: Volume, bricks: list[Brick], node_states: dict[str, str]) -> str | None:
+    if volume.state not in HEALTH_STATES or not bricks:
+        return None
+    size = {"disperse": volume.disperse_count, "replicate": volume.replica_count, "arbiter": volume.replica_count}.get(volume.type, 1)
+    worst = "Up"
+    for k in range(0, len(bricks), size):
+        group = bricks[k : k + size]
+        online = sum(brick_is_online(b, node_states) for b in group)
+        if online < _quorum(len(group), volume):
+            return "Down"
+        if online < len(group):
+            worst = "Degraded"
+    return worst
+
+
+def node_states(session: Session, cluster_id: str) -> dict[str, str]:
+    return dict(session.exec(select(Node.id, Node.state).where(Node.cluster_id == cluster_id)).all())
