@@ -79,6 +79,7 @@ def create(session: Session, access: Access, cluster: Cluster, settings, name: s
                     replica_count=lay.replica_count, arbiter_count=lay.arbiter_count, disperse_count=lay.disperse_count,
                     redundancy_count=lay.redundancy_count, state="Creating", start_after_create=start)
     session.add(volume)
+    session.flush()  # the volume row first: bricks refer to it
     bricks = [Brick(volume_id=volume.id, cluster_id=cluster.id, node_id=node.id, idx=i, path=path, port=port)
               for i, ((node, path), port) in enumerate(zip(planned, ports, strict=True))]
     session.add_all(bricks)
@@ -180,6 +181,6 @@ def waiting_for(session: Session, volume: Volume) -> list[str]:
     if not volume.operation_id:
         return []
     stmt = (select(Node.name).join(Task, Task.node_id == Node.id)
-            .where(Task.operation_id == volume.operation_id, Task.phase.in_(tasks.ACTIVE), Node.state != "Online")
+            .where(Task.operation_id == volume.operation_id, Task.phase.in_(tasks.ACTIVE), Node.state == "Unreachable")
             .distinct())
     return sorted(session.exec(stmt).all())

@@ -1,0 +1,153 @@
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from contracts.messages import TaskResult
+from controlplane.models import Brick, Task
+from controlplane.services import reconcile
+from tests.factories import ApiUser, register_node
+
+
+class NoSend:
+    def send(self, message):
+        pass
+
+
+@pytest.fixture
+def nodes(client, admin):
+    token = admin.make_cluster("c1")
+    return {f"n{i}": register_node(client, token, f"n{i}", f"127.0.1.{i}") for i in (1, 2, 3, 4)}
+
+
+def create(admin, name, bricks, **kw):
+    return admin.post("/clusters/c1/volumes", {"name": name, "bricks": bricks, **kw})
+
+
+def finish_all(client, volume_id, ok=True, error=None):
+    """Apply agent results the way the control worker does, for every active task of the volume."""
+    with Session(client.app.state.engine) as s:
+        active = s.exec(select(Task).where(Task.volume_id == volume_id, Task.phase.in_(["queued", "running"]))).all()
+        for t in active:
+            data = {"pid": 4242, "port": 1} if t.kind == "START_BRICK" else {}
+            reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=ok, data=data, error=error), NoSend())
+        return len(active)
+
+
+R3 = ["n1:/e/b1", "n2:/e/b2", "n3:/e/b3"]
+
+
+def test_replica3_create_plans_bricks_ports_and_goes_to_started(client, admin, nodes):
+    r = create(admin, "gvol1", R3, replica=3)
+    assert r.status_code == 202, r.text
+    vol = r.json()
+    assert vol["state"] == "Creating" and vol["type"] == "replicate" and vol["set_size"] == 3
+    assert [b["port"] for b in vol["bricks"]] == [49152, 49152, 49152]  # per node
+    assert finish_all(client, vol["id"]) == 3
+    assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Starting"
+    assert finish_all(client, vol["id"]) == 3
+    got = admin.get("/clusters/c1/volumes/gvol1").json()
+    assert got["state"] == "Started" and [b["state"] for b in got["bricks"]] == ["Started"] * 3
+    volfile = admin.get("/clusters/c1/volumes/gvol1/volfile")
+    assert volfile.status_code == 200 and "cluster/replicate" in volfile.text and "127.0.1.2" in volfile.text
+    second = create(admin, "gvol2", ["n1:/e/c1", "n2:/e/c2"])
+    assert [b["port"] for b in second.json()["bricks"]] == [49153, 49153]
+
+
+@pytest.mark.parametrize("kw,bricks,word", [
+    ({"replica": 3}, R3[:2], "multiple of 3"),
+    ({"replica": 5}, R3, "not supported"),
+    ({"disperse": 3, "redundancy": 2}, R3, "less than half"),
+    ({"disperse": 4, "redundancy": 2}, R3 + ["n4:/e/b4"], "less than half"),
+    ({"arbiter": 1, "replica": 2}, R3[:2], "--replica 3 --arbiter 1"),
+    ({"replica": 3, "disperse": 3}, R3, "not both"),
+    ({}, ["n1:/e/b1", "n1:/e/b1"], "given twice"),
+    ({}, ["n1:/e/b1", "n1:/e/b1/sub"], "nested"),
+    ({"replica": 3}, ["n1:/e/b1", "n1:/e/b2", "n3:/e/b3"], "same replicate set"),
+    ({}, ["n9:/e/b1"], "not in cluster"),
+    ({}, ["n1/e/b1"], "NODE:/PATH"),
+    ({}, ["n1:relative"], "absolute"),
+    ({}, [], "no bricks"),
+])
+def test_invalid_creates_are_refused_naming_the_brick_and_change_nothing(client, admin, nodes, kw, bricks, word):
+    r = create(admin, "bad", bricks, **kw)
+    assert 400 <= r.status_code < 500 and word in r.json()["detail"], r.json()
+    assert admin.get("/clusters/c1/volumes").json()["count"] == 0
+    with Session(client.app.state.engine) as s:
+        assert s.exec(select(Brick)).all() == [] and s.exec(select(Task)).all() == []
+
+
+def test_force_allows_two_bricks_of_a_set_on_one_node(admin, nodes):
+    assert create(admin, "v", ["n1:/e/b1", "n1:/e/b2"], replica=2, force=True).status_code == 202
+
+
+def test_bricks_inside_another_volumes_brick_are_refused(admin, nodes):
+    assert create(admin, "v1", R3, replica=3).status_code == 202
+    r = create(admin, "v2", ["n2:/e/b2/inner"])
+    assert r.status_code == 409 and "brick /e/b2 of volume 'v1'" in r.json()["detail"]
+    assert create(admin, "v1", ["n4:/x"]).status_code == 409
+
+
+def test_conflicting_requests_while_in_progress_get_409(client, admin, nodes):
+    vol = create(admin, "gvol1", R3, replica=3, start=False).json()
+    assert admin.post("/clusters/c1/volumes/gvol1/start", {}).status_code == 409
+    assert admin.delete("/clusters/c1/volumes/gvol1").status_code == 409
+    finish_all(client, vol["id"])
+    assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Created"
+    assert admin.post("/clusters/c1/volumes/gvol1/stop", {}).status_code == 409
+    assert admin.post("/clusters/c1/volumes/gvol1/start", {}).status_code == 202
+    r = admin.post("/clusters/c1/volumes/gvol1/stop", {})
+    assert r.status_code == 409 and "in progress" in r.json()["detail"]
+
+
+def test_failed_brick_makes_createfailed_with_the_nodes_reason(client, admin, nodes):
+    vol = create(admin, "gvol1", R3, replica=3).json()
+    error = {"code": "not_found", "errno": "ENOENT", "message": "/e does not exist on node", "hint": "mkdir -p /e"}
+    finish_all(client, vol["id"], ok=False, error=error)
+    got = admin.get("/clusters/c1/volumes/gvol1").json()
+    assert got["state"] == "CreateFailed" and "n1: /e does not exist" in got["reason"] and "mkdir -p /e" in got["reason"]
+    report = admin.get("/failures", params={"cluster": "c1"}).json()["data"]
+    assert {(f["node"], f["errno"], f["volume"]) for f in report} == {(n, "ENOENT", "gvol1") for n in ("n1", "n2", "n3")}
+    assert admin.delete("/clusters/c1/volumes/gvol1").status_code == 202
+    finish_all(client, vol["id"])
+    assert admin.get("/clusters/c1/volumes/gvol1").status_code == 404
+
+
+def test_a_task_for_an_unreachable_node_shows_what_the_volume_waits_for(client, admin, nodes):
+    from sqlalchemy import update
+
+    from controlplane.models import Node
+    vol = create(admin, "gvol1", R3, replica=3).json()
+    with Session(client.app.state.engine) as s:
+        s.execute(update(Node).where(Node.name == "n2").values(state="Unreachable"))
+        s.commit()
+    got = admin.get("/clusters/c1/volumes/gvol1").json()
+    assert got["state"] == "Creating" and got["waiting_for"] == ["n2"]
+    codes = {f["code"] for f in admin.get("/failures").json()["data"]}
+    assert codes == {"node_unreachable"}
+
+
+def test_parallel_creates_never_share_a_port(client, admin, nodes):
+    def one(i):
+        with TestClient(client.app) as c:
+            user = ApiUser(c, admin.username, admin.token)
+            return create(user, f"p{i}", [f"n1:/p/{i}", f"n2:/p/{i}"]).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(one, range(16)))
+    assert codes.count(202) + codes.count(409) == 16 and codes.count(202) >= 1
+    with Session(client.app.state.engine) as s:
+        bricks = s.exec(select(Brick)).all()
+    for node_id in {b.node_id for b in bricks}:
+        ports = [b.port for b in bricks if b.node_id == node_id]
+        assert len(ports) == len(set(ports))
+    assert len(bricks) == 2 * codes.count(202)
+
+
+def test_viewer_cannot_change_volumes(client, admin, nodes):
+    create(admin, "gvol1", R3, replica=3)
+    viewer = admin.make_user("vera", "viewer")
+    assert viewer.get("/clusters/c1/volumes/gvol1").status_code == 200
+    assert create(viewer, "gvol2", ["n4:/x"]).status_code == 403
+    assert viewer.delete("/clusters/c1/volumes/gvol1").status_code == 403
