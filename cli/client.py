@@ -87,18 +87,21 @@ class KadaluClient:
     def close(self) -> None:
         self._http.close()
 
-    def request(
+    def _send(
         self,
         method: str,
         path: str,
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
-    ) -> Any:
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request; transport failures and HTTP error statuses become CliErrors."""
         if params:
             params = {key: value for key, value in params.items() if value is not None}
         try:
-            response = self._http.request(method, path, json=json, params=params or None)
+            response = self._http.request(method, path, json=json, params=params or None,
+                                          headers=headers)
         except httpx.TimeoutException:
             raise ServerUnreachable(self.base_url, f"no answer within {self.timeout:g}s") from None
         except httpx.TransportError as exc:
@@ -107,6 +110,18 @@ class KadaluClient:
             raise CliError(f"invalid request URL: {exc}") from None
         if response.status_code >= 400:
             raise self._api_error(response)
+        return response
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """The decoded JSON body (None for an empty answer)."""
+        response = self._send(method, path, json=json, params=params)
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -119,6 +134,12 @@ class KadaluClient:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
+
+    def get_text(self, path: str, **params: Any) -> str:
+        """GET an endpoint that answers text/plain (e.g. a volfile) and return the text."""
+        response = self._send("GET", path, params=params,
+                              headers={"Accept": "text/plain, application/json;q=0.5"})
+        return response.text
 
     def post(self, path: str, json: Any = None) -> Any:
         return self.request("POST", path, json=json)

@@ -9,7 +9,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from cli.commands import alert, auth, cluster, device, node, task, user
+from cli.commands import alert, auth, cluster, device, failures, mount, node, task, user, volume
 from cli.errors import CliError
 from cli.output import exit_with_error
 
@@ -41,6 +41,10 @@ app.add_typer(device.app, name="device")
 app.add_typer(user.app, name="user")
 app.add_typer(task.app, name="task")
 app.add_typer(alert.app, name="alert")
+app.add_typer(volume.app, name="volume")
+app.command("mount")(mount.mount)
+app.command("umount")(mount.umount)
+app.command("failurereport")(failures.failurereport)
 
 
 if __name__ == "__main__":

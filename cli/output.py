@@ -23,6 +23,18 @@ NODE_STATE_STYLE = {"Online": "green", "Unreachable": "red", "Registered": "yell
 DEVICE_STATE_STYLE = {"Ready": "green", "Failed": "red", "Adding": "yellow", "Removing": "yellow"}
 TASK_PHASE_STYLE = {"done": "green", "failed": "red", "running": "yellow", "queued": "cyan"}
 SEVERITY_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
+HEALTH_STYLE = {"Up": "green", "Degraded": "yellow", "Down": "red"}
+VOLUME_STATE_STYLE = {"Started": "green", "Created": "cyan", "Stopped": "cyan",
+                      "Creating": "yellow", "Starting": "yellow", "Stopping": "yellow",
+                      "Deleting": "yellow"}
+
+
+def volume_state_style(state: Any) -> str | None:
+    """Volume states: Started green, in-progress yellow, Created/Stopped cyan, *Failed red."""
+    text = str(state or "")
+    if text.endswith("Failed"):
+        return "red"
+    return VOLUME_STATE_STYLE.get(text)
 
 BYTE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 

@@ -1,19 +1,25 @@
-"""Shared handling for commands whose request creates a task (device add/remove, volumes...).
+"""Shared `--wait` handling: for commands whose request creates a task (device add/remove...)
+and for volume commands, which are followed through the volume's own state.
 
-`follow_task` prints the task id and optionally waits; `wait_for_task` polls GET /tasks/{id}.
+`follow_task` prints the task id and optionally waits; `wait_for_task` polls GET /tasks/{id};
+`wait_for_volume` polls GET /clusters/{c}/volumes/{name}.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import Any
 
 from cli.client import KadaluClient, seg
+from cli.errors import ApiError
 from cli.output import exit_with_error, say, spinner
 
-POLL_INTERVAL = 0.5  # seconds between two GET /tasks/{id}
+POLL_INTERVAL = 0.5  # seconds between two GET /tasks/{id} (or GET of a volume)
 DEFAULT_TIMEOUT = 300.0
 FINAL_PHASES = ("done", "failed")
+# A volume in one of these states has a request in flight (the server answers 409 to others).
+VOLUME_IN_PROGRESS = ("Creating", "Starting", "Stopping", "Deleting")
 
 
 def describe_failure(task: dict[str, Any]) -> str:
@@ -83,3 +89,76 @@ def follow_task(
         say(f"Follow it with: kadalu task show {task_id}")
         return None
     return wait_for_task(client, task_id, timeout)
+
+
+def waiting_for_text(volume: dict[str, Any]) -> str:
+    """`node2 (Unreachable), node3 (Unreachable)` from the volume's `waiting_for`, or ''."""
+    return ", ".join(f"{node} (Unreachable)" for node in volume.get("waiting_for") or [])
+
+
+def wait_for_volume(
+    client: KadaluClient,
+    cluster: str,
+    name: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    until_gone: bool = False,
+    also_pending: Collection[str] = (),
+) -> dict[str, Any] | None:
+    """Poll the volume until its state is settled and return it (None once it is gone).
+
+    Settled means not Creating/Starting/Stopping/Deleting nor one of `also_pending` (create
+    passes `("Created",)` when it asked for a start). With `until_gone` (delete) only a 404
+    ends the wait successfully. Exits 1 with the volume's reason on stderr when the state
+    ends in "Failed", 2 when still unsettled after `timeout` seconds (naming the nodes it
+    waits for) and 130 on Ctrl-C; the operation itself goes on in those last two cases.
+    """
+    path = f"/clusters/{seg(cluster)}/volumes/{seg(name)}"
+    pending = set(VOLUME_IN_PROGRESS) | set(also_pending)
+    deadline = time.monotonic() + timeout
+    volume: dict[str, Any] = {}
+    gone = interrupted = False
+    try:
+        with spinner(f"Volume {name}: waiting") as status:
+            while True:
+                try:
+                    volume = client.get(path)
+                except ApiError as exc:
+                    if until_gone and exc.status == 404:
+                        gone = True
+                        break
+                    raise
+                text = f"Volume {name}: {volume.get('state')}"
+                if volume.get("waiting_for"):
+                    text += f", waiting for {waiting_for_text(volume)}"
+                status.update(text)
+                state = str(volume.get("state") or "")
+                remaining = deadline - time.monotonic()
+                if state.endswith("Failed") or remaining <= 0:
+                    break
+                if not until_gone and state not in pending:
+                    break
+                time.sleep(min(POLL_INTERVAL, remaining))
+    except KeyboardInterrupt:
+        interrupted = True
+    check = f"check it with `kadalu volume status -c {cluster} {name}`"
+    if interrupted:
+        exit_with_error(f"stopped waiting; the request on volume {name} goes on: {check}",
+                        code=130)
+    if gone:
+        return None
+    state = str(volume.get("state") or "")
+    if state.endswith("Failed"):
+        reason = volume.get("reason") or "no reason recorded"
+        exit_with_error(
+            f"volume {name} is {state}: {reason}\n"
+            f"see `kadalu failurereport -c {cluster}` for the failed tasks and how to fix them",
+            code=1,
+        )
+    if until_gone or state in pending:
+        message = f"volume {name} is still {state} after {timeout:g}s"
+        if volume.get("waiting_for"):
+            nodes = ", ".join(str(node) for node in volume["waiting_for"])
+            message += f", waiting for node(s) {nodes} (Unreachable)"
+        exit_with_error(f"{message}; {check}", code=2)
+    return volume

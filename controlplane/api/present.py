@@ -98,7 +98,7 @@ def volume(session: Session, v, message: str = "") -> schemas.VolumePublic:
         bricks=[
             schemas.BrickPublic(
                 id=b.id, node=nodes_by_id[b.node_id].name, address=nodes_by_id[b.node_id].address, path=b.path,
-                port=b.port, set=b.idx // size, state=b.state, pid=b.pid,
+                port=b.port, set=b.idx // size + 1, state=b.state, pid=b.pid,
                 online=volume_health.brick_is_online(b, states), size_bytes=b.size_bytes, free_bytes=b.free_bytes,
                 reported_at=b.reported_at,
             )

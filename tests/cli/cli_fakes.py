@@ -128,3 +128,46 @@ def make_alert(alert_id="a-1"):
     return {"id": alert_id, "cluster": "default", "node": "node2", "kind": "NODE_UNREACHABLE",
             "severity": "warning", "message": "node2 missed 3 heartbeats",
             "created_at": "2025-01-01T10:05:00Z"}
+
+
+def make_brick(node="node1", path="/data/b1", set_=0, online=True, port=49152, pid=4242,
+               size=10 * 1024**3, free=4 * 1024**3, state="Started", brick_id=None):
+    return {
+        "id": brick_id or f"b-{node}-{path.strip('/').replace('/', '-')}", "node": node,
+        "address": f"10.0.0.{node[-1]}", "path": path, "port": port, "set": set_,
+        "state": state, "pid": pid, "online": online, "size_bytes": size, "free_bytes": free,
+        "reported_at": "2025-01-01T10:06:00Z",
+    }
+
+
+def make_volume(name="vol1", state="Started", health="Up", vtype="replicate", replica=3,
+                arbiter=0, disperse=0, redundancy=0, bricks=None, reason="",
+                waiting_for=None, cluster="default"):
+    if bricks is None:
+        bricks = [make_brick(f"node{i}", "/data/b1") for i in (1, 2, 3)]
+    set_size = disperse or replica or 1
+    return {
+        "id": f"v-{name}", "name": name, "cluster": cluster, "type": vtype, "state": state,
+        "health": health, "replica_count": replica, "arbiter_count": arbiter,
+        "disperse_count": disperse, "redundancy_count": redundancy,
+        "brick_count": len(bricks), "set_size": set_size, "reason": reason,
+        "waiting_for": waiting_for or [], "created_at": "2025-01-01T10:00:00Z",
+        "updated_at": "2025-01-01T10:06:00Z", "bricks": bricks, "message": "",
+    }
+
+
+def make_failure(volume="vol1", node="node2", kind="START_BRICK", errno="ENOENT", code="enoent",
+                 message="brick directory /data/b1 does not exist",
+                 hint="create /data/b1 on node2 or recreate the volume with another brick",
+                 cluster="default"):
+    return {"task_id": "t-9", "cluster": cluster, "volume": volume, "node": node, "kind": kind,
+            "errno": errno, "code": code, "message": message, "hint": hint,
+            "created_at": "2025-01-01T10:07:00Z"}
+
+
+VOLFILE = """volume vol1-client-0
+    type protocol/client
+    option remote-host 10.0.0.1
+    option remote-subvolume /data/b1
+end-volume
+"""

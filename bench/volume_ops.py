@@ -1,0 +1,89 @@
+"""Benchmark: volume create -> Started, stop, start, delete latency for a replica-3 volume
+with N node agents on this machine (real control plane processes, real glusterfsd bricks).
+
+    .venv/bin/python -m bench.volume_ops --agents 3 10 30 --rounds 5 [--json out.json]
+
+Each operation is timed from the HTTP request to the volume reaching its final state (polled
+every 20 ms). Prints a table of medians and the same numbers as JSON. Only three of the N nodes
+hold the volume: the cost should not grow with N (glusterd's does, see shared/DESIGN.md)."""
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tests.integration.harness import Cluster, wait_for
+
+OPS = ("create+start", "stop", "start", "delete")
+
+
+def _until(cp: Cluster, name: str, done: str) -> float:
+    t0 = time.perf_counter()
+    while True:
+        r = cp.api("GET", f"/clusters/bench/volumes/{name}")
+        if done == "gone" and r.status_code == 404:
+            return time.perf_counter() - t0
+        state = r.json().get("state", "")
+        if state == done:
+            return time.perf_counter() - t0
+        if state.endswith("Failed"):
+            raise RuntimeError(f"{name}: {state}: {r.json().get('reason')}")
+        time.sleep(0.02)
+
+
+def _action(cp: Cluster, name: str, verb: str, done: str) -> float:
+    t0 = time.perf_counter()
+    cp.api("POST", f"/clusters/bench/volumes/{name}/{verb}", json={}).raise_for_status()
+    return time.perf_counter() - t0 + _until(cp, name, done)
+
+
+def run(n_agents: int, rounds: int) -> dict[str, float]:
+    root = Path(tempfile.mkdtemp(prefix=f"kadalu-bench-{n_agents}-"))
+    cp = Cluster(root)
+    try:
+        cp.start()
+        cp.login_admin()
+        token = cp.api("POST", "/clusters", json={"name": "bench"}).json()["join_token"]
+        for i in range(1, n_agents + 1):
+            cp.start_agent(f"node{i}", f"127.0.1.{i}", token)
+        wait_for(lambda: list(cp.node_states("bench").values()).count("Online") == n_agents, 300,
+                 f"{n_agents} agents Online", cp.procs.tails)
+        times: dict[str, list[float]] = {op: [] for op in OPS}
+        for r in range(rounds):
+            name = f"bv{r}"
+            bricks = [f"node{i}:{root}/bricks/{name}/b{i}" for i in (1, 2, 3)]
+            (root / "bricks" / name).mkdir(parents=True, exist_ok=True)
+            t0 = time.perf_counter()
+            resp = cp.api("POST", "/clusters/bench/volumes", json={"name": name, "replica": 3, "bricks": bricks})
+            resp.raise_for_status()
+            times["create+start"].append(time.perf_counter() - t0 + _until(cp, name, "Started"))
+            times["stop"].append(_action(cp, name, "stop", "Stopped"))
+            times["start"].append(_action(cp, name, "start", "Started"))
+            _action(cp, name, "stop", "Stopped")  # a volume is deleted when stopped
+            t0 = time.perf_counter()
+            cp.api("DELETE", f"/clusters/bench/volumes/{name}").raise_for_status()
+            times["delete"].append(time.perf_counter() - t0 + _until(cp, name, "gone"))
+        return {op: statistics.median(v) for op, v in times.items()}
+    finally:
+        cp.stop()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--agents", type=int, nargs="+", default=[3, 10, 30])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--json", type=Path)
+    args = p.parse_args()
+    results = {n: run(n, args.rounds) for n in args.agents}
+    print(f"{'agents':>6} | " + " | ".join(f"{op:>12}" for op in OPS))
+    for n, medians in results.items():
+        print(f"{n:>6} | " + " | ".join(f"{medians[op]:>11.3f}s" for op in OPS))
+    out = {"unit": "seconds (median)", "rounds": args.rounds, "results": {str(n): m for n, m in results.items()}}
+    print(json.dumps(out, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
