@@ -3,7 +3,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.task_kinds import TaskKind
-from nodeagent import devices
+from nodeagent import brick_handlers, devices
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 
@@ -23,6 +23,10 @@ def remove_device(ctx: AgentContext, spec: dict[str, Any]) -> dict:
 HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
     TaskKind.ADD_DEVICE: add_device,
     TaskKind.REMOVE_DEVICE: remove_device,
+    TaskKind.CREATE_BRICK: brick_handlers.create_brick,
+    TaskKind.START_BRICK: brick_handlers.start_brick_task,
+    TaskKind.STOP_BRICK: brick_handlers.stop_brick_task,
+    TaskKind.DELETE_BRICK: brick_handlers.delete_brick,
 }
 
 

@@ -1,17 +1,21 @@
-"""Heartbeats: node facts and device usage, sent to queue `controlplane` every interval."""
+"""Heartbeats: node facts, device usage and brick reports, sent to queue `controlplane` every interval."""
 import logging
 import os
+import sys
 import threading
 import time
 
 from celery import Celery
 
-from contracts.messages import DeviceUsage, Heartbeat
+from contracts.messages import BrickReport, DeviceUsage, Heartbeat
 from contracts.task_names import HEARTBEAT
 from nodeagent import __version__, devices, facts
+from nodeagent.brick_handlers import REPORTED_STATES, layout_of, local_bricks, metadata_volumes
 from nodeagent.context import AgentContext
+from nodeagent.gluster.processes import brick_status
 
 log = logging.getLogger(__name__)
+METADATA_REFRESH_SECONDS = 30.0
 
 
 def device_usage(ctx: AgentContext) -> list[DeviceUsage]:
@@ -30,23 +34,59 @@ def device_usage(ctx: AgentContext) -> list[DeviceUsage]:
     return out
 
 
+def _fs_usage(path: str) -> tuple[int, int]:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return 0, 0  # missing (device not mounted, brick not created yet): reported as 0
+    return st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
+
+
+def brick_reports(ctx: AgentContext) -> list[BrickReport]:
+    """One report per brick of this node in volumes being started, started or stopping: pid from
+    its pid file, online when that process lives and its port accepts TCP (0.5 s probe)."""
+    layout = layout_of(ctx)
+    out = []
+    for spec, state in metadata_volumes(ctx):
+        if state not in REPORTED_STATES:
+            continue
+        for brick in local_bricks(spec, ctx.node_id):
+            try:
+                status = brick_status(layout, brick)
+            except OSError as exc:
+                log.warning("cannot read the status of brick %s: %s", brick.path, exc)
+                status = {"pid": None, "online": False}
+            size, free = _fs_usage(brick.path)
+            out.append(BrickReport(brick_id=brick.id, volume_id=spec.id, pid=status["pid"], online=status["online"],
+                                   port=brick.port, size_bytes=size, free_bytes=free))
+    return out
+
+
 def build(ctx: AgentContext) -> Heartbeat:
     return Heartbeat(
         node_id=ctx.node_id, hostname=facts.hostname(), glusterfs_version=facts.glusterfs_version(ctx.runner),
         agent_version=__version__, metadata_version=ctx.state.load_metadata().get("version", 0),
-        sent_at=time.time(), devices=device_usage(ctx),
+        sent_at=time.time(), devices=device_usage(ctx), bricks=brick_reports(ctx),
     )
 
 
 def start(ctx: AgentContext, app: Celery, interval: float) -> threading.Event:
     stop = threading.Event()
 
+    refresh_every = max(1, round(METADATA_REFRESH_SECONDS / interval))
+
     def loop():
+        beats = 0
         while not stop.is_set():
             try:
                 ctx.send(app, HEARTBEAT, build(ctx).model_dump())
             except Exception as exc:  # broker down: keep trying; the control plane will mark us Unreachable
                 log.warning("heartbeat not sent: %s", exc)
+            beats += 1
+            if beats % refresh_every == 0:
+                # States change without a task reaching this node (Starting -> Started): catch up now
+                # and then, so a restart after a reboot acts on a recent copy.
+                ctx.refresh_metadata(sys.maxsize)
             stop.wait(interval)
 
     threading.Thread(target=loop, name=f"heartbeat-{os.getpid()}", daemon=True).start()

@@ -7,7 +7,7 @@ import time
 import httpx
 
 from contracts.task_names import node_queue
-from nodeagent import facts, heartbeat
+from nodeagent import facts, heartbeat, recovery
 from nodeagent.context import AgentContext
 from nodeagent.controlplane_client import ControlPlaneClient, RegistrationRefused
 from nodeagent.settings import AgentSettings
@@ -79,6 +79,12 @@ def main(argv: list[str] | None = None) -> None:
     log.info("registered as node %s (%s) in cluster %s", name, creds["node_id"], creds["cluster_name"])
     ctx = AgentContext(node_id=creds["node_id"], node_name=name, address=address, secret=creds["node_secret"],
                        state=state, client=ControlPlaneClient(settings.url))
+    try:  # bricks of started volumes come back from local metadata, control plane up or not
+        summary = recovery.recover(ctx)
+        log.info("recovery: %d brick(s) already running, %d started, %d failure(s)",
+                 len(summary["running"]), len(summary["started"]), len(summary["failed"]))
+    except Exception:
+        log.exception("recovery of bricks failed; the agent starts anyway")
     app = make_agent_app(ctx, settings.broker_url or creds["broker_url"])
     heartbeat.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))
     app.worker_main([

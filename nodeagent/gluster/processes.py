@@ -127,6 +127,9 @@ def start_brick(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec, node_
     what = f"brick {brick.node_name}:{brick.path}"
     done = runner.run(brick_argv(layout, spec, brick), timeout=timeout)
     if done.returncode != 0:
+        # The forked daemon may have written its pid file and still be tearing down: the pid
+        # file was cleared above, so whatever it names now is this failed start's; end it.
+        stop_pid(pidfile)
         raise failure(what, log, offset, f"glusterfsd exited with {done.returncode}: {done.stderr.strip()}")
     # glusterfsd's parent exits only after the daemon wrote its pid file and built its graph,
     # so the pid is known here; the wait covers a slow listener, and ends if the daemon dies.
@@ -180,6 +183,7 @@ def start_shd(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str, runner: R
     what = f"self-heal daemon of volume {spec.name}"
     done = runner.run(shd_argv(layout, spec, node_uuid), timeout=timeout)
     if done.returncode != 0:
+        stop_pid(pidfile)  # as for bricks: a half-started daemon must not linger
         raise failure(what, log, offset, f"glusterfs exited with {done.returncode}: {done.stderr.strip()}")
     pid = running_pid(pidfile, "glusterfs")  # written before the parent process returned
     if pid is None:

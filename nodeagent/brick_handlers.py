@@ -1,0 +1,149 @@
+"""The four brick task kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, DELETE_BRICK) on this node.
+
+See contracts/brick_tasks.py for the spec and what each returns. Every handler is idempotent:
+it checks what is already there (pid files, the brick directory's volume-id) and only does what
+is missing. Two tasks of one volume may run at once in the agent's thread pool; the work of
+each, the self-heal daemon's start/stop included, runs under a per-volume lock."""
+import errno
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from contracts.brick_tasks import BrickTaskSpec
+from contracts.volume_spec import BrickSpec, VolumeSpec
+from nodeagent.context import AgentContext
+from nodeagent.errors import AgentError
+from nodeagent.gluster.bricks import cleanup_brick, prepare_brick
+from nodeagent.gluster.pids import running_pid
+from nodeagent.gluster.processes import ProcessLayout, start_brick, start_shd, stop_brick, stop_shd
+from volgen.shd import HEALS_VOLUME_TYPES
+
+log = logging.getLogger(__name__)
+
+# Volume states in which the agent reports its bricks in heartbeats.
+REPORTED_STATES = frozenset({"Starting", "Started", "StartFailed", "Stopping"})
+
+_locks: dict[tuple[str, str], threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def volume_lock(ctx: AgentContext, volume_id: str) -> threading.Lock:
+    """The lock of one volume on this agent (keyed by state dir too: tests run several agents)."""
+    key = (str(Path(ctx.state.root).resolve()), volume_id)
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def layout_of(ctx: AgentContext) -> ProcessLayout:
+    return ProcessLayout(Path(ctx.state.root))
+
+
+def local_bricks(spec: VolumeSpec, node_id: str) -> list[BrickSpec]:
+    return [b for b in spec.bricks if b.node_id == node_id]
+
+
+def heals(spec: VolumeSpec) -> bool:
+    return spec.type in HEALS_VOLUME_TYPES
+
+
+def metadata_volumes(ctx: AgentContext) -> list[tuple[VolumeSpec, str]]:
+    """(spec, state) of every volume in the local metadata copy; malformed entries are skipped."""
+    out = []
+    for entry in ctx.state.load_metadata().get("content", {}).get("volumes", []) or []:
+        try:
+            out.append((VolumeSpec.model_validate(entry["spec"]), str(entry.get("state", ""))))
+        except (KeyError, TypeError, ValidationError) as exc:
+            log.warning("skipping a malformed volume in the local metadata: %s", exc)
+    return out
+
+
+def any_local_brick_running(layout: ProcessLayout, spec: VolumeSpec, node_id: str) -> bool:
+    return any(running_pid(layout.brick_pidfile(b), "glusterfsd") for b in local_bricks(spec, node_id))
+
+
+def ensure_shd(ctx: AgentContext, spec: VolumeSpec) -> int | None:
+    """Start (or find) this node's self-heal daemon of `spec` if the volume heals. Call under the lock."""
+    if not heals(spec):
+        return None
+    return start_shd(layout_of(ctx), spec, ctx.node_id, ctx.runner)
+
+
+def stop_shd_if_idle(ctx: AgentContext, spec: VolumeSpec) -> bool:
+    """Stop the self-heal daemon when no brick of `spec` runs on this node. Call under the lock."""
+    layout = layout_of(ctx)
+    if any_local_brick_running(layout, spec, ctx.node_id):
+        return False
+    stop_shd(layout, spec)
+    return True
+
+
+def _parse(ctx: AgentContext, raw: dict[str, Any]) -> tuple[BrickTaskSpec, BrickSpec]:
+    try:
+        task = BrickTaskSpec.parse(raw)
+    except ValidationError as exc:
+        raise AgentError("bad_spec", f"invalid brick task spec: {exc.error_count()} error(s): "
+                         f"{exc.errors()[0].get('loc')} {exc.errors()[0].get('msg')}",
+                         "the control plane and the agent disagree on the spec: check both versions") from exc
+    try:
+        brick = task.brick
+    except StopIteration:
+        raise AgentError("unknown_brick", f"brick {task.brick_id} is not a brick of volume {task.volume.name}",
+                         "the task spec is inconsistent; retry the operation", errno.ENOENT) from None
+    if brick.node_id != ctx.node_id:
+        raise AgentError("wrong_node", f"brick {brick.node_name}:{brick.path} belongs to node {brick.node_id}, "
+                         f"not to this node ({ctx.node_id})", "the task was sent to the wrong node")
+    return task, brick
+
+
+def create_brick(ctx: AgentContext, raw: dict[str, Any]) -> dict:
+    task, brick = _parse(ctx, raw)
+    with volume_lock(ctx, task.volume.id):
+        prepare_brick(brick.path, task.volume.id)
+    return {}
+
+
+def start_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
+    task, brick = _parse(ctx, raw)
+    spec = task.volume
+    with volume_lock(ctx, spec.id):
+        pid = start_brick(layout_of(ctx), spec, brick, ctx.node_id, ctx.runner)
+        log.info("brick %s:%s of volume %s runs as pid %s", brick.node_name, brick.path, spec.name, pid)
+        # A failing self-heal daemon fails the task; the brick stays up and a retry finds it.
+        ensure_shd(ctx, spec)
+    return {"pid": pid, "port": brick.port}
+
+
+def stop_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
+    task, brick = _parse(ctx, raw)
+    spec = task.volume
+    with volume_lock(ctx, spec.id):
+        if stop_brick(layout_of(ctx), brick):
+            log.info("stopped brick %s:%s of volume %s", brick.node_name, brick.path, spec.name)
+        stop_shd_if_idle(ctx, spec)
+    return {}
+
+
+def delete_brick(ctx: AgentContext, raw: dict[str, Any]) -> dict:
+    task, brick = _parse(ctx, raw)
+    spec = task.volume
+    layout = layout_of(ctx)
+    with volume_lock(ctx, spec.id):
+        stop_brick(layout, brick)  # removes the pid file too
+        if stop_shd_if_idle(ctx, spec):
+            # No brick of the volume runs here: the shd volfile goes if no other local brick
+            # of the volume keeps its volfile (those will be deleted by their own tasks).
+            others = [b for b in local_bricks(spec, ctx.node_id) if b.id != brick.id]
+            if not any(layout.brick_volfile(spec, b).exists() for b in others):
+                layout.shd_volfile(spec).unlink(missing_ok=True)
+        layout.brick_volfile(spec, brick).unlink(missing_ok=True)
+        layout.brick_pidfile(brick).unlink(missing_ok=True)
+        try:
+            layout.volfile_dir(spec).rmdir()
+        except OSError:
+            pass  # not empty (other bricks of the volume) or already gone
+        cleanup_brick(brick.path, spec.id, task.purge)
+    log.info("deleted brick %s:%s of volume %s (purge=%s)", brick.node_name, brick.path, spec.name, task.purge)
+    return {"path": brick.path, "data_left": not task.purge}

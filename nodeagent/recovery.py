@@ -1,0 +1,60 @@
+"""Bringing this node's bricks back after an agent restart or a reboot, from local metadata only.
+
+For every volume whose state in the local metadata copy says its bricks should run (Starting,
+Started, StartFailed: the copy may predate the last Starting -> Started step), each brick of this node
+whose daemon is not running (found by its pid file) is started, then the volume's self-heal
+daemon where the volume heals. Bricks that kept running while the agent was down are left
+alone. Nothing here calls the control plane, and no failure stops the agent: each is logged
+and listed in the returned summary. Brick directories are never prepared here: a brick whose
+device did not come back must fail to start, not be recreated on the root file system."""
+import logging
+
+from nodeagent.brick_handlers import (any_local_brick_running, ensure_shd, heals, layout_of, local_bricks,
+                                      metadata_volumes, volume_lock)
+from nodeagent.context import AgentContext
+from nodeagent.errors import AgentError
+from nodeagent.gluster.pids import running_pid
+from nodeagent.gluster.processes import start_brick
+
+log = logging.getLogger(__name__)
+SHOULD_RUN = frozenset({"Starting", "Started", "StartFailed"})
+
+
+def recover(ctx: AgentContext) -> dict[str, list]:
+    """Start what should run and does not. Returns {"running": [brick ids already up],
+    "started": [(brick id, pid)], "failed": [(brick id or "shd:<volume>", message)]}."""
+    layout = layout_of(ctx)
+    summary: dict[str, list] = {"running": [], "started": [], "failed": []}
+    for spec, state in metadata_volumes(ctx):
+        if state not in SHOULD_RUN:
+            continue
+        mine = local_bricks(spec, ctx.node_id)
+        if not mine:
+            continue
+        with volume_lock(ctx, spec.id):
+            for brick in mine:
+                what = f"brick {brick.node_name}:{brick.path} of volume {spec.name}"
+                try:
+                    pid = running_pid(layout.brick_pidfile(brick), "glusterfsd")
+                    if pid:
+                        log.info("recovery: %s already runs as pid %s", what, pid)
+                        summary["running"].append(brick.id)
+                        continue
+                    pid = start_brick(layout, spec, brick, ctx.node_id, ctx.runner)
+                    log.info("recovery: started %s as pid %s", what, pid)
+                    summary["started"].append((brick.id, pid))
+                except AgentError as exc:
+                    log.error("recovery: cannot start %s: %s %s", what, exc.message, exc.hint)
+                    summary["failed"].append((brick.id, exc.message))
+                except Exception as exc:  # never let one brick keep the agent from starting
+                    log.exception("recovery: cannot start %s", what)
+                    summary["failed"].append((brick.id, f"{type(exc).__name__}: {exc}"))
+            if heals(spec) and any_local_brick_running(layout, spec, ctx.node_id):
+                try:
+                    pid = ensure_shd(ctx, spec)
+                    log.info("recovery: self-heal daemon of volume %s runs as pid %s", spec.name, pid)
+                except Exception as exc:
+                    msg = exc.message if isinstance(exc, AgentError) else f"{type(exc).__name__}: {exc}"
+                    log.error("recovery: cannot start the self-heal daemon of volume %s: %s", spec.name, msg)
+                    summary["failed"].append((f"shd:{spec.name}", msg))
+    return summary
