@@ -126,6 +126,15 @@ class Cluster:
         self.procs.kill(f"agent-{name}")
 
     def stop(self) -> None:
+        """Unmount what tests mounted, stop every brick/self-heal daemon by its pid file, then the processes."""
+        from nodeagent.gluster.mount import fuse_mounted, umount
+        from nodeagent.gluster.pids import stop_pid
+
+        for mnt in sorted((self.root / "mnt").glob("*")) if (self.root / "mnt").exists() else []:
+            if fuse_mounted(str(mnt)):
+                umount(str(mnt))
+        for pidfile in sorted((self.root / "agents").glob("*/run/*.pid")):
+            stop_pid(pidfile)
         self.procs.stop_all()
 
     # API
