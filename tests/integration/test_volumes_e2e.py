@@ -143,3 +143,30 @@ def test_invalid_create_is_refused_with_the_brick_named(gcp):
                  "node1:/e/a", "node1:/e/b", "node2:/e/c", ok=False)
     assert out.returncode == 1 and "node1:/e/a" in out.stderr and "--force" in out.stderr
     assert cp.api("GET", "/clusters/mycluster/volumes").json()["count"] == 0
+
+
+def test_agent_restarted_after_a_reboot_restarts_bricks_without_the_control_plane(gcp):
+    from nodeagent.gluster.pids import running_pid
+
+    cp = gcp
+    kadalu(cp, "volume", "create", "-c", "mycluster", "rb", "--replica", "3", *brick_dirs(cp, "rb"), "--wait")
+    vol = volume(cp, "rb")
+    wait_for(lambda: volume(cp, "rb")["health"] == "Up", 30, "health Up", cp.procs.tails)
+    node1_brick = vol["bricks"][0]
+    pidfile = cp.root / "agents" / "node1" / "run" / f"{node1_brick['id']}.pid"
+    assert running_pid(pidfile, "glusterfsd") == node1_brick["pid"]
+
+    # an agent restarted while its bricks run finds them and leaves them alone
+    cp.kill_agent("node1")
+    cp.start_agent("node1", "127.0.1.1", cp.join_token)
+    wait_for(lambda: cp.node_states("mycluster")["node1"] == "Online", 30, "node1 Online", cp.procs.tails)
+    assert running_pid(pidfile, "glusterfsd") == node1_brick["pid"]
+
+    # a "reboot": agent and bricks gone, and the control plane unreachable
+    cp.kill_agent("node1")
+    os.kill(node1_brick["pid"], signal.SIGKILL)
+    wait_for(lambda: running_pid(pidfile, "glusterfsd") is None, 10, "brick gone")
+    cp.procs.stop("api")
+    cp.start_agent("node1", "127.0.1.1", cp.join_token)
+    new_pid = wait_for(lambda: running_pid(pidfile, "glusterfsd"), 60, "brick restarted from local metadata", cp.procs.tails)
+    assert new_pid != node1_brick["pid"]
