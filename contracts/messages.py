@@ -8,6 +8,12 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _AgentMessage(BaseModel):
+    """Sent by agents: unknown fields are ignored so agents may be upgraded before the server."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
 class TaskMessage(_Message):
     """Sent to queue node.<node-id>: what to do, never a database row."""
 
@@ -18,14 +24,14 @@ class TaskMessage(_Message):
     metadata_version: int = 0
 
 
-class TaskError(_Message):
+class TaskError(_AgentMessage):
     code: str  # short machine name, e.g. "not_a_directory"
     errno: str | None = None  # e.g. "ENOENT"
     message: str
     hint: str = ""
 
 
-class TaskResult(_Message):
+class TaskResult(_AgentMessage):
     """Returned by the agent task and applied by the control-plane worker."""
 
     task_id: str
@@ -35,20 +41,20 @@ class TaskResult(_Message):
     error: TaskError | None = None
 
 
-class TaskProgress(_Message):
+class TaskProgress(_AgentMessage):
     task_id: str
     node_id: str
     phase: str = "running"
 
 
-class DeviceUsage(_Message):
+class DeviceUsage(_AgentMessage):
     device_id: str
     path: str
     size_bytes: int
     free_bytes: int
 
 
-class BrickReport(_Message):
+class BrickReport(_AgentMessage):
     """What the agent sees of one of its bricks (from its pid file and a TCP probe of the port)."""
 
     brick_id: str
@@ -60,7 +66,7 @@ class BrickReport(_Message):
     free_bytes: int = 0
 
 
-class Heartbeat(_Message):
+class Heartbeat(_AgentMessage):
     node_id: str
     hostname: str = ""
     glusterfs_version: str = ""

@@ -46,12 +46,16 @@ def _flower_auth(settings: Settings) -> str:
 
 
 def _flower_argv(settings: Settings) -> list[str]:
-    return _celery("flower", f"--port={settings.flower_port}", f"--address={settings.api_host}",
-                   f"--basic-auth={_flower_auth(settings)}")
+    # the credentials travel in FLOWER_BASIC_AUTH (see _flower_env), never on a command line `ps` shows
+    return _celery("flower", f"--port={settings.flower_port}", f"--address={settings.api_host}")
 
 
-def _exec(argv: list[str]) -> None:
-    os.execv(argv[0], argv)
+def _flower_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
+    return {**env, "FLOWER_BASIC_AUTH": _flower_auth(settings)}
+
+
+def _exec(argv: list[str], env: dict[str, str] | None = None) -> None:
+    os.execve(argv[0], argv, env if env is not None else dict(os.environ))
 
 
 @app.command()
@@ -88,14 +92,14 @@ def flower():
     settings = Settings()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     typer.echo(f"Flower on http://{settings.api_host}:{settings.flower_port} (credentials: {settings.state_dir / 'flower.auth'})")
-    _exec(_flower_argv(settings))
+    _exec(_flower_argv(settings), _flower_env(settings, dict(os.environ)))
 
 
 @app.command()
 def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower")):
     """Everything in one process tree. With nothing configured: SQLite and a private redis-server in the state dir."""
     settings = Settings()
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     children: list[tuple[str, subprocess.Popen]] = []
     env = dict(os.environ)
     if not settings.broker_url:
@@ -113,7 +117,8 @@ def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower
     log_dir.mkdir(exist_ok=True)
     for name, argv in argvs:
         log = open(log_dir / f"{name}.log", "ab")
-        children.append((name, subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)))
+        child_env = _flower_env(settings, env) if name == "flower" else env
+        children.append((name, subprocess.Popen(argv, env=child_env, stdout=log, stderr=subprocess.STDOUT)))
     typer.echo(f"kadalu-server up: API on http://{settings.api_host}:{settings.api_port} "
                f"(docs at /docs), broker {env['KADALU_BROKER_URL']}, logs in {log_dir}")
     stopping = False

@@ -25,7 +25,6 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8080
-    public_url: str | None = None  # what `cluster add` tells agents to use
 
     heartbeat_interval: float = Field(default=5.0, gt=0)
     node_timeout: float | None = Field(default=None, gt=0)  # default: 3 heartbeat intervals

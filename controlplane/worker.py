@@ -2,9 +2,12 @@
 beat's jobs. Agent messages are untrusted: each is checked against the sending node's secret."""
 import logging
 import os
+import time
 from functools import cache
 
 from celery.signals import worker_process_init
+
+import celeryconfig
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
@@ -82,6 +85,9 @@ def heartbeat(envelope: dict) -> None:
             except ValidationError as exc:
                 log.warning("dropped a malformed heartbeat from node %s: %s", checked[0].id, exc)
                 return
+            if health.is_stale(hb, settings.effective_node_timeout):
+                log.info("dropped a stale heartbeat from node %s (sent %.0fs ago)", checked[0].name, time.time() - hb.sent_at)
+                return
             health.apply_heartbeat(session, checked[0], hb)
 
 
@@ -100,4 +106,6 @@ def _queues() -> BrokerQueues:
 def redispatch_lost() -> int:
     with session_scope(engine()) as session:
         present = lambda t: _queues().message_present(t.node_id, t.id)  # noqa: E731
-        return redispatch.redispatch(session, CelerySender(app), settings.redispatch_after, present)
+        sent = redispatch.redispatch(session, CelerySender(app), settings.redispatch_after, present)
+        redispatch.reap_stuck(session, celeryconfig.TASK_TIME_LIMIT + 120, CelerySender(app))
+        return sent

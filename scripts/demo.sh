@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo: sets everything up, starts a control plane with embedded defaults (SQLite + a private
 # redis-server), three node agents on 127.0.1.1-3, registers a device on each, then creates,
-# starts and mounts a replica-3 volume when the server supports volumes, and prints the status.
+# starts and mounts a replica-3 volume, writes a file to it, and prints the status.
 #   scripts/demo.sh          run it (processes keep running; state in .demo/)
 #   scripts/demo.sh stop     stop everything the demo started (by pid) and unmount
 set -euo pipefail
@@ -14,6 +14,10 @@ KADALU=.venv/bin/kadalu
 
 stop() {
   if mountpoint -q "$ROOT/mnt/gvol1" 2>/dev/null; then umount "$ROOT/mnt/gvol1" || umount -l "$ROOT/mnt/gvol1"; fi
+  # Bricks outlive agents by design: stop the volume through the control plane while it runs.
+  if [ -f "$ROOT/pids/server.pid" ] && curl -fs "$URL/api/v1/health" >/dev/null 2>&1; then
+    $KADALU volume stop -c mycluster gvol1 --yes --wait --timeout 60 >/dev/null 2>&1 || true
+  fi
   for pidfile in "$ROOT"/pids/agent-*.pid "$ROOT"/pids/server.pid; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
@@ -21,7 +25,7 @@ stop() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     rm -f "$pidfile"
   done
-  echo "demo stopped (bricks keep running until their volume is stopped: see docs/operations.md)"
+  echo "demo stopped (state kept in $ROOT; scripts/demo.sh starts it again)"
 }
 
 if [ "${1:-}" = "stop" ]; then stop; exit 0; fi
@@ -57,25 +61,24 @@ done
 
 echo "== registering a device on each node"
 for i in 1 2 3; do
-  if ! $KADALU device list -c mycluster --node "node$i" --json | grep -q "\"$ROOT/exports/node$i\""; then
+  if ! $KADALU device list -c mycluster --node "node$i" --json | grep -c "\"$ROOT/exports/node$i\"" >/dev/null; then
     $KADALU device add -c mycluster "node$i" --path "$ROOT/exports/node$i" --wait
   fi
 done
 
-if $KADALU --help | grep -q "volume"; then
-  echo "== creating, starting and mounting replica-3 volume gvol1"
-  if ! $KADALU volume info -c mycluster gvol1 >/dev/null 2>&1; then
-    $KADALU volume create -c mycluster gvol1 --replica 3 \
-      "node1:$ROOT/exports/node1/gvol1" "node2:$ROOT/exports/node2/gvol1" "node3:$ROOT/exports/node3/gvol1" --wait
-  fi
-  $KADALU volume start -c mycluster gvol1 --wait || true
-  mkdir -p "$ROOT/mnt/gvol1"
-  mountpoint -q "$ROOT/mnt/gvol1" || $KADALU mount -c mycluster gvol1 "$ROOT/mnt/gvol1"
-  echo "hello from kadalu $(date -u +%FT%TZ)" >"$ROOT/mnt/gvol1/hello.txt"
-  echo "wrote $ROOT/mnt/gvol1/hello.txt; on the bricks:"
-  ls -l "$ROOT"/exports/node*/gvol1/hello.txt
-  $KADALU volume status -c mycluster gvol1
+echo "== creating, starting and mounting replica-3 volume gvol1"
+if ! $KADALU volume info -c mycluster gvol1 >/dev/null 2>&1; then
+  $KADALU volume create -c mycluster gvol1 --replica 3 \
+    "node1:$ROOT/exports/node1/gvol1" "node2:$ROOT/exports/node2/gvol1" "node3:$ROOT/exports/node3/gvol1" --wait
 fi
+state=$($KADALU volume info -c mycluster gvol1 --json | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+if [ "$state" != "Started" ]; then $KADALU volume start -c mycluster gvol1 --wait; fi
+mkdir -p "$ROOT/mnt/gvol1"
+mountpoint -q "$ROOT/mnt/gvol1" || $KADALU mount -c mycluster gvol1 "$ROOT/mnt/gvol1"
+echo "hello from kadalu $(date -u +%FT%TZ)" >"$ROOT/mnt/gvol1/hello.txt"
+echo "wrote $ROOT/mnt/gvol1/hello.txt; on the bricks:"
+ls -l "$ROOT"/exports/node*/gvol1/hello.txt
+$KADALU volume status -c mycluster gvol1
 
 echo "== status"
 $KADALU cluster status mycluster

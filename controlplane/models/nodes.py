@@ -18,7 +18,7 @@ class Node(SQLModel, table=True):
     hostname: str = Field(default="", max_length=255)
     glusterfs_version: str = Field(default="", max_length=64)
     agent_version: str = Field(default="", max_length=64)
-    secret_generation: int = 1  # bumped on re-registration: older secrets stop working
+    secret_generation: int = 1  # part of the derived node secret: bumping it retires the old secret
     allocation_seq: int = 0  # bumped to lock the node while ports and brick paths are planned
     metadata_version: int = 0  # last version the agent reported holding
     registered_at: datetime = Field(default_factory=utcnow)

@@ -75,7 +75,7 @@ def list_visible(session: Session, access: Access, cluster: Cluster, node: Node 
     stmt = select(Device).where(Device.cluster_id == cluster.id)
     if node is not None:
         stmt = stmt.where(Device.node_id == node.id)
-    devs = session.exec(stmt.order_by(Device.node_id, Device.path))
+    devs = session.exec(stmt.join(Node, Node.id == Device.node_id).order_by(Node.name, Device.path))
     return [d for d in devs if access.resource_rank(cluster.id, refs(d)) >= READ]
 
 

@@ -1,4 +1,5 @@
 """Node liveness: heartbeats make a node Online; beat marks stale nodes Unreachable."""
+import time
 from datetime import timedelta
 
 from sqlmodel import Session, or_, select
@@ -7,6 +8,12 @@ from contracts.messages import Heartbeat
 from controlplane.db import utcnow
 from controlplane.models import Device, Node
 from controlplane.services import alerts, volume_health
+
+
+def is_stale(hb: Heartbeat, timeout: float) -> bool:
+    """A heartbeat that waited in the broker longer than the node timeout says nothing about now
+    (the control worker was down, or the message was redelivered). Needs NTP-synced clocks."""
+    return bool(hb.sent_at) and hb.sent_at < time.time() - timeout
 
 
 def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:

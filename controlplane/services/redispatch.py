@@ -31,3 +31,18 @@ def redispatch(session: Session, sender: tasks.Sender, older_than: float, messag
     if lost:
         tasks.send(session, sender, lost)
     return len(lost)
+
+
+def reap_stuck(session: Session, older_than: float, sender: tasks.Sender) -> int:
+    """A task `running` for longer than the task time limit lost its result: fail it with the reason,
+    so the volume or device it belongs to settles instead of waiting forever."""
+    from contracts.messages import TaskError, TaskResult
+    from controlplane.services import reconcile
+
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    stuck = session.exec(select(Task).where(Task.phase == Phase.RUNNING.value, Task.started_at < cutoff).limit(100)).all()
+    for task in stuck:
+        error = TaskError(code="timeout", errno="ETIMEDOUT", message=f"no result from the node within {older_than:.0f}s",
+                          hint="check the agent log on the node; then retry the request")
+        reconcile.apply_result(session, TaskResult(task_id=task.id, node_id=task.node_id, ok=False, error=error), sender)
+    return len(stuck)

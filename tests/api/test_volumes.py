@@ -151,3 +151,20 @@ def test_viewer_cannot_change_volumes(client, admin, nodes):
     assert viewer.get("/clusters/c1/volumes/gvol1").status_code == 200
     assert create(viewer, "gvol2", ["n4:/x"]).status_code == 403
     assert viewer.delete("/clusters/c1/volumes/gvol1").status_code == 403
+
+
+def test_a_task_whose_result_never_comes_is_failed_by_the_reaper(client, admin, nodes):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from controlplane.db import utcnow
+    from controlplane.services.redispatch import reap_stuck
+
+    vol = create(admin, "gvol1", R3, replica=3).json()
+    with Session(client.app.state.engine) as s:
+        s.execute(update(Task).where(Task.volume_id == vol["id"]).values(phase="running", started_at=utcnow() - timedelta(hours=1)))
+        s.commit()
+        assert reap_stuck(s, 1800, NoSend()) == 3
+    got = admin.get("/clusters/c1/volumes/gvol1").json()
+    assert got["state"] == "CreateFailed" and "no result from the node" in got["reason"]

@@ -25,3 +25,10 @@ def test_another_nodes_secret_does_not_verify():
     env = signing.sign("node-a", "secret-a", {"node_id": "node-a"})
     with pytest.raises(signing.BadSignature):
         signing.verify(env, "secret-b")
+
+
+def test_heartbeats_from_newer_agents_with_unknown_fields_are_accepted():
+    from contracts.messages import Heartbeat
+
+    hb = Heartbeat.model_validate({"node_id": "n1", "a_field_from_the_future": 1})
+    assert hb.node_id == "n1"
