@@ -33,16 +33,25 @@ def redispatch(session: Session, sender: tasks.Sender, older_than: float, messag
     return len(lost)
 
 
-def reap_stuck(session: Session, older_than: float, sender: tasks.Sender) -> int:
-    """A task `running` for longer than the task time limit lost its result: fail it with the reason,
-    so the volume or device it belongs to settles instead of waiting forever."""
+def reap_stuck(session: Session, older_than: float, sender: tasks.Sender, max_attempts: int = 3) -> int:
+    """A task `running` for longer than the task time limit lost its result message (or its agent
+    hangs). Send it again: the agent answers from its journal when it had finished. After
+    `max_attempts` sends, fail it with the reason so its volume or device settles."""
     from contracts.messages import TaskError, TaskResult
     from controlplane.services import reconcile
 
     cutoff = utcnow() - timedelta(seconds=older_than)
     stuck = session.exec(select(Task).where(Task.phase == Phase.RUNNING.value, Task.started_at < cutoff).limit(100)).all()
-    for task in stuck:
-        error = TaskError(code="timeout", errno="ETIMEDOUT", message=f"no result from the node within {older_than:.0f}s",
+    again = [t for t in stuck if t.attempts < max_attempts]
+    for task in again:
+        task.phase, task.started_at = Phase.QUEUED.value, None
+        session.add(task)
+    session.commit()
+    if again:
+        tasks.send(session, sender, again)
+    for task in (t for t in stuck if t.attempts >= max_attempts):
+        error = TaskError(code="timeout", errno="ETIMEDOUT",
+                          message=f"no result from the node after {task.attempts} sends, {older_than:.0f}s each",
                           hint="check the agent log on the node; then retry the request")
         reconcile.apply_result(session, TaskResult(task_id=task.id, node_id=task.node_id, ok=False, error=error), sender)
     return len(stuck)

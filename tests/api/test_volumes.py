@@ -163,8 +163,13 @@ def test_a_task_whose_result_never_comes_is_failed_by_the_reaper(client, admin, 
 
     vol = create(admin, "gvol1", R3, replica=3).json()
     with Session(client.app.state.engine) as s:
-        s.execute(update(Task).where(Task.volume_id == vol["id"]).values(phase="running", started_at=utcnow() - timedelta(hours=1)))
+        stale = dict(phase="running", started_at=utcnow() - timedelta(hours=1))
+        s.execute(update(Task).where(Task.volume_id == vol["id"]).values(**stale))
         s.commit()
-        assert reap_stuck(s, 1800, NoSend()) == 3
+        assert reap_stuck(s, 1800, NoSend()) == 3  # first: sent again
+        assert {t.phase for t in s.exec(select(Task)).all()} == {"queued"}
+        s.execute(update(Task).where(Task.volume_id == vol["id"]).values(attempts=3, **stale))
+        s.commit()
+        assert reap_stuck(s, 1800, NoSend()) == 3  # out of attempts: failed with the reason
     got = admin.get("/clusters/c1/volumes/gvol1").json()
     assert got["state"] == "CreateFailed" and "no result from the node" in got["reason"]
