@@ -1,0 +1,550 @@
+"""Brick placement for `kadalu volume create --size`: a pure function over plain dataclasses.
+
+The caller (the volume service) loads the cluster's devices, turns them into `DeviceCandidate`s,
+calls `plan_volume` and, in the same database transaction, reserves `Plan.reservations()` on each
+device. Nothing here touches the database, the models or the network, so the planner is
+deterministic: the same candidates (in any order) give the same plan.
+
+Sizing rules
+------------
+* usable space of a device = ``free_bytes - reserved_bytes`` (never below 0); ``reserved_bytes`` is
+  space already promised to planned-but-not-yet-created bricks of other volumes.
+* ``size_bytes`` is the usable capacity of the volume.
+* Replicate (``set_size`` 2 or 3), arbiter (``set_size`` 3, ``arbiter=True``) and distribute
+  (``set_size`` 1): every data brick holds its set's full share, ``brick = ceil(size / sets)``.
+* Disperse (``set_size`` = disperse count, ``redundancy`` = r >= 1): a set stores its share on
+  ``set_size - r`` data fragments, ``brick = ceil(ceil(size / sets) / (set_size - r))``.
+* Number of sets: ``distribute_count`` when given (then ``max_brick_bytes`` is not enforced: the
+  caller asked for that layout). Otherwise the smallest count whose bricks are <= ``max_brick_bytes``
+  (4 TiB, like heketi); if the bricks do not fit, the count is doubled (like heketi) and placement
+  retried, as long as bricks stay >= ``min_brick_bytes``, the volume stays <= ``max_bricks`` bricks
+  and smaller bricks can help at all (a node, or a zone when zones are strict, takes at most one
+  brick per set, so its usable space counts at most once per brick position).
+* Bricks smaller than ``min_brick_bytes`` (1 GiB) are refused.
+* Arbiter brick (the last brick of each set, on a third node): ``arbiter_bytes`` when given, else
+  heketi's estimate for an average file size of 64 KiB (4 KiB of metadata per file), i.e.
+  ``ceil(brick / 16)``, at least ``min_brick_bytes`` and at most the data brick size.
+
+Placement rules
+---------------
+* The bricks of one set are on distinct nodes.
+* Zones: when every candidate node carries a zone label, the bricks of one set are also in distinct
+  zones (strict); if there are fewer zones than ``set_size`` the volume is refused with a
+  zone-constraint reason. When only some nodes are labelled, zones are a preference only (and the
+  plan says so in ``Plan.notes``).
+* Within a set, data bricks are chosen first and the arbiter last. Each brick goes to the eligible
+  device (enough usable space left, node and zone not yet used by the set) whose node has the
+  fewest bricks of this plan, then whose zone has the fewest, then whose node has the most usable
+  space left, then the device with the fewest bricks of this plan and the most space left; ties
+  are broken by node name, device path and device id.
+* The sum of the bricks planned on a device never exceeds its usable space.
+* Brick path: ``<device path>/<volume name>/brick-<set>-<position>`` (both 0-based, matching
+  ``PlannedBrick.set_index``), e.g. ``/data/disk1/gvol5/brick-0-2``.
+
+Size strings (`parse_size`): a number (decimals allowed) with an optional unit. ``K M G T P`` (any
+case), ``Ki Mi ...`` and ``KiB MiB GiB TiB PiB`` are powers of 1024; ``KB MB GB TB PB`` are powers
+of 1000 (as on disk labels); ``B`` or no unit means bytes. Fractions of a byte are rounded up.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from controlplane.services.errors import ServiceError
+
+KiB = 1 << 10
+MiB = 1 << 20
+GiB = 1 << 30
+TiB = 1 << 40
+PiB = 1 << 50
+
+DEFAULT_MIN_BRICK_BYTES = GiB
+DEFAULT_MAX_BRICK_BYTES = 4 * TiB
+DEFAULT_MAX_BRICKS = 1024
+ARBITER_RATIO = 16  # 4 KiB of metadata per file of 64 KiB on average (heketi's default)
+
+_LIST_LIMIT = 6  # nodes listed by name in a failure reason before "and N more"
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class DeviceCandidate:
+    device_id: str
+    node_id: str
+    node_name: str
+    zone: str | None
+    path: str
+    free_bytes: int
+    reserved_bytes: int  # already promised to planned bricks (of other volumes)
+
+    @property
+    def usable_bytes(self) -> int:
+        return max(0, self.free_bytes - self.reserved_bytes)
+
+
+@dataclass(frozen=True)
+class PlannedBrick:
+    device_id: str
+    node_id: str
+    node_name: str
+    path: str
+    size_bytes: int
+    set_index: int
+    arbiter: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    bricks: list[PlannedBrick]
+    brick_size: int
+    set_size: int
+    set_count: int
+    arbiter_size: int | None
+    redundancy: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        """Raw space the plan takes from the devices."""
+        return sum(b.size_bytes for b in self.bricks)
+
+    def reservations(self) -> dict[str, int]:
+        """Bytes to reserve on each device (device_id -> bytes), in the transaction that plans."""
+        out: dict[str, int] = {}
+        for b in self.bricks:
+            out[b.device_id] = out.get(b.device_id, 0) + b.size_bytes
+        return out
+
+    def describe(self) -> list[str]:
+        """Human-readable lines for `--dry-run`."""
+        lines = [
+            f"{self.set_count} set(s) of {self.set_size} brick(s), data bricks of {format_size(self.brick_size)}"
+            + (f", arbiter bricks of {format_size(self.arbiter_size)}" if self.arbiter_size is not None else "")
+            + f"; {format_size(self.total_bytes)} of raw space"
+        ]
+        for b in self.bricks:
+            kind = " (arbiter)" if b.arbiter else ""
+            lines.append(f"  set {b.set_index}: {b.node_name}:{b.path}  {format_size(b.size_bytes)}{kind}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return lines
+
+
+class PlacementError(ServiceError):
+    """The volume cannot be placed on the candidate devices.
+
+    ``summary`` is the headline, ``reasons`` say what is missing, ``hint`` what would fix it;
+    ``message`` (and ``str()``) joins them, so the API's error handler shows everything."""
+
+    status = 409
+
+    def __init__(self, summary: str, reasons: list[str], hint: str):
+        self.summary = summary
+        self.reasons = list(reasons)
+        self.hint = hint
+        text = summary
+        if self.reasons:
+            text += ": " + "; ".join(self.reasons)
+        if hint:
+            text += ". Fix: " + hint
+        super().__init__(text)
+
+
+# --------------------------------------------------------------------------- sizes
+
+_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*$")
+_UNITS: dict[str, int] = {"": 1, "b": 1}
+for _i, _p in enumerate("kmgtp", start=1):
+    _UNITS[_p] = 1024 ** _i
+    _UNITS[_p + "i"] = 1024 ** _i
+    _UNITS[_p + "ib"] = 1024 ** _i
+    _UNITS[_p + "b"] = 1000 ** _i
+_SIZE_HELP = (
+    "use a number with an optional unit, e.g. 100GiB, 10G, 512MiB, 1.5TiB "
+    "(K/M/G/T/P and KiB..PiB are powers of 1024, KB..PB powers of 1000)"
+)
+
+
+def parse_size(text: str) -> int:
+    """Parse "100GiB", "10G", "512MiB", "1.5GiB", "1TiB", "2048" into bytes (ValueError if not valid)."""
+    if not isinstance(text, str):
+        raise ValueError(f"invalid size {text!r}: {_SIZE_HELP}")
+    raw = text.strip()
+    if raw.startswith("-"):
+        raise ValueError(f"invalid size {text!r}: a size cannot be negative; {_SIZE_HELP}")
+    m = _SIZE_RE.match(raw)
+    if not m:
+        raise ValueError(f"invalid size {text!r}: {_SIZE_HELP}")
+    number, unit = m.group(1), m.group(2).lower()
+    if unit not in _UNITS:
+        raise ValueError(f"invalid size {text!r}: unknown unit {m.group(2)!r}; {_SIZE_HELP}")
+    try:
+        value = Decimal(number) * _UNITS[unit]
+    except InvalidOperation:  # pragma: no cover - the regex only lets digits through
+        raise ValueError(f"invalid size {text!r}: {_SIZE_HELP}") from None
+    result = int(value.to_integral_value(rounding="ROUND_CEILING"))
+    if result <= 0:
+        raise ValueError(f"invalid size {text!r}: the size must be greater than zero; {_SIZE_HELP}")
+    return result
+
+
+def format_size(n: int | None, round_up: bool = False) -> str:
+    """1.5 GiB style, one decimal (binary units). round_up: never show less than n (for "need >= X")."""
+    if n is None:
+        return "-"
+    if n < KiB:
+        return f"{n} B"
+    for unit, scale in (("PiB", PiB), ("TiB", TiB), ("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= scale:
+            v = n / scale
+            if round_up:
+                v = math.ceil(v * 10 - 1e-9) / 10
+            return f"{v:.1f} {unit}"
+    return f"{n} B"  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _layout_name(set_size: int, arbiter: bool, redundancy: int) -> str:
+    if arbiter:
+        return "replica 3 arbiter 1"
+    if redundancy:
+        return f"disperse {set_size} redundancy {redundancy}"
+    if set_size == 1:
+        return "distribute"
+    return f"replica {set_size}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _names(items: list[str]) -> str:
+    if len(items) <= _LIST_LIMIT:
+        return ", ".join(items)
+    return ", ".join(items[:_LIST_LIMIT]) + f" and {len(items) - _LIST_LIMIT} more"
+
+
+@dataclass
+class _Node:
+    node_id: str
+    name: str
+    zone: str | None
+    devices: list[DeviceCandidate]
+
+
+class _SetFailed(Exception):
+    def __init__(self, set_index: int, remaining: dict[str, int], placed: int):
+        super().__init__(set_index)
+        self.set_index = set_index
+        self.remaining = remaining  # usable bytes per device before this set was tried
+        self.placed = placed  # sets placed before this one
+
+
+def _check_args(volume_name: str, size_bytes: int, set_size: int, arbiter: bool, redundancy: int,
+                distribute_count: int | None, min_brick_bytes: int, arbiter_bytes: int | None,
+                max_brick_bytes: int, devices: list[DeviceCandidate]) -> None:
+    if not volume_name or "/" in volume_name or volume_name in (".", "..") or "\x00" in volume_name:
+        raise ValueError(f"invalid volume name {volume_name!r} for a brick directory")
+    if not isinstance(size_bytes, int) or size_bytes <= 0:
+        raise ValueError(f"the volume size must be a positive number of bytes, got {size_bytes!r}")
+    if set_size < 1:
+        raise ValueError(f"set_size must be at least 1, got {set_size}")
+    if arbiter and set_size != 3:
+        raise ValueError("an arbiter volume has sets of 3 bricks (2 data bricks and the arbiter)")
+    if arbiter and redundancy:
+        raise ValueError("a volume is either arbiter or disperse, not both")
+    if redundancy < 0 or (redundancy and (set_size < 3 or 2 * redundancy >= set_size)):
+        raise ValueError(f"redundancy {redundancy} is not valid for disperse {set_size}")
+    if distribute_count is not None and distribute_count < 1:
+        raise ValueError(f"distribute_count must be at least 1, got {distribute_count}")
+    if min_brick_bytes < 1 or max_brick_bytes < min_brick_bytes:
+        raise ValueError("need 1 <= min_brick_bytes <= max_brick_bytes")
+    if arbiter_bytes is not None and arbiter_bytes < 1:
+        raise ValueError(f"arbiter_bytes must be positive, got {arbiter_bytes}")
+    seen: set[str] = set()
+    for d in devices:
+        if d.device_id in seen:
+            raise ValueError(f"device {d.device_id} is listed twice")
+        seen.add(d.device_id)
+
+
+def _nodes(devices: list[DeviceCandidate]) -> dict[str, _Node]:
+    nodes: dict[str, _Node] = {}
+    for d in devices:
+        zone = d.zone or None
+        n = nodes.get(d.node_id)
+        if n is None:
+            nodes[d.node_id] = _Node(d.node_id, d.node_name, zone, [d])
+            continue
+        if n.zone != zone:
+            raise ValueError(f"node {d.node_name} is listed with two zones ({n.zone!r} and {zone!r})")
+        n.devices.append(d)
+    return nodes
+
+
+def _brick_size(size_bytes: int, sets: int, data_per_set: int) -> int:
+    return _ceil_div(_ceil_div(size_bytes, sets), data_per_set)
+
+
+def _arbiter_size(brick: int, arbiter_bytes: int | None, min_brick_bytes: int) -> int:
+    if arbiter_bytes is not None:
+        return arbiter_bytes
+    return min(brick, max(min_brick_bytes, _ceil_div(brick, ARBITER_RATIO)))
+
+
+def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, _Node], set_size: int,
+           set_count: int, brick: int, arbiter_size: int | None, strict_zones: bool) -> list[PlannedBrick]:
+    remaining = {d.device_id: d.usable_bytes for d in devices}
+    node_bricks: dict[str, int] = defaultdict(int)
+    zone_bricks: dict[str | None, int] = defaultdict(int)
+    device_bricks: dict[str, int] = defaultdict(int)
+    node_free = {nid: sum(d.usable_bytes for d in n.devices) for nid, n in nodes.items()}
+    out: list[PlannedBrick] = []
+    for s in range(set_count):
+        before = dict(remaining)
+        used_nodes: set[str] = set()
+        used_zones: set[str] = set()
+        chosen: list[tuple[DeviceCandidate, int, bool]] = []
+        for pos in range(set_size):
+            is_arbiter = arbiter_size is not None and pos == set_size - 1
+            need = arbiter_size if is_arbiter else brick
+            best = None
+            best_key = None
+            for d in devices:
+                zone = nodes[d.node_id].zone
+                if remaining[d.device_id] < need or d.node_id in used_nodes:
+                    continue
+                if strict_zones and zone in used_zones:
+                    continue
+                key = (
+                    zone is not None and zone in used_zones,  # soft zones: prefer a new zone
+                    node_bricks[d.node_id],
+                    zone_bricks[zone],
+                    -node_free[d.node_id],
+                    device_bricks[d.device_id],
+                    -remaining[d.device_id],
+                    d.node_name, d.path, d.device_id,
+                )
+                if best_key is None or key < best_key:
+                    best, best_key = d, key
+            if best is None:
+                raise _SetFailed(s, before, s)
+            zone = nodes[best.node_id].zone
+            used_nodes.add(best.node_id)
+            if zone is not None:
+                used_zones.add(zone)
+            remaining[best.device_id] -= need
+            node_free[best.node_id] -= need
+            node_bricks[best.node_id] += 1
+            zone_bricks[zone] += 1
+            device_bricks[best.device_id] += 1
+            chosen.append((best, need, is_arbiter))
+        for pos, (d, size, is_arbiter) in enumerate(chosen):
+            out.append(PlannedBrick(
+                device_id=d.device_id, node_id=d.node_id, node_name=d.node_name,
+                path=f"{d.path.rstrip('/') or ''}/{volume_name}/brick-{s}-{pos}",
+                size_bytes=size, set_index=s, arbiter=is_arbiter,
+            ))
+    return out
+
+
+def _node_best(node: _Node, remaining: dict[str, int]) -> tuple[int, DeviceCandidate]:
+    best = max(node.devices, key=lambda d: (remaining[d.device_id], d.path))
+    return remaining[best.device_id], best
+
+
+def _node_label(node: _Node, remaining: dict[str, int], with_zone: bool) -> str:
+    free, dev = _node_best(node, remaining)
+    text = f"{node.name} {format_size(free)}"
+    extra = []
+    if with_zone:
+        extra.append(f"zone {node.zone}" if node.zone else "no zone")
+    if dev.reserved_bytes > 0:
+        extra.append(f"{format_size(dev.reserved_bytes)} of {format_size(dev.free_bytes)} already reserved")
+    if extra:
+        text += " (" + ", ".join(extra) + ")"
+    return text
+
+
+def _space_failure(f: _SetFailed, nodes: dict[str, _Node], set_size: int, set_count: int, brick: int,
+                   arbiter_size: int | None, strict_zones: bool) -> tuple[list[str], str]:
+    """Reasons and hint for a set that does not fit in the space left."""
+    rem = f.remaining
+    n_data = set_size - (1 if arbiter_size is not None else 0)
+    ordered = sorted(nodes.values(), key=lambda n: (-_node_best(n, rem)[0], n.name))
+    data_ok = [n for n in ordered if _node_best(n, rem)[0] >= brick]
+    others = [n for n in ordered if _node_best(n, rem)[0] < brick]
+    where = "free on one device"
+    after = ""
+    reasons: list[str] = []
+    if f.placed:
+        reasons.append(f"{f.placed} of {set_count} sets fit, set {f.set_index} does not fit in the space left")
+        after = " left"
+    found = ", ".join(_node_label(n, rem, strict_zones) for n in data_ok[:_LIST_LIMIT])
+    if len(data_ok) > _LIST_LIMIT:
+        found += f" and {len(data_ok) - _LIST_LIMIT} more"
+    short = "; too little on " + _names([_node_label(n, rem, strict_zones) for n in others]) if others else ""
+    need_brick = format_size(brick, round_up=True)
+    hint_size = need_brick
+    if len(data_ok) < n_data:
+        reasons.append(
+            f"need {_plural(n_data, 'node')} with >= {need_brick}{after} {where}{' each' if n_data > 1 else ''}, "
+            f"found {len(data_ok)}"
+            + (f" ({found})" if data_ok else "") + short
+        )
+        missing = n_data - len(data_ok)
+    elif arbiter_size is not None and sum(1 for n in ordered if _node_best(n, rem)[0] >= arbiter_size) < set_size:
+        arb_ok = [n for n in ordered if _node_best(n, rem)[0] >= arbiter_size]
+        reasons.append(
+            f"need a third node with >= {format_size(arbiter_size, round_up=True)}{after} {where} for the arbiter brick, "
+            f"found only {_names([n.name for n in arb_ok])} with enough space{short}"
+        )
+        missing, hint_size = 1, format_size(arbiter_size, round_up=True)
+    else:
+        missing = 0
+    if strict_zones and not missing:
+        zones: dict[str, list[str]] = defaultdict(list)
+        for n in ordered:
+            if _node_best(n, rem)[0] >= (arbiter_size if arbiter_size is not None else brick):
+                zones[n.zone].append(n.name)
+        data_zones = {n.zone for n in data_ok}
+        listing = "; ".join(f"{z}: {_names(sorted(ns))}" for z, ns in sorted(zones.items()))
+        reasons.append(
+            f"zone constraint: a set needs its {set_size} bricks in {set_size} distinct zones, but nodes with "
+            f"enough space{after} are in {len(zones)} zone(s) ({listing})"
+            + (f", {len(data_zones)} of them with room for a {need_brick} data brick" if arbiter_size is not None else "")
+        )
+        hint = (
+            f"register a device with at least {need_brick} free on a node in another zone (`kadalu device add`), "
+            f"or free space on nodes in {set_size} distinct zones"
+        )
+        return reasons, hint
+    if not reasons or (f.placed and len(reasons) == 1):
+        reasons.append(f"no placement of {set_size} bricks of {need_brick} on distinct nodes fits")
+    target = "another node" if missing == 1 else f"{missing} more nodes" if missing > 1 else "more nodes"
+    hint = (
+        f"register a device with at least {hint_size} free on {target} (`kadalu device add`), "
+        "free space on the listed devices, or ask for a smaller size"
+    )
+    return reasons, hint
+
+
+def _split_may_help(nodes: dict[str, _Node], size_bytes: int, set_size: int, data_per_set: int,
+                    arbiter: bool, strict_zones: bool) -> bool:
+    """A necessary condition for any number of sets to fit: one node (one zone when zones are
+    strict) holds at most one brick per set, so it can take at most one brick position's share S
+    of the volume; the nodes' usable space, each capped at S, must cover the raw size."""
+    share = _ceil_div(size_bytes, data_per_set)
+    data_positions = set_size - (1 if arbiter else 0)
+    raw = share * data_positions + (_ceil_div(share, ARBITER_RATIO) if arbiter else 0)
+    groups: dict[object, int] = defaultdict(int)
+    for n in nodes.values():
+        groups[n.zone if strict_zones else n.node_id] += sum(d.usable_bytes for d in n.devices)
+    return sum(min(total, share) for total in groups.values()) >= raw
+
+
+def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool, devices: list[DeviceCandidate],
+                distribute_count: int | None = None, min_brick_bytes: int = DEFAULT_MIN_BRICK_BYTES,
+                arbiter_bytes: int | None = None, redundancy: int = 0,
+                max_brick_bytes: int = DEFAULT_MAX_BRICK_BYTES, max_bricks: int = DEFAULT_MAX_BRICKS) -> Plan:
+    """Choose a device for every brick of the volume, or raise PlacementError saying why not.
+
+    set_size: bricks per set (1 distribute, 2/3 replica, 3 with arbiter=True, the disperse count
+    with redundancy >= 1). ValueError for inconsistent arguments (a bug in the caller)."""
+    _check_args(volume_name, size_bytes, set_size, arbiter, redundancy, distribute_count, min_brick_bytes,
+                arbiter_bytes, max_brick_bytes, devices)
+    devices = sorted(devices, key=lambda d: (d.node_name, d.path, d.device_id))
+    nodes = _nodes(devices)
+    # replicate, arbiter, distribute: each data brick holds the whole set share; disperse: 1/(n-r) of it
+    data_per_set = set_size - redundancy if redundancy else 1
+    layout = _layout_name(set_size, arbiter, redundancy)
+    summary = f"cannot place volume {volume_name} ({layout}, {format_size(size_bytes)})"
+
+    if not nodes:
+        raise PlacementError(summary, ["no devices are registered in the cluster"],
+                             "register a device on each storage node (`kadalu device add`)")
+    node_names = sorted(n.name for n in nodes.values())
+    if len(nodes) < set_size:
+        raise PlacementError(
+            summary,
+            [f"need {set_size} nodes (the bricks of a {layout} set go on distinct nodes), found "
+             f"{len(nodes)} with registered devices ({_names(node_names)})"],
+            f"register a device on {_plural(set_size - len(nodes), 'more node')} (`kadalu device add`)"
+            + (", or use a smaller replica count" if not redundancy and set_size > 1 else ""),
+        )
+
+    notes: list[str] = []
+    zoned = [n for n in nodes.values() if n.zone is not None]
+    strict_zones = bool(zoned) and len(zoned) == len(nodes) and set_size > 1
+    if zoned and len(zoned) < len(nodes):
+        unlabelled = sorted(n.name for n in nodes.values() if n.zone is None)
+        notes.append(f"zones are a preference only: {_names(unlabelled)} carry no zone label")
+    if strict_zones:
+        by_zone: dict[str, list[str]] = defaultdict(list)
+        for n in nodes.values():
+            by_zone[n.zone].append(n.name)
+        if len(by_zone) < set_size:
+            listing = "; ".join(f"{z}: {_names(sorted(ns))}" for z, ns in sorted(by_zone.items()))
+            raise PlacementError(
+                summary,
+                [f"zone constraint: a set needs its {set_size} bricks in {set_size} distinct zones, "
+                 f"but the nodes are in {len(by_zone)} zone(s) ({listing})"],
+                f"label more nodes with zones or use nodes in {set_size} zones",
+            )
+
+    explicit = distribute_count is not None
+    sets = distribute_count if explicit else max(1, _ceil_div(size_bytes, max_brick_bytes * data_per_set))
+    brick = _brick_size(size_bytes, sets, data_per_set)
+    if brick < min_brick_bytes:
+        least = min_brick_bytes * data_per_set * sets
+        raise PlacementError(
+            summary,
+            [f"each brick would be {format_size(brick)}, below the minimum brick size of {format_size(min_brick_bytes)}"],
+            f"ask for at least {format_size(least, round_up=True)}"
+            + (" or fewer sets" if explicit and sets > 1 else ""),
+        )
+    if sets * set_size > max_bricks:
+        raise PlacementError(
+            summary,
+            [f"{sets} sets of {set_size} would be {sets * set_size} bricks, more than the limit of {max_bricks}"],
+            "use fewer sets (larger bricks)",
+        )
+
+    may_split = _split_may_help(nodes, size_bytes, set_size, data_per_set, arbiter, strict_zones)
+    first: tuple[_SetFailed, int, int, int | None] | None = None
+    tried = sets
+    while True:
+        arb = _arbiter_size(brick, arbiter_bytes, min_brick_bytes) if arbiter else None
+        try:
+            bricks = _place(volume_name, devices, nodes, set_size, sets, brick, arb, strict_zones)
+        except _SetFailed as f:
+            if first is None:
+                first = (f, sets, brick, arb)
+            nxt = sets * 2
+            nb = _brick_size(size_bytes, nxt, data_per_set)
+            if explicit or nb < min_brick_bytes or nxt * set_size > max_bricks or not may_split:
+                break
+            sets, brick, tried = nxt, nb, nxt
+            continue
+        if first is not None:
+            notes.append(f"split into {sets} sets of {format_size(brick)} bricks so that they fit the devices")
+        return Plan(bricks=bricks, brick_size=brick, set_size=set_size, set_count=sets, arbiter_size=arb,
+                    redundancy=redundancy, notes=notes)
+
+    f, f_sets, f_brick, f_arb = first
+    reasons, hint = _space_failure(f, nodes, set_size, f_sets, f_brick, f_arb, strict_zones)
+    if tried > f_sets:
+        reasons.append(f"smaller bricks do not fit either (tried up to {tried} sets of {format_size(brick)})")
+    summary = (f"cannot place volume {volume_name} ({layout}, {format_size(size_bytes)} as "
+               f"{_plural(f_sets, 'set')} of {format_size(f_brick)} bricks)")
+    raise PlacementError(summary, reasons, hint)
