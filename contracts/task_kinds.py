@@ -23,6 +23,9 @@ class TaskKind(StrEnum):
     START_BRICK = "START_BRICK"
     STOP_BRICK = "STOP_BRICK"
     DELETE_BRICK = "DELETE_BRICK"
+    RESTART_BRICK = "RESTART_BRICK"
+    START_REBALANCE = "START_REBALANCE"
+    STOP_REBALANCE = "STOP_REBALANCE"
 
 
 # kind -> (running word, done word)
@@ -33,6 +36,9 @@ _WORDS: dict[TaskKind, tuple[str, str]] = {
     TaskKind.START_BRICK: ("STARTING", "STARTED"),
     TaskKind.STOP_BRICK: ("STOPPING", "STOPPED"),
     TaskKind.DELETE_BRICK: ("DELETING", "DELETED"),
+    TaskKind.RESTART_BRICK: ("RESTARTING", "RESTARTED"),
+    TaskKind.START_REBALANCE: ("STARTING", "STARTED"),
+    TaskKind.STOP_REBALANCE: ("STOPPING", "STOPPED"),
 }
 
 

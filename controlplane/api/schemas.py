@@ -243,3 +243,8 @@ class FailurePublic(BaseModel):
     message: str
     hint: str
     created_at: datetime | None
+
+
+class VolumeExpand(Request):
+    bricks: list[str] = Field(max_length=2048)
+    force: bool = False

@@ -5,6 +5,6 @@ from controlplane.models.devices import Device
 from controlplane.models.nodes import Node
 from controlplane.models.tasks import Task
 from controlplane.models.users import ApiToken, Grant, User
-from controlplane.models.volumes import Brick, Volume
+from controlplane.models.volumes import Brick, Rebalance, Volume
 
-__all__ = ["Alert", "ApiToken", "Brick", "Cluster", "Device", "Grant", "MetadataVersion", "Node", "Task", "User", "Volume"]
+__all__ = ["Alert", "ApiToken", "Brick", "Cluster", "Device", "Grant", "MetadataVersion", "Node", "Rebalance", "Task", "User", "Volume"]

@@ -18,6 +18,7 @@ class Device(SQLModel, table=True):
     state: str = Field(default="Adding", max_length=16)  # Adding | Ready | Failed | Removing
     size_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     free_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    reserved_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))  # promised to planned bricks
     reason: str = Field(default="", max_length=4096)
     task_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow)

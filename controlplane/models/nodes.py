@@ -15,6 +15,7 @@ class Node(SQLModel, table=True):
     name: str = Field(max_length=64)
     address: str = Field(max_length=255)
     state: str = Field(default="Registered", max_length=16)  # Registered | Online | Unreachable
+    zone: str = Field(default="", max_length=64)  # failure domain label, for provisioning
     hostname: str = Field(default="", max_length=255)
     glusterfs_version: str = Field(default="", max_length=64)
     agent_version: str = Field(default="", max_length=64)

@@ -24,6 +24,8 @@ class Volume(SQLModel, table=True):
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     operation_id: str | None = Field(default=None, max_length=36)  # the request whose tasks decide the state
     start_after_create: bool = True
+    resume_state: str = Field(default="", max_length=16)  # where an expand or option change returns to
+    wave: int = 0  # rolling restarts: which brick of every set the current wave restarts
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -47,3 +49,21 @@ class Brick(SQLModel, table=True):
     size_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     free_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     reported_at: datetime | None = None
+
+
+class Rebalance(SQLModel, table=True):
+    """Progress of a volume's rebalance on one node, as its agent last reported it."""
+
+    __table_args__ = (UniqueConstraint("volume_id", "node_id", name="uq_rebalance_volume_node"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    volume_id: str = Field(foreign_key="volume.id", index=True, ondelete="CASCADE", max_length=36)
+    node_id: str = Field(foreign_key="node.id", ondelete="CASCADE", max_length=36)
+    state: str = Field(default="not_started", max_length=16)  # not_started|in_progress|completed|stopped|failed
+    files_scanned: int = 0
+    files_moved: int = 0
+    files_failed: int = 0
+    files_skipped: int = 0
+    bytes_moved: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    elapsed_seconds: float = 0.0
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -24,7 +24,12 @@ def _volumes(session: Session, cluster: Cluster) -> list[dict[str, Any]]:
     from controlplane.services.volumes import spec  # volumes imports this module
 
     vols = session.exec(select(Volume).where(Volume.cluster_id == cluster.id).order_by(Volume.name))
-    return [{"spec": spec(session, v).model_dump(), "state": v.state} for v in vols]
+    # agents act on the state the bricks should be in: during an expand or an option change, where it returns to
+    return [{"spec": spec(session, v).model_dump(), "state": v.resume_state if v.state in _PASSING else v.state}
+            for v in vols]
+
+
+_PASSING = frozenset({"Expanding", "Reconfiguring"})
 
 
 def bump(session: Session, cluster: Cluster) -> int:

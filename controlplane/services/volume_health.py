@@ -6,7 +6,7 @@ from contracts.messages import BrickReport
 from controlplane.db import utcnow
 from controlplane.models import Brick, Node, Volume
 
-HEALTH_STATES = frozenset({"Started", "StartFailed"})
+HEALTH_STATES = frozenset({"Started", "StartFailed", "Expanding", "Reconfiguring", "ReconfigureFailed", "ExpandFailed"})
 
 
 def apply_reports(session: Session, node: Node, reports: list[BrickReport]) -> None:

@@ -3,21 +3,27 @@ from controlplane.db import utcnow
 from controlplane.models import Volume
 from controlplane.services.errors import Conflict
 
-IN_PROGRESS = frozenset({"Creating", "Starting", "Stopping", "Deleting"})
+IN_PROGRESS = frozenset({"Creating", "Starting", "Stopping", "Deleting", "Expanding", "Reconfiguring"})
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "Creating": frozenset({"Created", "CreateFailed"}),
-    "Created": frozenset({"Starting", "Deleting"}),
+    "Created": frozenset({"Starting", "Deleting", "Expanding"}),
     "CreateFailed": frozenset({"Deleting"}),
     "Starting": frozenset({"Started", "StartFailed"}),
-    "Started": frozenset({"Starting", "Stopping"}),  # Starting again: `start --force` restarts missing bricks
+    "Started": frozenset({"Starting", "Stopping", "Expanding", "Reconfiguring"}),  # Starting: `start --force`
     "StartFailed": frozenset({"Starting", "Stopping", "Deleting"}),
     "Stopping": frozenset({"Stopped", "StopFailed"}),
-    "Stopped": frozenset({"Starting", "Deleting"}),
+    "Stopped": frozenset({"Starting", "Deleting", "Expanding"}),
     "StopFailed": frozenset({"Stopping", "Starting", "Deleting"}),
     "Deleting": frozenset({"Deleted", "DeleteFailed"}),
     "DeleteFailed": frozenset({"Deleting"}),
     "Deleted": frozenset(),
+    # expand: create the new bricks (and start them when the volume runs), then back where it was
+    "Expanding": frozenset({"Created", "Started", "Stopped", "ExpandFailed"}),
+    "ExpandFailed": frozenset({"Starting", "Stopping", "Deleting", "Expanding"}),
+    # a brick-side option change: rolling restarts, one brick of every set at a time
+    "Reconfiguring": frozenset({"Started", "ReconfigureFailed"}),
+    "ReconfigureFailed": frozenset({"Starting", "Stopping", "Reconfiguring"}),
 }
 
 # What a request needs to say when the volume is not in a state it can start from.
@@ -25,6 +31,8 @@ _HOW = {
     "Starting": "start it only when it is Created, Stopped or StartFailed (or Started, with --force)",
     "Stopping": "stop it only when it is Started, StartFailed or StopFailed",
     "Deleting": "stop it first (`kadalu volume stop`); a volume is deleted when Created, Stopped or failed",
+    "Expanding": "expand it when it is Created, Started or Stopped",
+    "Reconfiguring": "brick-side options are applied live to a Started volume",
 }
 
 

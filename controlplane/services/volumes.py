@@ -23,7 +23,7 @@ OPERATIONS = {
     "Stopping": (TaskKind.STOP_BRICK, "Stopped", "StopFailed"),
     "Deleting": (TaskKind.DELETE_BRICK, "Deleted", "DeleteFailed"),
 }
-BRICK_KINDS = frozenset(kind for kind, _, _ in OPERATIONS.values())
+BRICK_KINDS = frozenset([*(kind for kind, _, _ in OPERATIONS.values()), TaskKind.RESTART_BRICK])
 
 
 def refs(volume: Volume) -> tuple[tuple[str, str], ...]:
@@ -84,7 +84,7 @@ def create(session: Session, access: Access, cluster: Cluster, settings, name: s
               for i, ((node, path), port) in enumerate(zip(planned, ports, strict=True))]
     session.add_all(bricks)
     try:
-        new = _operation_tasks(session, volume, bricks, TaskKind.CREATE_BRICK)
+        new = operation_tasks(session, volume, bricks, TaskKind.CREATE_BRICK)
         metadata.bump(session, cluster)
         session.commit()
     except IntegrityError:
@@ -93,7 +93,7 @@ def create(session: Session, access: Access, cluster: Cluster, settings, name: s
     return volume, new
 
 
-def _operation_tasks(session: Session, volume: Volume, bricks: list[Brick], kind: str, purge: bool = False,
+def operation_tasks(session: Session, volume: Volume, bricks: list[Brick], kind: str, purge: bool = False,
                      force: bool = False) -> list[Task]:
     volume.operation_id = str(uuid.uuid4())
     session.flush()
@@ -119,7 +119,7 @@ def _begin(session: Session, volume: Volume, to: str, purge: bool = False, force
     transition(volume, to)
     kind = OPERATIONS[to][0]
     bricks = bricks_of(session, volume)
-    new = _operation_tasks(session, volume, bricks, kind, purge=purge, force=force)
+    new = operation_tasks(session, volume, bricks, kind, purge=purge, force=force)
     metadata.bump(session, session.get(Cluster, volume.cluster_id))
     session.commit()
     return new
@@ -131,8 +131,9 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> list[Task]:
     if brick is not None:
         if task.phase == Phase.DONE.value:
             brick.state = {TaskKind.CREATE_BRICK: "Created", TaskKind.START_BRICK: "Started",
-                           TaskKind.STOP_BRICK: "Stopped", TaskKind.DELETE_BRICK: "Deleted"}[TaskKind(task.kind)]
-            if task.kind == TaskKind.START_BRICK:
+                           TaskKind.RESTART_BRICK: "Started", TaskKind.STOP_BRICK: "Stopped",
+                           TaskKind.DELETE_BRICK: "Deleted"}[TaskKind(task.kind)]
+            if task.kind in (TaskKind.START_BRICK, TaskKind.RESTART_BRICK):
                 brick.pid, brick.online, brick.reported_at = data.get("pid"), True, utcnow()
             elif task.kind == TaskKind.STOP_BRICK:
                 brick.pid, brick.online = None, False
@@ -145,11 +146,15 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> list[Task]:
     ops = session.exec(select(Task).where(Task.operation_id == task.operation_id)).all()
     if any(t.phase not in (Phase.DONE.value, Phase.FAILED.value) for t in ops):
         return []
+    if volume.state == "Expanding":
+        from controlplane.services import volume_expand  # it builds on this module
+
+        return volume_expand.settle(session, volume, ops)
     _, done, failed = OPERATIONS[volume.state]
     failures = [t for t in ops if t.phase == Phase.FAILED.value]
     cluster = session.get(Cluster, volume.cluster_id)
     if failures:
-        transition(volume, failed, _reasons(session, failures))
+        transition(volume, failed, reasons(session, failures))
     elif done == "Deleted":
         session.delete(volume)
         metadata.bump(session, cluster)
@@ -166,12 +171,12 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> list[Task]:
 
 def _begin_in_worker(session: Session, volume: Volume) -> list[Task]:
     transition(volume, "Starting")
-    new = _operation_tasks(session, volume, bricks_of(session, volume), TaskKind.START_BRICK)
+    new = operation_tasks(session, volume, bricks_of(session, volume), TaskKind.START_BRICK)
     metadata.bump(session, session.get(Cluster, volume.cluster_id))
     return new
 
 
-def _reasons(session: Session, failed: list[Task]) -> str:
+def reasons(session: Session, failed: list[Task]) -> str:
     names = {n.id: n.name for n in session.exec(select(Node).where(Node.id.in_([t.node_id for t in failed])))}
     return "; ".join(f"{names.get(t.node_id, t.node_id)}: {t.reason}" for t in failed)
 

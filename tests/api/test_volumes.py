@@ -173,3 +173,30 @@ def test_a_task_whose_result_never_comes_is_failed_by_the_reaper(client, admin, 
         assert reap_stuck(s, 1800, NoSend()) == 3  # out of attempts: failed with the reason
     got = admin.get("/clusters/c1/volumes/gvol1").json()
     assert got["state"] == "CreateFailed" and "no result from the node" in got["reason"]
+
+
+def test_expand_adds_whole_sets_and_returns_to_started(client, admin, nodes):
+    vol = create(admin, "dv", ["n1:/d/1", "n2:/d/2"]).json()
+    finish_all(client, vol["id"])
+    finish_all(client, vol["id"])
+    assert admin.get("/clusters/c1/volumes/dv").json()["state"] == "Started"
+    r = admin.post("/clusters/c1/volumes/dv/expand", {"bricks": ["n3:/d/3", "n4:/d/4"]})
+    assert r.status_code == 202 and r.json()["state"] == "Expanding" and r.json()["brick_count"] == 4
+    assert admin.post("/clusters/c1/volumes/dv/stop", {}).status_code == 409
+    assert finish_all(client, vol["id"]) == 2  # create the two new bricks
+    assert admin.get("/clusters/c1/volumes/dv").json()["state"] == "Expanding"
+    assert finish_all(client, vol["id"]) == 2  # then start them
+    got = admin.get("/clusters/c1/volumes/dv").json()
+    assert got["state"] == "Started" and [b["state"] for b in got["bricks"]] == ["Started"] * 4
+    assert admin.get("/clusters/c1/volumes/dv/volfile").text.count("type protocol/client") == 4
+
+
+def test_expand_validates_like_create(client, admin, nodes):
+    vol = create(admin, "rv", R3, replica=3, start=False).json()
+    finish_all(client, vol["id"])
+    r = admin.post("/clusters/c1/volumes/rv/expand", {"bricks": ["n4:/x/1", "n1:/x/2"]})
+    assert r.status_code == 422 and "multiple of 3" in r.json()["detail"]
+    r = admin.post("/clusters/c1/volumes/rv/expand", {"bricks": ["n1:/e/b1/in", "n2:/y", "n3:/y"]})
+    assert r.status_code == 409 and "of volume 'rv'" in r.json()["detail"]
+    got = admin.get("/clusters/c1/volumes/rv").json()
+    assert got["state"] == "Created" and got["brick_count"] == 3

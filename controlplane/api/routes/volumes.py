@@ -3,7 +3,7 @@ from fastapi.responses import PlainTextResponse
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
-from controlplane.services import clusters, tasks, volumes
+from controlplane.services import clusters, tasks, volume_expand, volumes
 from controlplane.services.errors import Conflict
 from volgen import client_volfile
 
@@ -69,6 +69,17 @@ def delete_volume(cluster: str, volume: str, request: Request, access: CurrentAc
     left = "brick directories and their content are removed" if purge else (
         "the files stay in the brick directories (use --purge to remove them)")
     return present.volume(session, vol, f"Volume delete request sent; {left}.")
+
+
+@router.post("/{volume}/expand", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+def expand_volume(cluster: str, volume: str, body: schemas.VolumeExpand, request: Request, access: CurrentAccess,
+                  session: SessionDep, settings: SettingsDep):
+    """Add whole sets of bricks; they are created (and started when the volume runs). Then rebalance."""
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    new = volume_expand.expand(session, access, c, vol, settings, body.bricks, body.force)
+    tasks.send(session, request.app.state.sender, new)
+    return present.volume(session, vol, "Volume expand request sent; run `kadalu volume rebalance start` to spread data.")
 
 
 @router.get("/{volume}/volfile", response_class=PlainTextResponse)
