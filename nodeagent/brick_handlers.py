@@ -116,6 +116,21 @@ def start_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     return {"pid": pid, "port": brick.port}
 
 
+def restart_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
+    """Apply a new brick graph: a process started with a local -f volfile reads it only at start
+    (SIGHUP does not reload it), so stop and start the brick; the self-heal daemon follows when
+    its own graph changed. The control plane sends these one brick of every set at a time."""
+    task, brick = _parse(ctx, raw)
+    spec = task.volume
+    with volume_lock(ctx, spec.id):
+        layout = layout_of(ctx)
+        stop_brick(layout, brick)
+        pid = start_brick(layout, spec, brick, ctx.node_id, ctx.runner)
+        log.info("restarted brick %s:%s of volume %s as pid %s", brick.node_name, brick.path, spec.name, pid)
+        ensure_shd(ctx, spec)
+    return {"pid": pid, "port": brick.port}
+
+
 def stop_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     task, brick = _parse(ctx, raw)
     spec = task.volume

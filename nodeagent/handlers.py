@@ -26,6 +26,7 @@ HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
     TaskKind.CREATE_BRICK: brick_handlers.create_brick,
     TaskKind.START_BRICK: brick_handlers.start_brick_task,
     TaskKind.STOP_BRICK: brick_handlers.stop_brick_task,
+    TaskKind.RESTART_BRICK: brick_handlers.restart_brick_task,
     TaskKind.DELETE_BRICK: brick_handlers.delete_brick,
 }
 

@@ -173,10 +173,14 @@ def start_shd(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str, runner: R
 
     There is no port to wait for: it connects to the bricks itself and heals once they are up."""
     pidfile, log = layout.shd_pidfile(spec), layout.shd_log(spec)
-    write_atomic(layout.shd_volfile(spec), shd_volfile(spec))
+    volfile, text = layout.shd_volfile(spec), shd_volfile(spec)
+    changed = not volfile.exists() or volfile.read_text() != text
+    write_atomic(volfile, text)
     pid = running_pid(pidfile, "glusterfs")
-    if pid:
+    if pid and not changed:
         return pid
+    if pid:  # the graph changed (expand, option change): a local -f volfile is only read at start
+        stop_pid(pidfile)
     _prepare_dirs(pidfile, log)
     pidfile.unlink(missing_ok=True)
     offset = log_size(log)
