@@ -19,7 +19,7 @@ POLL_INTERVAL = 0.5  # seconds between two GET /tasks/{id} (or GET of a volume)
 DEFAULT_TIMEOUT = 300.0
 FINAL_PHASES = ("done", "failed")
 # A volume in one of these states has a request in flight (the server answers 409 to others).
-VOLUME_IN_PROGRESS = ("Creating", "Starting", "Stopping", "Deleting")
+VOLUME_IN_PROGRESS = ("Creating", "Starting", "Stopping", "Deleting", "Expanding", "Reconfiguring")
 
 
 def describe_failure(task: dict[str, Any]) -> str:
