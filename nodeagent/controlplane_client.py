@@ -13,9 +13,12 @@ class ControlPlaneClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def register(self, join_token: str, name: str, address: str, hostname: str, glusterfs_version: str) -> dict:
+    def register(self, join_token: str, name: str, address: str, hostname: str, glusterfs_version: str,
+                 zone: str | None = None) -> dict:
         body = {"join_token": join_token, "name": name, "address": address, "hostname": hostname,
                 "glusterfs_version": glusterfs_version, "agent_version": __version__}
+        if zone:
+            body["zone"] = zone
         r = httpx.post(f"{self.url}/api/v1/agent/register", json=body, timeout=self.timeout)
         if 400 <= r.status_code < 500:
             raise RegistrationRefused(_detail(r))

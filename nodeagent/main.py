@@ -24,6 +24,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--name", help="node name (default: host name)")
     p.add_argument("--address", help="storage address the bricks bind to (default: the node name)")
     p.add_argument("--state-dir", help="where credentials and metadata are kept")
+    p.add_argument("--zone", help="failure domain label (rack, room); provisioning spreads sets across zones")
     p.add_argument("--broker-url", help="override the broker URL the control plane hands out")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
@@ -46,7 +47,8 @@ def register(settings: AgentSettings, state: AgentState, name: str, address: str
                 if saved:
                     return saved
                 raise RegistrationRefused("no join token: set KADALU_JOIN_TOKEN (shown by `kadalu cluster add`)")
-            reply = client.register(settings.join_token, name, address, facts.hostname(), facts.glusterfs_version())
+            reply = client.register(settings.join_token, name, address, facts.hostname(), facts.glusterfs_version(),
+                                    zone=settings.zone)
             break
         except (httpx.TransportError, httpx.HTTPStatusError) as exc:
             if saved and saved.get("name") == name:

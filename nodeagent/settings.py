@@ -17,6 +17,7 @@ class AgentSettings(BaseSettings):
     join_token: str | None = None
     name: str | None = None  # node name; default: the host name
     address: str | None = None  # storage address bricks bind to
+    zone: str | None = None  # failure domain label (rack, room): provisioning spreads sets across zones
     state_dir: Path = Field(default_factory=_default_state_dir)
     broker_url: str | None = None  # override the URL the control plane hands out
     concurrency: int = Field(default=4, ge=1, le=64)

@@ -36,7 +36,7 @@ def cluster(session: Session, c: Cluster) -> schemas.ClusterPublic:
 
 def node(n: Node, device_count: int) -> schemas.NodePublic:
     return schemas.NodePublic(
-        **n.model_dump(include={"id", "name", "address", "state", "hostname", "glusterfs_version", "agent_version",
+        **n.model_dump(include={"id", "name", "address", "zone", "state", "hostname", "glusterfs_version", "agent_version",
                                 "last_heartbeat_at", "registered_at"}),
         heartbeat_age_seconds=nodes.heartbeat_age(n), device_count=device_count,
     )

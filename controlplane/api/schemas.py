@@ -91,6 +91,7 @@ class NodePublic(BaseModel):
     id: str
     name: str
     address: str
+    zone: str
     state: str
     hostname: str
     glusterfs_version: str
@@ -159,6 +160,11 @@ class AgentRegister(Request):
     hostname: str | None = Field(default=None, max_length=255)
     glusterfs_version: str | None = Field(default=None, max_length=64)
     agent_version: str | None = Field(default=None, max_length=64)
+    zone: str | None = Field(default=None, max_length=64)
+
+
+class NodeUpdate(Request):
+    zone: str = Field(max_length=64)  # "" clears it
 
 
 class MetadataPublic(BaseModel):
@@ -179,7 +185,9 @@ class AgentRegistered(BaseModel):
 # volumes
 class VolumeCreate(Request):
     name: str = Field(max_length=300)
-    bricks: list[str] = Field(max_length=2048)
+    bricks: list[str] = Field(default_factory=list, max_length=2048)
+    size: str | None = Field(default=None, max_length=32)  # e.g. "100GiB": bricks chosen from registered devices
+    distribute: int | None = Field(default=None, ge=1, le=1024)  # with size: the number of sets
     replica: int | None = Field(default=None, ge=1, le=64)
     arbiter: int | None = Field(default=None, ge=0, le=64)
     disperse: int | None = Field(default=None, ge=1, le=64)
@@ -248,3 +256,23 @@ class FailurePublic(BaseModel):
 class VolumeExpand(Request):
     bricks: list[str] = Field(max_length=2048)
     force: bool = False
+
+
+class PlannedBrickPublic(BaseModel):
+    node: str
+    path: str
+    size_bytes: int
+    set: int
+    arbiter: bool
+
+
+class PlanPublic(BaseModel):
+    volume: str
+    brick_size: int
+    set_size: int
+    set_count: int
+    arbiter_size: int | None
+    total_bytes: int
+    bricks: list[PlannedBrickPublic]
+    notes: list[str]
+    lines: list[str]

@@ -49,6 +49,8 @@ class Brick(SQLModel, table=True):
     size_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     free_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     reported_at: datetime | None = None
+    device_id: str | None = Field(default=None, max_length=36)  # provisioned bricks: the device holding it
+    reserved_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
 class Rebalance(SQLModel, table=True):

@@ -2,7 +2,7 @@
 from sqlmodel import Session, select
 
 from contracts.task_kinds import TaskKind
-from controlplane.models import Cluster, Device, Node, Task
+from controlplane.models import Brick, Cluster, Device, Node, Task
 from controlplane.services import metadata, tasks
 from controlplane.services.access import READ, WRITE, Access
 from controlplane.services.errors import Conflict, Invalid, NotFound
@@ -81,6 +81,10 @@ def list_visible(session: Session, access: Access, cluster: Cluster, node: Node 
 
 def remove(session: Session, access: Access, cluster: Cluster, dev: Device, force: bool) -> Task | None:
     access.require(WRITE, cluster.id, f"remove device {dev.path}", refs(dev))
+    holding = session.exec(select(Brick).where(Brick.node_id == dev.node_id)).all()
+    inside = [b.path for b in holding if b.device_id == dev.id or _nested(b.path, dev.path)]
+    if inside:
+        raise Conflict(f"device {dev.path} holds bricks ({', '.join(inside[:3])}): delete their volumes first")
     if force or dev.state == "Failed":
         session.delete(dev)
         metadata.bump(session, cluster)

@@ -11,7 +11,7 @@ from controlplane import security
 from controlplane.db import utcnow
 from controlplane.models import Brick, Cluster, Device, Node, Task
 from controlplane.services import metadata
-from controlplane.services.access import MANAGE, Access
+from controlplane.services.access import MANAGE, WRITE, Access
 from controlplane.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from controlplane.services.names import check_name
 
@@ -50,6 +50,8 @@ def register(session: Session, cluster: Cluster, name: str, address: str, facts:
     for key in ("hostname", "glusterfs_version", "agent_version"):
         if facts.get(key):
             setattr(node, key, str(facts[key])[:255])
+    if facts.get("zone"):
+        node.zone = check_name("zone", facts["zone"])
     session.add(node)
     try:
         if created:
@@ -113,3 +115,11 @@ def remove(session: Session, access: Access, cluster: Cluster, node: Node) -> No
     session.delete(node)
     metadata.bump(session, cluster)
     session.commit()
+
+
+def set_zone(session: Session, access: Access, cluster: Cluster, node: Node, zone: str) -> Node:
+    access.require(WRITE, cluster.id, f"label node {node.name!r}", (("node", node.id),))
+    node.zone = check_name("zone", zone) if zone else ""
+    session.add(node)
+    session.commit()
+    return node

@@ -38,8 +38,9 @@ Placement rules
   space left, then the device with the fewest bricks of this plan and the most space left; ties
   are broken by node name, device path and device id.
 * The sum of the bricks planned on a device never exceeds its usable space.
-* Brick path: ``<device path>/<volume name>/brick-<set>-<position>`` (both 0-based, matching
-  ``PlannedBrick.set_index``), e.g. ``/data/disk1/gvol5/brick-0-2``.
+* Brick path: ``<device path>/<volume name>-brick-<set>-<position>`` (both 0-based, matching
+  ``PlannedBrick.set_index``), e.g. ``/data/disk1/gvol5-brick-0-2``: directly under the device,
+  whose directory the agent validated, so the brick's parent exists.
 
 Size strings (`parse_size`): a number (decimals allowed) with an optional unit. ``K M G T P`` (any
 case), ``Ki Mi ...`` and ``KiB MiB GiB TiB PiB`` are powers of 1024; ``KB MB GB TB PB`` are powers
@@ -352,7 +353,7 @@ def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, _N
         for pos, (d, size, is_arbiter) in enumerate(chosen):
             out.append(PlannedBrick(
                 device_id=d.device_id, node_id=d.node_id, node_name=d.node_name,
-                path=f"{d.path.rstrip('/') or ''}/{volume_name}/brick-{s}-{pos}",
+                path=f"{d.path.rstrip('/') or ''}/{volume_name}-brick-{s}-{pos}",
                 size_bytes=size, set_index=s, arbiter=is_arbiter,
             ))
     return out

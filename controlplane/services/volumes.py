@@ -10,9 +10,9 @@ from contracts.task_kinds import Phase, TaskKind
 from contracts.volume_spec import BrickSpec, VolumeSpec
 from controlplane.db import utcnow
 from controlplane.models import Brick, Cluster, Node, Task, Volume
-from controlplane.services import metadata, tasks, volume_plan
+from controlplane.services import metadata, provisioning, tasks, volume_plan
 from controlplane.services.access import READ, WRITE, Access
-from controlplane.services.errors import Conflict, NotFound
+from controlplane.services.errors import Conflict, Invalid, NotFound
 from controlplane.services.names import check_name
 from controlplane.services.volume_states import transition
 
@@ -60,10 +60,20 @@ def spec(session: Session, volume: Volume, bricks: list[Brick] | None = None) ->
 
 def create(session: Session, access: Access, cluster: Cluster, settings, name: str, raw_bricks: list[str],
            replica: int | None, arbiter: int | None, disperse: int | None, redundancy: int | None,
-           force: bool, start: bool) -> tuple[Volume, list[Task]]:
+           force: bool, start: bool, size: str | None = None, distribute: int | None = None,
+           options: dict[str, str] | None = None) -> tuple[Volume, list[Task]]:
+    """Create from the bricks given, or with `size`, from bricks chosen on registered devices."""
     access.require(WRITE, cluster.id, f"create volume {name!r} in cluster {cluster.name!r}")
     check_name("volume", name)
     lay = volume_plan.layout(replica, arbiter, disperse, redundancy)
+    provisioned = None
+    if size is not None:
+        if raw_bricks:
+            raise Invalid("give either bricks or --size (bricks chosen from registered devices), not both")
+        provisioned = provisioning.plan(session, cluster, name, size, lay, distribute)
+        raw_bricks = [f"{b.node_name}:{b.path}" for b in provisioned.bricks]
+    elif distribute is not None:
+        raise Invalid("--distribute (the number of sets) goes with --size; with bricks, the count of bricks sets it")
     planned = volume_plan.resolve_bricks(session, cluster, raw_bricks, lay, force)
     volume_plan.lock_nodes(session, {node.id for node, _ in planned})
     if session.exec(select(Volume).where(Volume.cluster_id == cluster.id, Volume.name == name)).first():
@@ -83,6 +93,10 @@ def create(session: Session, access: Access, cluster: Cluster, settings, name: s
     bricks = [Brick(volume_id=volume.id, cluster_id=cluster.id, node_id=node.id, idx=i, path=path, port=port)
               for i, ((node, path), port) in enumerate(zip(planned, ports, strict=True))]
     session.add_all(bricks)
+    if provisioned is not None:
+        provisioning.reserve(session, provisioned, bricks)
+    if options:
+        volume.options = dict(options)
     try:
         new = operation_tasks(session, volume, bricks, TaskKind.CREATE_BRICK)
         metadata.bump(session, cluster)
@@ -156,6 +170,7 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> list[Task]:
     if failures:
         transition(volume, failed, reasons(session, failures))
     elif done == "Deleted":
+        provisioning.release(session, bricks_of(session, volume))
         session.delete(volume)
         metadata.bump(session, cluster)
         return []

@@ -98,7 +98,7 @@ def test_replica3_on_three_nodes():
     plan = plan_volume("gvol5", 100 * GiB, 3, False, devices)
     assert (plan.set_count, plan.set_size, plan.brick_size, plan.arbiter_size) == (1, 3, 100 * GiB, None)
     assert [b.node_name for b in plan.bricks] == ["node1", "node2", "node3"]
-    assert [b.path for b in plan.bricks] == [f"/data/d1/gvol5/brick-0-{i}" for i in range(3)]
+    assert [b.path for b in plan.bricks] == [f"/data/d1/gvol5-brick-0-{i}" for i in range(3)]
     assert plan.total_bytes == 300 * GiB
     assert plan.reservations() == {d.device_id: 100 * GiB for d in devices}
     check_invariants(plan, devices)
@@ -113,8 +113,8 @@ def test_prefers_node_with_most_usable_space():
 def test_brick_directory_under_device_path():
     devices = [dev("n1", 10, path="/exports/sdb/"), dev("n2", 10, path="/exports/sdc"), dev("n3", 10, path="/")]
     plan = plan_volume("gv", 5 * GiB, 3, False, devices)
-    assert {b.path for b in plan.bricks} == {"/exports/sdb/gv/brick-0-0", "/exports/sdc/gv/brick-0-1",
-                                             "/gv/brick-0-2"}
+    assert {b.path for b in plan.bricks} == {"/exports/sdb/gv-brick-0-0", "/exports/sdc/gv-brick-0-1",
+                                             "/gv-brick-0-2"}
     assert all("//" not in b.path for b in plan.bricks)
 
 
@@ -125,7 +125,7 @@ def test_distribute_count_2_replica3_on_six_nodes_spreads():
     assert Counter(b.node_name for b in plan.bricks) == {f"node{i}": 1 for i in range(1, 7)}
     assert [b.set_index for b in plan.bricks] == [0, 0, 0, 1, 1, 1]
     assert {b.path.rsplit("/", 1)[1] for b in plan.bricks} == {
-        "brick-0-0", "brick-0-1", "brick-0-2", "brick-1-0", "brick-1-1", "brick-1-2"}
+        "v-brick-0-0", "v-brick-0-1", "v-brick-0-2", "v-brick-1-0", "v-brick-1-1", "v-brick-1-2"}
     check_invariants(plan, devices)
 
 
@@ -390,4 +390,4 @@ def test_describe_for_dry_run():
     devices = [dev("node1", 200), dev("node2", 200), dev("node3", 200)]
     lines = plan_volume("gvol5", 100 * GiB, 3, True, devices).describe()
     assert lines[0].startswith("1 set(s) of 3 brick(s), data bricks of 100.0 GiB, arbiter bricks of 6.2 GiB")
-    assert "node3:/data/d1/gvol5/brick-0-2" in lines[3] and "(arbiter)" in lines[3]
+    assert "node3:/data/d1/gvol5-brick-0-2" in lines[3] and "(arbiter)" in lines[3]

@@ -33,3 +33,11 @@ def read_node(cluster: str, node: str, access: CurrentAccess, session: SessionDe
 def delete_node(cluster: str, node: str, access: CurrentAccess, session: SessionDep):
     c = clusters.get_visible(session, access, cluster)
     nodes.remove(session, access, c, nodes.get(session, c, node))
+
+
+@router.patch("/{node}", response_model=schemas.NodePublic)
+def update_node(cluster: str, node: str, body: schemas.NodeUpdate, access: CurrentAccess, session: SessionDep):
+    """Label a node with its zone (failure domain): provisioning puts a set's bricks in distinct zones."""
+    c = clusters.get_visible(session, access, cluster)
+    n = nodes.set_zone(session, access, c, nodes.get(session, c, node), body.zone)
+    return present.node(n, nodes.device_counts(session, c).get(n.id, 0))

@@ -3,8 +3,10 @@ from fastapi.responses import PlainTextResponse
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
-from controlplane.services import clusters, tasks, volume_expand, volumes
-from controlplane.services.errors import Conflict
+from controlplane.services import clusters, provisioning, tasks, volume_expand, volume_plan, volumes
+from controlplane.services.access import WRITE
+from controlplane.services.names import check_name
+from controlplane.services.errors import Conflict, Invalid
 from volgen import client_volfile
 
 router = APIRouter(prefix="/clusters/{cluster}/volumes", tags=["volumes"])
@@ -23,9 +25,30 @@ def create_volume(cluster: str, body: schemas.VolumeCreate, request: Request, ac
     """Plan and create a volume; it starts when its bricks are created unless `start` is false."""
     c = clusters.get_visible(session, access, cluster)
     vol, new = volumes.create(session, access, c, settings, body.name, body.bricks, body.replica, body.arbiter,
-                              body.disperse, body.redundancy, body.force, body.start)
+                              body.disperse, body.redundancy, body.force, body.start, body.size, body.distribute)
     tasks.send(session, request.app.state.sender, new)
     return present.volume(session, vol, "Volume create request sent.")
+
+
+@router.post("/plan", response_model=schemas.PlanPublic)
+def plan_volume(cluster: str, body: schemas.VolumeCreate, access: CurrentAccess, session: SessionDep):
+    """Where `create` with `size` would put the bricks (`--dry-run`); nothing is stored."""
+    c = clusters.get_visible(session, access, cluster)
+    access.require(WRITE, c.id, f"plan volume {body.name!r}")
+    if body.size is None:
+        raise Invalid("a plan needs a size (e.g. 100GiB)")
+    check_name("volume", body.name)
+    lay = volume_plan.layout(body.replica, body.arbiter, body.disperse, body.redundancy)
+    try:
+        p = provisioning.plan(session, c, body.name, body.size, lay, body.distribute)
+    finally:
+        session.rollback()  # releases the planning lock; nothing was written
+    return schemas.PlanPublic(
+        volume=body.name, brick_size=p.brick_size, set_size=p.set_size, set_count=p.set_count,
+        arbiter_size=p.arbiter_size, total_bytes=p.total_bytes, notes=list(p.notes), lines=p.describe(),
+        bricks=[schemas.PlannedBrickPublic(node=b.node_name, path=b.path, size_bytes=b.size_bytes, set=b.set_index + 1,
+                                           arbiter=b.arbiter) for b in p.bricks],
+    )
 
 
 @router.get("/{volume}", response_model=schemas.VolumePublic)

@@ -9,7 +9,7 @@ NODES = [  # (node id, node name, storage address)
 NODE_UUID = {node_id: node_id for node_id, _, _ in NODES}  # agents use their node id as gluster uuid
 
 
-def sample_spec(name: str, type_: str, bricks: int, **counts) -> VolumeSpec:
+def sample_spec(name: str, type_: str, bricks: int, options: dict[str, str] | None = None, **counts) -> VolumeSpec:
     """`bricks` bricks spread round-robin over the three nodes, ports from 49252 per node."""
     listed = []
     for i in range(bricks):
@@ -20,7 +20,7 @@ def sample_spec(name: str, type_: str, bricks: int, **counts) -> VolumeSpec:
             "path": f"/bricks/{name}/b{i}", "port": 49252 + i // 3,
         })
     return VolumeSpec(id=f"a1b2c3d4-0000-4000-8000-{len(name):04d}{bricks:08d}", name=name, type=type_,
-                      bricks=listed, **counts)
+                      bricks=listed, options=options or {}, **counts)
 
 
 CASES = {
@@ -29,4 +29,28 @@ CASES = {
     "arbiter": sample_spec("arb", "arbiter", 3, replica_count=3, arbiter_count=1),
     "disperse3-1": sample_spec("disp", "disperse", 3, disperse_count=3, redundancy_count=1),
     "dist-replicate": sample_spec("distrep", "replicate", 6, replica_count=3),
+    # Volume options (stored as the server normalizes them): brick-side, client-side, shd-side,
+    # and switches that add or remove translators.
+    "replicate3-options": sample_spec("rep3opt", "replicate", 3, replica_count=3, options={
+        "performance.write-behind": "off",  # switch: no write-behind
+        "performance.client-io-threads": "on",  # switch: io-threads under io-stats
+        "performance.md-cache-timeout": "60",  # client: md-cache option
+        "cluster.quorum-type": "fixed",  # client + shd: replaces kadalu's "auto"
+        "cluster.quorum-count": "2",
+        "network.ping-timeout": "10",  # client + shd: every protocol/client
+        "diagnostics.client-log-level": "WARNING",  # client + shd io-stats log-level
+        "diagnostics.brick-log-level": "DEBUG",  # brick io-stats log-level
+        "performance.io-thread-count": "32",  # brick io-threads (and the client's, switched on)
+        "auth.allow": "192.168.10.*",  # brick: auth.addr.<brick path>.allow
+        "cluster.self-heal-daemon": "off",  # shd only
+        "cluster.data-self-heal": "off",  # client only: the daemon keeps healing data
+    }),
+    "distribute-shard": sample_spec("dshard", "distribute", 2, options={
+        "features.shard": "on",  # switch: shard above the volume
+        "features.shard-block-size": "256MB",
+        "features.ctime": "off",  # switch: no utime on clients, posix ctime off on bricks
+        "performance.readdir-ahead": "on",  # switch, with its option
+        "performance.rda-cache-limit": "20MB",
+        "storage.reserve": "5%",  # brick: posix
+    }),
 }

@@ -2,7 +2,7 @@
 import pytest
 
 from tests.unit.volgen.samples import CASES, sample_spec
-from volgen import brick_volfile, client_volfile, shd_volfile
+from volgen import brick_volfile, client_volfile, inert_options, shd_volfile
 from volgen.graph import render, xlator
 
 
@@ -22,12 +22,14 @@ def test_generation_is_deterministic(case):
     assert brick_volfile(spec, spec.bricks[0], "u") == brick_volfile(again, again.bricks[0], "u")
 
 
-def test_options_are_accepted_and_not_applied_yet():
+def test_unknown_and_inert_options_leave_the_volfiles_alone():
     spec = CASES["replicate3"]
-    with_options = spec.model_copy(update={"options": {"performance.write-behind": "off", "no.such-option": "1"}})
+    with_options = spec.model_copy(update={"options": {"no.such-option": "1", "nfs.disable": "on",
+                                                       "features.read-only": "on"}})
     assert client_volfile(with_options) == client_volfile(spec)
     assert shd_volfile(with_options) == shd_volfile(spec)
     assert brick_volfile(with_options, with_options.bricks[0], "u") == brick_volfile(spec, spec.bricks[0], "u")
+    assert inert_options(with_options) == ["features.read-only", "nfs.disable", "no.such-option"]
 
 
 def test_brick_stack_order_top_to_bottom():

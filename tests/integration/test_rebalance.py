@@ -1,0 +1,273 @@
+"""Rebalance without glusterd: a distribute volume of two bricks (127.0.1.1, 127.0.1.2) holding 1000
+files grows to four bricks (127.0.1.3, 127.0.1.4 added); each node runs its own rebalance process
+(nodeagent.gluster.rebalance) and the files spread over all four bricks, every one intact.
+Every daemon (bricks, rebalance processes) is stopped by its pid file and the mount unmounted in
+teardown, whatever happened."""
+import hashlib
+import os
+import shutil
+import socket
+import stat
+import uuid
+from pathlib import Path
+
+import pytest
+
+from contracts.volume_spec import VolumeSpec
+from nodeagent.errors import AgentError
+from nodeagent.gluster.bricks import prepare_brick
+from nodeagent.gluster.mount import fuse_mounted, mount, umount
+from nodeagent.gluster.pids import stop_pid, wait_for
+from nodeagent.gluster.processes import ProcessLayout, start_brick, write_atomic
+from nodeagent.gluster.rebalance import (
+    _paths, rebalance_status, rebalance_volfile, start_rebalance, stop_rebalance, summarize,
+)
+from nodeagent.runner import Runner
+from volgen import client_volfile
+
+pytestmark = pytest.mark.integration
+
+
+def _missing_for_gluster() -> str:
+    if not (shutil.which("glusterfsd") and shutil.which("glusterfs")):
+        return "glusterfsd/glusterfs are not installed (Debian: apt install glusterfs-server glusterfs-client)"
+    if os.geteuid() != 0:
+        return "bricks (trusted.* xattrs) and FUSE mounts need root"
+    if not os.path.exists("/dev/fuse"):
+        return "/dev/fuse is missing (modprobe fuse)"
+    return ""
+
+
+needs_gluster = pytest.mark.skipif(bool(_missing_for_gluster()), reason=_missing_for_gluster() or "-")
+
+ADDRESSES = ["127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4"]
+REBALANCE_WAIT = 600.0  # bound for polling, not a timing assertion
+LINKTO_XATTR = "trusted.glusterfs.dht.linkto"
+
+
+def free_port(address: str, taken: set[int]) -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind((address, 0))
+            port = s.getsockname()[1]
+        if port not in taken:
+            taken.add(port)
+            return port
+
+
+class Cluster:
+    """Four "nodes" on loopback addresses, one brick each, each node with its own state dir (its
+    bricks' and its rebalance's files) and node uuid. Remembers every pid file and mount."""
+
+    def __init__(self, root: Path):
+        self.root, self.runner = root, Runner()
+        self.nodes = [{"id": str(uuid.uuid4()), "name": f"node{i + 1}", "address": a,
+                       "layout": ProcessLayout(root / f"node{i + 1}" / "state")} for i, a in enumerate(ADDRESSES)]
+        self.pidfiles: list[Path] = []
+        self.mounts: list[Path] = []
+        self.ports: set[int] = set()
+
+    def volume(self, name: str) -> VolumeSpec:
+        """The grown volume: four bricks, one per node. Its first two bricks are the original volume."""
+        bricks = [{"id": str(uuid.uuid4()), "node_id": n["id"], "node_name": n["name"], "address": n["address"],
+                   "port": free_port(n["address"], self.ports),
+                   "path": str(self.root / n["name"] / "bricks" / f"{name}-b{i}")}
+                  for i, n in enumerate(self.nodes)]
+        return VolumeSpec(id=str(uuid.uuid4()), name=name, type="distribute", bricks=bricks)
+
+    def node_of(self, brick) -> dict:
+        return next(n for n in self.nodes if n["id"] == brick.node_id)
+
+    def start_bricks(self, spec: VolumeSpec, bricks) -> None:
+        for brick in bricks:
+            node = self.node_of(brick)
+            os.makedirs(os.path.dirname(brick.path), exist_ok=True)
+            prepare_brick(brick.path, spec.id)
+            self.pidfiles.append(node["layout"].brick_pidfile(brick))
+            start_brick(node["layout"], spec, brick, node["id"], self.runner)
+
+    def mount(self, spec: VolumeSpec) -> Path:
+        """(Re)mount the volume with a client volfile for `spec`'s bricks."""
+        client = self.root / "client"
+        volfile, mountpoint = client / f"{spec.name}.vol", client / "mnt" / spec.name
+        if fuse_mounted(str(mountpoint)):
+            umount(str(mountpoint), self.runner)
+        write_atomic(volfile, client_volfile(spec))
+        mountpoint.mkdir(parents=True, exist_ok=True)
+        if mountpoint not in self.mounts:
+            self.mounts.append(mountpoint)
+        mount(str(volfile), spec.name, str(mountpoint), str(client / f"{spec.name}.log"), self.runner)
+        return mountpoint
+
+    def start_rebalance(self, spec: VolumeSpec) -> None:
+        """What each node's agent does: one rebalance process per node, with that node's uuid."""
+        for node in self.nodes:
+            self.pidfiles.append(_paths(node["layout"], spec)["pid"])
+            start_rebalance(node["layout"], spec, node["id"], self.runner)
+
+    def statuses(self, spec: VolumeSpec) -> dict[str, dict]:
+        return {n["name"]: rebalance_status(n["layout"], spec) for n in self.nodes}
+
+    def wait_rebalance(self, spec: VolumeSpec) -> dict:
+        finished = ("completed", "stopped", "failed")
+        wait_for(lambda: all(s["state"] in finished for s in self.statuses(spec).values()), REBALANCE_WAIT, 0.5)
+        return summarize(self.statuses(spec))
+
+    def teardown(self) -> None:
+        """Unmount, then stop every daemon (rebalance processes first); one failure skips nothing."""
+        errors = []
+        for mountpoint in self.mounts:
+            try:
+                umount(str(mountpoint), self.runner)
+            except AgentError as exc:
+                errors.append(exc.message)
+        for pidfile in reversed(self.pidfiles):
+            stop_pid(pidfile, timeout=5)
+        assert not errors, errors
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(tmp_path)
+    try:
+        yield c
+    finally:
+        c.teardown()
+    assert not any(fuse_mounted(str(m)) for m in c.mounts)
+
+
+def write_files(mnt: Path, count: int, size: int) -> dict[str, str]:
+    """`count` files with distinct content, a third of them in a subdirectory; name -> sha256."""
+    (mnt / "sub").mkdir(exist_ok=True)
+    sums = {}
+    for i in range(count):
+        name = f"sub/f{i:04d}" if i % 3 == 0 else f"f{i:04d}"
+        data = f"{name}\n".encode() + os.urandom(size)
+        (mnt / name).write_bytes(data)
+        sums[name] = hashlib.sha256(data).hexdigest()
+    return sums
+
+
+def is_linkto(path: Path) -> bool:
+    """A DHT link file (a pointer left on the hashed brick): empty, mode ---------T, linkto xattr."""
+    try:
+        return LINKTO_XATTR in os.listxattr(path)
+    except OSError:
+        return False
+
+
+def data_files(brick_path: str) -> dict[str, os.stat_result]:
+    """The regular files a brick holds as data: .glusterfs and DHT link files left out."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(brick_path):
+        if dirpath == brick_path and ".glusterfs" in dirnames:
+            dirnames.remove(".glusterfs")
+        for f in filenames:
+            path = Path(dirpath) / f
+            st = path.lstat()
+            if stat.S_ISREG(st.st_mode) and not is_linkto(path):
+                out[str(path.relative_to(brick_path))] = st
+    return out
+
+
+def placement(spec: VolumeSpec) -> dict[str, str]:
+    """file -> id of the brick holding its data; fails if a file's data is on two bricks."""
+    where: dict[str, str] = {}
+    for brick in spec.bricks:
+        for name in data_files(brick.path):
+            assert name not in where, f"{name} has data on two bricks"
+            where[name] = brick.id
+    return where
+
+
+def assert_intact(mnt: Path, sums: dict[str, str]) -> None:
+    bad = [n for n, s in sums.items() if hashlib.sha256((mnt / n).read_bytes()).hexdigest() != s]
+    assert not bad, f"{len(bad)} files differ after rebalance, e.g. {bad[:5]}"
+
+
+def grow(cluster: Cluster, name: str, count: int, size: int):
+    """A 2-brick distribute volume with `count` files, then grown to 4 bricks and remounted."""
+    spec4 = cluster.volume(name)
+    spec2 = spec4.model_copy(update={"bricks": spec4.bricks[:2]})
+    cluster.start_bricks(spec2, spec2.bricks)
+    mnt = cluster.mount(spec2)
+    sums = write_files(mnt, count, size)
+    before = placement(spec2)
+    assert set(before) == set(sums)
+    assert not any(data_files(b.path) for b in spec4.bricks[2:])
+
+    cluster.start_bricks(spec4, spec4.bricks[2:])
+    mnt = cluster.mount(spec4)  # clients see the four bricks; the rebalance moves the data
+    return spec4, mnt, sums, before
+
+
+def assert_spread(spec: VolumeSpec, sums: dict[str, str]) -> dict[str, str]:
+    after = placement(spec)
+    assert set(after) == set(sums), "files lost or duplicated on the bricks"
+    counts = {b.id: sum(1 for v in after.values() if v == b.id) for b in spec.bricks}
+    assert all(counts.values()), f"some brick holds no file after rebalance: {counts}"
+    for brick in spec.bricks:  # no file left marked "migration in progress" (sticky bit on data)
+        flagged = [n for n, st in data_files(brick.path).items() if st.st_mode & stat.S_ISVTX]
+        assert not flagged, f"files still marked as migrating on {brick.path}: {flagged[:5]}"
+    return after
+
+
+@needs_gluster
+def test_distribute_grown_from_two_to_four_bricks_spreads_every_file(cluster):
+    spec, mnt, sums, before = grow(cluster, "grow", 1000, 512)
+    volfile = rebalance_volfile(spec)
+    assert "type cluster/distribute" in volfile and "performance/" not in volfile
+    assert summarize(cluster.statuses(spec))["state"] == "not_started"
+
+    cluster.start_rebalance(spec)
+    total = cluster.wait_rebalance(spec)
+
+    assert total["state"] == "completed", total
+    assert total["files_failed"] == 0 and total["files_moved"] > 0, total
+    assert total["bytes_moved"] > 0 and total["files_scanned"] >= total["files_moved"]
+    after = assert_spread(spec, sums)
+    # Each node moved exactly the files that left its brick; nodes 3 and 4 had nothing to move.
+    moved = sum(1 for name, brick in after.items() if before[name] != brick)
+    assert total["files_moved"] == moved
+    per_node = total["nodes"]
+    assert per_node["node3"]["files_moved"] == per_node["node4"]["files_moved"] == 0
+    assert per_node["node1"]["files_moved"] > 0 and per_node["node2"]["files_moved"] > 0
+    assert all(s["pid"] is None for s in per_node.values())
+
+    assert_intact(mnt, sums)
+    assert_intact(cluster.mount(spec), sums)  # and through a fresh client
+
+
+@needs_gluster
+def test_rebalance_stopped_midway_resumes_and_completes(cluster):
+    spec, mnt, sums, before = grow(cluster, "resume", 1000, 64 * 1024)
+    cluster.start_rebalance(spec)
+    busy = cluster.nodes[0]  # holds about half of the files, a quarter of which leave it
+
+    def moving() -> bool:
+        s = rebalance_status(busy["layout"], spec)
+        return s["state"] != "in_progress" or s["files_moved"] > 0
+
+    wait_for(moving, REBALANCE_WAIT, 0.1)
+    running = rebalance_status(busy["layout"], spec)
+    assert running["state"] == "in_progress" and running["pid"], running
+    # Idempotent while running: the same process.
+    assert start_rebalance(busy["layout"], spec, busy["id"], cluster.runner) == running["pid"]
+
+    stopped = {n["name"]: stop_rebalance(n["layout"], spec) for n in cluster.nodes}
+    assert stopped["node1"]["state"] == "stopped", stopped["node1"]
+    assert all(s["pid"] is None and s["state"] in ("stopped", "completed") for s in stopped.values()), stopped
+    first_run = summarize(stopped)
+    assert 0 < first_run["files_moved"] < len(sums)
+    assert first_run["files_failed"] == 0
+    assert_intact(mnt, sums)  # everything readable while half-way
+
+    cluster.start_rebalance(spec)  # resume: rescans, moves only what is still misplaced
+    total = cluster.wait_rebalance(spec)
+    assert total["state"] == "completed", total
+    assert total["files_failed"] == 0, total
+    after = assert_spread(spec, sums)
+    moved = sum(1 for name, brick in after.items() if before[name] != brick)
+    assert first_run["files_moved"] + total["files_moved"] == moved
+    assert_intact(mnt, sums)
+    assert_intact(cluster.mount(spec), sums)
