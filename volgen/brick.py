@@ -7,6 +7,7 @@ The same order glusterd uses for the translators we keep; the arbiter translator
 above posix (as glusterd puts it) so an arbiter brick stores names and metadata but no data."""
 from contracts.volume_spec import BrickSpec, VolumeSpec
 from volgen.graph import Xlator, render, stack, xlator
+from volgen.options import apply_options
 
 
 def is_arbiter(spec: VolumeSpec, brick: BrickSpec) -> bool:
@@ -61,10 +62,9 @@ def brick_graph(spec: VolumeSpec, brick: BrickSpec, node_uuid: str) -> list[Xlat
 
 
 def brick_volfile(spec: VolumeSpec, brick: BrickSpec, node_uuid: str) -> str:
-    """The volfile of one brick of `spec`, run on the node whose uuid is `node_uuid`.
-
-    `spec.options` are not applied here: volume options are mapped onto translators in a later
-    layer, so any option (known or not) is accepted and has no effect on this graph yet."""
+    """The volfile of one brick of `spec`, run on the node whose uuid is `node_uuid`, with the
+    volume's brick-side options applied (see volgen.options)."""
     if brick not in spec.bricks:
         raise ValueError(f"brick {brick.id} is not part of volume {spec.name}")
-    return render(brick_graph(spec, brick, node_uuid))
+    graph = apply_options(brick_graph(spec, brick, node_uuid), "brick", spec.options, brick_path=brick.path)
+    return render(graph)

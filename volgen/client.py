@@ -1,10 +1,34 @@
 """The client graph (FUSE mount, and the base of the self-heal daemon graph), bottom to top:
 
 protocol/client per brick -> cluster/replicate or cluster/disperse per set ->
-cluster/distribute over the sets (only when there are several) -> features/utime ->
-a few performance translators -> debug/io-stats named after the volume."""
+cluster/distribute over the sets (only when there are several) -> [features/shard] ->
+features/utime -> the performance translators switched on -> debug/io-stats named after the volume.
+
+Volume options are applied last (volgen.options); the switches among them decide which optional
+translators are there."""
 from contracts.volume_spec import VolumeSpec
 from volgen.graph import Xlator, render, stack, xlator
+from volgen.options import apply_options, switch_on
+
+# The performance translators glusterd stacks over a volume, bottom to top in its order (the order
+# of its volume-set table), with the switch of each and its default. The defaults are the option
+# table's (a unit test holds them to it; written out so a volume without options needs no table),
+# except performance.client-io-threads: glusterd turns it off for replicate and disperse volumes
+# when it creates them, and kadalu leaves it off for every volume unless asked.
+PERF_SWITCHES = [
+    ("performance.write-behind", "write-behind", "performance/write-behind", True),
+    ("performance.read-ahead", "read-ahead", "performance/read-ahead", False),
+    ("performance.readdir-ahead", "readdir-ahead", "performance/readdir-ahead", False),
+    ("performance.io-cache", "io-cache", "performance/io-cache", False),
+    ("performance.open-behind", "open-behind", "performance/open-behind", True),
+    ("performance.quick-read", "quick-read", "performance/quick-read", True),
+    ("performance.nl-cache", "nl-cache", "performance/nl-cache", False),
+    ("performance.stat-prefetch", "md-cache", "performance/md-cache", True),
+    ("performance.client-io-threads", "io-threads", "performance/io-threads", False),
+]
+SHARD_DEFAULT, CTIME_DEFAULT = False, True  # features.shard, features.ctime
+# Switches the client graph implements (the others are accepted and inert, see volgen.options).
+CLIENT_SWITCHES = {name for name, *_ in PERF_SWITCHES} | {"features.shard", "features.ctime"}
 
 
 def client_name(spec: VolumeSpec, index: int) -> str:
@@ -63,21 +87,20 @@ def data_graph(spec: VolumeSpec) -> list[Xlator]:
 
 
 def client_graph(spec: VolumeSpec) -> list[Xlator]:
-    vol = spec.name
-    return stack(data_graph(spec), [
+    vol, opts = spec.name, spec.options
+    layers = []
+    if switch_on(opts, "features.shard", SHARD_DEFAULT):
+        layers.append(xlator(f"{vol}-shard", "features/shard"))
+    if switch_on(opts, "features.ctime", CTIME_DEFAULT):
         # Same timestamps on every brick of a set (the client stamps them, not each brick).
-        xlator(f"{vol}-utime", "features/utime", {"noatime": "on"}),
-        xlator(f"{vol}-write-behind", "performance/write-behind"),
-        xlator(f"{vol}-open-behind", "performance/open-behind"),
-        xlator(f"{vol}-quick-read", "performance/quick-read"),
-        xlator(f"{vol}-md-cache", "performance/md-cache"),
-        xlator(vol, "debug/io-stats", {"volume-id": spec.id}),
-    ])
+        layers.append(xlator(f"{vol}-utime", "features/utime", {"noatime": "on"}))
+    layers += [xlator(f"{vol}-{suffix}", type_) for name, suffix, type_, default in PERF_SWITCHES
+               if switch_on(opts, name, default)]
+    layers.append(xlator(vol, "debug/io-stats", {"volume-id": spec.id}))
+    return apply_options(stack(data_graph(spec), layers), "client", opts)
 
 
 def client_volfile(spec: VolumeSpec) -> str:
-    """The volfile a client mounts (`glusterfs --volfile-id <vol> -f <this file> <mountpoint>`).
-
-    `spec.options` are not applied here: volume options are mapped onto translators in a later
-    layer, so any option (known or not) is accepted and has no effect on this graph yet."""
+    """The volfile a client mounts (`glusterfs --volfile-id <vol> -f <this file> <mountpoint>`),
+    with the volume's options applied (see volgen.options)."""
     return render(client_graph(spec))

@@ -7,7 +7,8 @@ brick host's name) resolves to an address of the daemon's machine. Seen on one m
 several loopback "nodes": every daemon crawls every brick, which is harmless (heals take locks)."""
 from contracts.volume_spec import VolumeSpec
 from volgen.client import protocol_clients, set_xlators
-from volgen.graph import render, xlator
+from volgen.graph import Xlator, render, xlator
+from volgen.options import apply_options
 
 HEALS_VOLUME_TYPES = ("replicate", "arbiter", "disperse")
 
@@ -24,15 +25,20 @@ _EC_DAEMON = {
 }
 
 
-def shd_volfile(spec: VolumeSpec) -> str:
-    """The volfile of the self-heal daemon of `spec` (replicate, arbiter or disperse).
-
-    `spec.options` are not applied here: volume options are mapped onto translators in a later
-    layer, so any option (known or not) is accepted and has no effect on this graph yet."""
+def shd_graph(spec: VolumeSpec) -> list[Xlator]:
+    """The self-heal daemon graph of `spec`, with the volume's options for this graph applied (see
+    volgen.options): client connection options, replicate/disperse options (cluster.self-heal-daemon
+    off idles the daemon), the client log level. The client-side heal switches
+    (cluster.data-self-heal, ...) do not reach it: the daemon always heals."""
     if spec.type not in HEALS_VOLUME_TYPES:
         raise ValueError(f"volume {spec.name} is {spec.type}: only {', '.join(HEALS_VOLUME_TYPES)} volumes heal")
     sets = set_xlators(spec, _EC_DAEMON if spec.type == "disperse" else _AFR_DAEMON)
     # Every set hangs under io-stats: each set's healer threads start on their own child-up
     # events, io-stats only gives the graph one top.
     top = xlator(spec.name, "debug/io-stats", {"volume-id": spec.id}, [s.name for s in sets])
-    return render(protocol_clients(spec) + sets + [top])
+    return apply_options(protocol_clients(spec) + sets + [top], "shd", spec.options)
+
+
+def shd_volfile(spec: VolumeSpec) -> str:
+    """The volfile of the self-heal daemon of `spec` (replicate, arbiter or disperse)."""
+    return render(shd_graph(spec))

@@ -40,13 +40,16 @@ def parse_brick(value: str) -> str:
     return value
 
 
-def _check_bricks(values: list[str]) -> list[str]:
-    return [parse_brick(value) for value in values]
+def _check_bricks(values: list[str] | None) -> list[str]:
+    return [parse_brick(value) for value in values or []]
 
 
 Bricks = Annotated[list[str], typer.Argument(
     metavar="BRICK...", callback=_check_bricks, show_default=False,
     help="Bricks as NODE:/PATH, in set order (e.g. for replica 3 the first three form set 1).")]
+OptionalBricks = Annotated[Optional[list[str]], typer.Argument(
+    metavar="[BRICK...]", callback=_check_bricks, show_default=False,
+    help="Bricks as NODE:/PATH, in set order; leave out with --size to have them chosen from registered devices.")]
 
 
 def volume_path(cluster: str, name: str) -> str:
@@ -113,11 +116,12 @@ def _send_then_follow(client: KadaluClient, cluster: str, name: str, answer: Any
 @app.command("create")
 def create(
     name: Name,
-    bricks: Bricks,
+    bricks: OptionalBricks = None,
     cluster: options.Cluster = "default",
     replica: Annotated[Count, typer.Option(
         "--replica", help="Replica count (2 or 3): a replicate volume.",
         show_default=False)] = None,
+    replica3: Annotated[bool, typer.Option("--replica3", help="Same as --replica 3.")] = False,
     arbiter: Annotated[Count, typer.Option(
         "--arbiter", help="With --replica 3: 1 makes the last brick of each set an arbiter.",
         show_default=False)] = None,
@@ -127,25 +131,50 @@ def create(
     redundancy: Annotated[Count, typer.Option(
         "--redundancy", help="With --disperse: bricks a set can lose (server default 1).",
         show_default=False)] = None,
+    size: Annotated[Optional[str], typer.Option(
+        "--size", help="Capacity, e.g. 100GiB: bricks are chosen from registered devices.",
+        show_default=False)] = None,
+    distribute: Annotated[Count, typer.Option(
+        "--distribute", help="With --size: the number of sets (default: as few as fit).",
+        show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="With --size: show where the bricks would go; change nothing.")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Allow two bricks of one set on the same node.")] = False,
     no_start: Annotated[bool, typer.Option(
         "--no-start", help="Only create the volume; start it later with `volume start`.")]
     = False,
+    json_output: options.Json = False,
     wait: Wait = False,
     timeout: options.Timeout = DEFAULT_TIMEOUT,
     url: options.Url = None,
 ) -> None:
     """Create a volume (and start it unless --no-start). Without --replica/--disperse the
-    volume is distribute; more bricks than one set make it distributed-*."""
-    body: dict[str, Any] = {"name": name, "bricks": bricks}
+    volume is distribute; more bricks than one set make it distributed-*. With --size instead of
+    bricks, the bricks are chosen from registered devices (each set on distinct nodes and zones)."""
+    if replica3:
+        replica = replica or 3
+    body: dict[str, Any] = {"name": name, "bricks": bricks or []}
     for key, value in (("replica", replica), ("arbiter", arbiter), ("disperse", disperse),
-                       ("redundancy", redundancy)):
+                       ("redundancy", redundancy), ("size", size), ("distribute", distribute)):
         if value is not None:
             body[key] = value
     body["force"] = force
     body["start"] = not no_start
     with connect(url) as client:
+        if dry_run:
+            if size is None:
+                raise typer.BadParameter("--dry-run goes with --size")
+            plan = client.post(f"/clusters/{seg(cluster)}/volumes/plan", body)
+            if json_output:
+                print_json(plan)
+                return
+            say(f"Plan for volume {name} (nothing was changed):")
+            for line in plan.get("lines", []):
+                say(f"  {line}")
+            for note in plan.get("notes", []):
+                say(f"  note: {note}")
+            return
         answer = client.post(f"/clusters/{seg(cluster)}/volumes", body)
         _send_then_follow(client, cluster, name, answer, action="create", wait=wait,
                           timeout=timeout, also_pending=() if no_start else ("Created",))
