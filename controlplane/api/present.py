@@ -95,6 +95,7 @@ def volume(session: Session, v, message: str = "") -> schemas.VolumePublic:
                                 "redundancy_count", "reason", "created_at", "updated_at"}),
         cluster=c.name if c else v.cluster_id, health=volume_health.health(v, bricks, states),
         brick_count=len(bricks), set_size=size, waiting_for=volumes.waiting_for(session, v), message=message,
+        options={k: str(val) for k, val in v.options.items()},
         bricks=[
             schemas.BrickPublic(
                 id=b.id, node=nodes_by_id[b.node_id].name, address=nodes_by_id[b.node_id].address, path=b.path,

@@ -188,6 +188,7 @@ class VolumeCreate(Request):
     bricks: list[str] = Field(default_factory=list, max_length=2048)
     size: str | None = Field(default=None, max_length=32)  # e.g. "100GiB": bricks chosen from registered devices
     distribute: int | None = Field(default=None, ge=1, le=1024)  # with size: the number of sets
+    options: dict[str, str] = Field(default_factory=dict, max_length=64)
     replica: int | None = Field(default=None, ge=1, le=64)
     arbiter: int | None = Field(default=None, ge=0, le=64)
     disperse: int | None = Field(default=None, ge=1, le=64)
@@ -237,6 +238,7 @@ class VolumePublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     bricks: list[BrickPublic]
+    options: dict[str, str] = {}
     message: str = ""
 
 
@@ -276,3 +278,19 @@ class PlanPublic(BaseModel):
     bricks: list[PlannedBrickPublic]
     notes: list[str]
     lines: list[str]
+
+
+class OptionsChange(Request):
+    set: dict[str, str] = Field(default_factory=dict, max_length=64)
+    reset: list[str] = Field(default_factory=list, max_length=64)
+
+
+class OptionPublic(BaseModel):
+    name: str
+    value: str | None
+    default: str | None
+    changed: bool
+    type: str | None
+    accepts: str
+    graphs: list[str]
+    description: str

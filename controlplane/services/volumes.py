@@ -96,7 +96,9 @@ def create(session: Session, access: Access, cluster: Cluster, settings, name: s
     if provisioned is not None:
         provisioning.reserve(session, provisioned, bricks)
     if options:
-        volume.options = dict(options)
+        from controlplane.services.volume_options import validated
+
+        volume.options = validated(options)
     try:
         new = operation_tasks(session, volume, bricks, TaskKind.CREATE_BRICK)
         metadata.bump(session, cluster)
@@ -164,6 +166,10 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> list[Task]:
         from controlplane.services import volume_expand  # it builds on this module
 
         return volume_expand.settle(session, volume, ops)
+    if volume.state == "Reconfiguring":
+        from controlplane.services import volume_options  # it builds on this module
+
+        return volume_options.settle(session, volume, ops)
     _, done, failed = OPERATIONS[volume.state]
     failures = [t for t in ops if t.phase == Phase.FAILED.value]
     cluster = session.get(Cluster, volume.cluster_id)

@@ -25,9 +25,25 @@ A subvolume is local when one of them equals the process's `node-uuid`. The proc
 whole tree and fixes every directory's layout, but migrates only files whose current (cached)
 subvolume is local; inside a replica set the file's gfid picks one of the set's nodes. So every
 node runs one rebalance process with its own uuid, each moving the files off its own bricks; a
-node with no brick of the volume completes at once with nothing moved. All processes of one
-rebalance must use the same commit hash: by default it is derived from the volume id and its
-brick list, so every node computes the same value without talking to the others.
+node with no brick of the volume completes at once with nothing moved.
+
+Commit hash, and why stop does more than stop. The process writes its commit hash on the volume
+root (trusted.glusterfs.dht.commithash) when it starts, and into a directory's layout on its
+local bricks once it has queued that directory's files ("settle"). Clients with lookup-optimize
+(on by default) trust a miss on the hashed brick when every brick's layout of the parent carries
+the root's commit hash. 10.3 settles a directory before its queued files have moved, and also
+when it is stopped; with one hash shared by all nodes (glusterd's way) a stop, or a node finishing
+early, leaves directories "committed" while some of their files still sit on the old brick, and
+those files are not found (upstream gluster/glusterfs#973, wontfix; reproduced here: 222 of 1000
+files unreachable after one node was stopped and the others completed). So:
+- by default every start uses a fresh random commit hash: nodes do not share it, directories
+  settled by different nodes never look committed, and a miss is always searched on every brick
+  (lookup-optimize's shortcut is lost for these directories, no file is ever hidden). A caller
+  can pass one shared `commit_hash` per run to all nodes to get glusterd's behaviour instead;
+- stop, once the process is gone, runs a fix-layout pass (rebalance-cmd=4, which never settles)
+  with yet another fresh hash: it rewrites the root's commit hash, so whatever the stopped run
+  settled no longer counts as committed. Clients already mounted see every file again within
+  about a second (they re-read the root's hash when they revalidate it).
 
 Progress comes from the process itself: with `--socket-file` it serves glusterd's brick-op RPC
 program on that unix socket, and GLUSTERD_BRICK_XLATOR_DEFRAG with "rebalance-command" = STATUS
@@ -35,17 +51,19 @@ returns the live counters (files, size, lookups, failures, skipped, run-time, st
 process has exited the same numbers come from the line it logs last:
 "Rebalance is completed. Time taken is N secs Files migrated: N, size: B, lookups: N, failures: N,
 skipped: N". Stop sends the same RPC with STOP: distribute stops queueing files, lets the ones in
-flight finish, logs that line with "stopped" and exits. SIGTERM by pid file only if that fails.
-A later start rescans everything and moves only what is still misplaced.
+flight finish, logs that line with "stopped" and exits; SIGTERM (then SIGKILL) by pid file only if
+it does not. A later start rescans everything and moves only what is still misplaced.
 
 Files live under `<layout_root>/rebalance/<vol>/`: rebalance.vol, rebalance.pid, rebalance.log,
-rebalance.sock (elsewhere only if that path is too long for a unix socket) and run.json, the record
-of the current run (command, node uuid, commit hash, start time, where its log lines begin)."""
+rebalance.sock (elsewhere only if that path is too long for a unix socket), run.json (the record of
+the current run: command, node uuid, commit hash, start time, where its log lines begin), and the
+uncommit.{pid,log,sock} of the fix-layout pass that follows a stop."""
 import errno
 import hashlib
 import json
 import os
 import re
+import secrets
 import socket
 import struct
 import tempfile
@@ -62,7 +80,7 @@ from volgen.client import data_graph
 from volgen.graph import render, stack, xlator
 
 __all__ = ["start_rebalance", "rebalance_status", "stop_rebalance", "rebalance_argv", "rebalance_volfile",
-           "default_commit_hash", "summarize"]
+           "new_commit_hash", "summarize"]
 
 # gf_cli_defrag_type (rpc/xdr/src/cli1-xdr.x)
 CMD_START, CMD_STOP, CMD_STATUS, CMD_START_LAYOUT_FIX = 1, 2, 3, 4
@@ -91,14 +109,20 @@ def rebalance_dir(layout_root, spec: VolumeSpec) -> Path:
     return _root(layout_root) / "rebalance" / spec.name
 
 
+def _sock(d: Path, stem: str) -> Path:
+    sock = d / f"{stem}.sock"
+    if len(os.fsencode(str(sock))) <= _SUN_PATH_MAX:
+        return sock
+    base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
+    return base / "kadalu-rebalance" / f"{hashlib.sha256(str(sock).encode()).hexdigest()[:24]}.sock"
+
+
 def _paths(layout_root, spec: VolumeSpec) -> dict[str, Path]:
     d = rebalance_dir(layout_root, spec)
-    sock = d / "rebalance.sock"
-    if len(os.fsencode(str(sock))) > _SUN_PATH_MAX:
-        base = Path("/run") if os.access("/run", os.W_OK) else Path(tempfile.gettempdir())
-        sock = base / "kadalu-rebalance" / f"{hashlib.sha256(str(d).encode()).hexdigest()[:24]}.sock"
-    return {"dir": d, "volfile": d / "rebalance.vol", "pid": d / "rebalance.pid", "log": d / "rebalance.log",
-            "sock": sock, "run": d / "run.json"}
+    return {"dir": d, "volfile": d / "rebalance.vol", "run": d / "run.json",
+            "pid": d / "rebalance.pid", "log": d / "rebalance.log", "sock": _sock(d, "rebalance"),
+            "uncommit_pid": d / "uncommit.pid", "uncommit_log": d / "uncommit.log",
+            "uncommit_sock": _sock(d, "uncommit")}
 
 
 def _dht_name(spec: VolumeSpec) -> str:
@@ -117,28 +141,29 @@ def rebalance_volfile(spec: VolumeSpec) -> str:
     return render(stack(data_graph(spec), [xlator(spec.name, "debug/io-stats", {"volume-id": spec.id})]))
 
 
-def default_commit_hash(spec: VolumeSpec) -> int:
-    """One value for every node of the same rebalance, with no coordination: a function of the volume
-    and its brick list, so it changes whenever the layout's set of bricks changes. 0 and 1 are
-    avoided (DHT reads 1 as "no commit hash")."""
-    text = spec.id + "\n" + "\n".join(f"{b.id}:{b.address}:{b.path}" for b in spec.bricks)
-    value = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
-    return value if value > 1 else value + 2
+def new_commit_hash() -> int:
+    """A fresh commit hash; 0 and 1 are avoided (DHT reads 1 as "no commit hash")."""
+    return 2 + secrets.randbelow(2**32 - 2)
 
 
-def rebalance_argv(layout_root, spec: VolumeSpec, node_uuid: str, commit_hash: int, fix_layout_only: bool = False) -> list[str]:
-    p, dht = _paths(layout_root, spec), _dht_name(spec)
-    cmd = CMD_START_LAYOUT_FIX if fix_layout_only else CMD_START
-    opts = ["use-readdirp=yes", "lookup-unhashed=yes", "assert-no-child-down=yes", "readdir-optimize=on"]
-    argv = ["glusterfs", "--volfile-id", f"rebalance/{spec.name}", "-f", str(p["volfile"])]
-    for opt in opts:
+def _argv(spec: VolumeSpec, volfile: Path, node_uuid: str, cmd: int, commit_hash: int, sock: Path, pid: Path,
+          log: Path) -> list[str]:
+    dht = _dht_name(spec)
+    argv = ["glusterfs", "--volfile-id", f"rebalance/{spec.name}", "-f", str(volfile)]
+    for opt in ("use-readdirp=yes", "lookup-unhashed=yes", "assert-no-child-down=yes", "readdir-optimize=on"):
         argv += ["--xlator-option", f"{dht}.{opt}"]
     argv += ["--process-name", "rebalance"]
     for opt in (f"rebalance-cmd={cmd}", f"node-uuid={node_uuid}", f"commit-hash={commit_hash}"):
         argv += ["--xlator-option", f"{dht}.{opt}"]
     # -p (not --pid-file): the pid helpers recognise our daemon by "-p <pidfile>" in its cmdline.
-    argv += ["--socket-file", str(p["sock"]), "-p", str(p["pid"]), "-l", str(p["log"])]
-    return argv
+    return argv + ["--socket-file", str(sock), "-p", str(pid), "-l", str(log)]
+
+
+def rebalance_argv(layout_root, spec: VolumeSpec, node_uuid: str, commit_hash: int,
+                   fix_layout_only: bool = False) -> list[str]:
+    p = _paths(layout_root, spec)
+    cmd = CMD_START_LAYOUT_FIX if fix_layout_only else CMD_START
+    return _argv(spec, p["volfile"], node_uuid, cmd, commit_hash, p["sock"], p["pid"], p["log"])
 
 
 def _read_run(p: dict[str, Path]) -> dict | None:
@@ -148,43 +173,51 @@ def _read_run(p: dict[str, Path]) -> dict | None:
         return None
 
 
+def _launch(runner: Runner, argv: list[str], pidfile: Path, sock: Path, log: Path, what: str, timeout: float) -> int:
+    """Run a rebalance process (it daemonises); its pid, or 0 if it already finished cleanly."""
+    pidfile.unlink(missing_ok=True)  # stale: callers checked nothing runs with it
+    sock.parent.mkdir(parents=True, exist_ok=True)
+    sock.unlink(missing_ok=True)
+    offset = log_size(log)
+    done = runner.run(argv, timeout=timeout)
+    if done.returncode != 0:
+        stop_pid(pidfile)  # a half-started daemon must not linger
+        raise failure(what, log, offset, f"glusterfs exited with {done.returncode}: {done.stderr.strip()}")
+    pid = running_pid(pidfile, "glusterfs")  # the parent returns once the daemon wrote its pid file
+    if pid:
+        return pid
+    # Gone already: fine if it finished (a node without local bricks completes in milliseconds).
+    if _final_status(log, offset) is not None:
+        return read_pid(pidfile) or 0
+    raise failure(what, log, offset, "the process exited right after starting")
+
+
 def start_rebalance(layout_root, spec: VolumeSpec, node_uuid: str, runner: Runner, fix_layout_only: bool = False,
                     commit_hash: int | None = None, timeout: float = 30.0) -> int:
     """Start this node's rebalance process for `spec` (its current bricks, new ones included) and
     return its pid; a process already running is kept and its pid returned.
 
     Every node holding bricks of the volume runs one, with its own node uuid (see the module
-    docstring). `fix_layout_only` fixes directory layouts and moves no data."""
+    docstring). `fix_layout_only` fixes directory layouts and moves no data. `commit_hash`: leave
+    it out for a fresh one per start (safe); pass one value to every node of a run to get
+    glusterd's shared commit hash (lookup-optimize works, with upstream's race)."""
     p = _paths(layout_root, spec)
     pid = running_pid(p["pid"], "glusterfs")
     if pid:
         return pid
+    # A fix-layout pass left by a stop that outlived its wait: it has long reset the root's hash.
+    stop_pid(p["uncommit_pid"], timeout=10.0)
+    commit_hash = new_commit_hash() if commit_hash is None else commit_hash
     volfile = rebalance_volfile(spec)
-    commit_hash = default_commit_hash(spec) if commit_hash is None else commit_hash
     p["dir"].mkdir(parents=True, exist_ok=True)
-    p["sock"].parent.mkdir(parents=True, exist_ok=True)
     write_atomic(p["volfile"], volfile)
-    p["pid"].unlink(missing_ok=True)  # stale (checked above)
-    p["sock"].unlink(missing_ok=True)
-    offset = log_size(p["log"])
     write_atomic(p["run"], json.dumps({
         "command": "fix-layout" if fix_layout_only else "start", "node_uuid": node_uuid,
-        "commit_hash": commit_hash, "started_at": time.time(), "log_offset": offset,
-        "socket": str(p["sock"]), "stop_requested": False,
+        "commit_hash": commit_hash, "started_at": time.time(), "log_offset": log_size(p["log"]),
+        "socket": str(p["sock"]), "stop_requested": False, "uncommitted": False,
     }))
-    what = f"rebalance of volume {spec.name}"
-    done = runner.run(rebalance_argv(layout_root, spec, node_uuid, commit_hash, fix_layout_only), timeout=timeout)
-    if done.returncode != 0:
-        stop_pid(p["pid"])
-        raise failure(what, p["log"], offset, f"glusterfs exited with {done.returncode}: {done.stderr.strip()}")
-    # The parent returns once the daemon wrote its pid file.
-    pid = running_pid(p["pid"], "glusterfs")
-    if pid:
-        return pid
-    # Gone already: fine if it finished (a node without local bricks completes in milliseconds).
-    if _final_status(p["log"], offset) is not None:
-        return read_pid(p["pid"]) or 0
-    raise failure(what, p["log"], offset, "the process exited right after starting")
+    return _launch(runner, rebalance_argv(layout_root, spec, node_uuid, commit_hash, fix_layout_only),
+                   p["pid"], p["sock"], p["log"], f"rebalance of volume {spec.name}", timeout)
 
 
 # --- the process's own status/stop RPC (glusterd's brick-op program on --socket-file) -------------
@@ -309,7 +342,8 @@ def rebalance_status(layout_root, spec: VolumeSpec) -> dict:
     if run is None:
         return _blank("not_started")
     extra = {"command": run.get("command"), "node_uuid": run.get("node_uuid"),
-             "commit_hash": run.get("commit_hash"), "started_at": run.get("started_at")}
+             "commit_hash": run.get("commit_hash"), "started_at": run.get("started_at"),
+             "layout_reset": bool(run.get("uncommitted"))}
     pid = running_pid(p["pid"], "glusterfs")
     if pid:
         live = _defrag_rpc(run.get("socket", str(p["sock"])), _dht_name(spec), CMD_STATUS)
@@ -331,22 +365,54 @@ def rebalance_status(layout_root, spec: VolumeSpec) -> dict:
     return {"state": state, **final, "pid": None} | extra
 
 
-def stop_rebalance(layout_root, spec: VolumeSpec, timeout: float = _STOP_WAIT) -> dict:
-    """Stop this node's rebalance of `spec` and return its status. Safe to resume: the process is
-    asked to stop over its socket (files being migrated finish, nothing new starts); only if it
-    does not answer or exit within `timeout` is it sent SIGTERM (then SIGKILL) by its pid file.
-    A file cut off mid-migration stays readable at its source and is redone by the next start."""
+def _uncommit(spec: VolumeSpec, p: dict[str, Path], run: dict, runner: Runner, timeout: float) -> bool:
+    """After a stop: a fix-layout pass with a fresh commit hash, so directories the stopped run
+    settled too early stop counting as committed (see the module docstring). True once it is done."""
+    if running_pid(p["uncommit_pid"], "glusterfs"):
+        pid = read_pid(p["uncommit_pid"])
+    else:
+        offset = log_size(p["uncommit_log"])
+        argv = _argv(spec, p["volfile"], run["node_uuid"], CMD_START_LAYOUT_FIX, new_commit_hash(),
+                     p["uncommit_sock"], p["uncommit_pid"], p["uncommit_log"])
+        pid = _launch(runner, argv, p["uncommit_pid"], p["uncommit_sock"], p["uncommit_log"],
+                      f"layout reset after stopping the rebalance of volume {spec.name}", 30.0)
+        run["uncommit_log_offset"] = offset
+    if pid:
+        wait_for(lambda: running_pid(p["uncommit_pid"], "glusterfs") is None, timeout, 0.2)
+        if running_pid(p["uncommit_pid"], "glusterfs"):
+            return False  # still crawling: left running (the root's hash was reset when it began)
+    final = _final_status(p["uncommit_log"], int(run.get("uncommit_log_offset", 0)))
+    return final is not None and final["word"] == "completed"
+
+
+def stop_rebalance(layout_root, spec: VolumeSpec, runner: Runner | None = None, timeout: float = _STOP_WAIT) -> dict:
+    """Stop this node's rebalance of `spec` and return its status. Safe to resume, and nothing is
+    hidden meanwhile:
+    - the process is asked to stop over its socket (files being migrated finish, nothing new
+      starts); only if it does not answer or exit within `timeout` is it sent SIGTERM (then
+      SIGKILL) by its pid file. A file cut off mid-migration stays readable at its source and
+      is redone by the next start;
+    - then a fix-layout pass with a fresh commit hash resets the volume root's hash, so no
+      directory the stopped run settled early looks committed (status key "layout_reset").
+    A run that already ended is not touched (a failed one still gets the layout reset)."""
+    runner = runner or Runner()
     p = _paths(layout_root, spec)
     run = _read_run(p)
     pid = running_pid(p["pid"], "glusterfs")
-    if run is not None and pid:
+    if run is None:
+        if pid:  # running without our record of it: a plain stop
+            stop_pid(p["pid"], timeout=10.0)
+        return rebalance_status(layout_root, spec)
+    if pid:
         run["stop_requested"] = True
         write_atomic(p["run"], json.dumps(run))
         answered = _defrag_rpc(run.get("socket", str(p["sock"])), _dht_name(spec), CMD_STOP) is not None
         if not (answered and wait_for(lambda: running_pid(p["pid"], "glusterfs") is None, timeout, 0.2)):
             stop_pid(p["pid"], timeout=10.0)
-    elif pid:  # running without a run record (left by something else): plain stop
-        stop_pid(p["pid"], timeout=10.0)
+    status = rebalance_status(layout_root, spec)
+    if status["state"] in ("stopped", "failed") and run.get("command") == "start" and not run.get("uncommitted"):
+        run["uncommitted"] = _uncommit(spec, p, run, runner, timeout)
+        write_atomic(p["run"], json.dumps(run))
     return rebalance_status(layout_root, spec)
 
 

@@ -20,7 +20,7 @@ from nodeagent.gluster.mount import fuse_mounted, mount, umount
 from nodeagent.gluster.pids import stop_pid, wait_for
 from nodeagent.gluster.processes import ProcessLayout, start_brick, write_atomic
 from nodeagent.gluster.rebalance import (
-    _paths, rebalance_status, rebalance_volfile, start_rebalance, stop_rebalance, summarize,
+    _paths, new_commit_hash, rebalance_status, rebalance_volfile, start_rebalance, stop_rebalance, summarize,
 )
 from nodeagent.runner import Runner
 from volgen import client_volfile
@@ -99,11 +99,12 @@ class Cluster:
         mount(str(volfile), spec.name, str(mountpoint), str(client / f"{spec.name}.log"), self.runner)
         return mountpoint
 
-    def start_rebalance(self, spec: VolumeSpec) -> None:
+    def start_rebalance(self, spec: VolumeSpec, commit_hash: int | None = None) -> None:
         """What each node's agent does: one rebalance process per node, with that node's uuid."""
         for node in self.nodes:
-            self.pidfiles.append(_paths(node["layout"], spec)["pid"])
-            start_rebalance(node["layout"], spec, node["id"], self.runner)
+            paths = _paths(node["layout"], spec)
+            self.pidfiles += [paths["pid"], paths["uncommit_pid"]]
+            start_rebalance(node["layout"], spec, node["id"], self.runner, commit_hash=commit_hash)
 
     def statuses(self, spec: VolumeSpec) -> dict[str, dict]:
         return {n["name"]: rebalance_status(n["layout"], spec) for n in self.nodes}
@@ -241,7 +242,9 @@ def test_distribute_grown_from_two_to_four_bricks_spreads_every_file(cluster):
 @needs_gluster
 def test_rebalance_stopped_midway_resumes_and_completes(cluster):
     spec, mnt, sums, before = grow(cluster, "resume", 1000, 64 * 1024)
-    cluster.start_rebalance(spec)
+    # One commit hash shared by every node, as glusterd does: the case where a stop, left alone,
+    # hides files (upstream gluster#973); stop_rebalance's layout reset is what keeps them visible.
+    cluster.start_rebalance(spec, commit_hash=new_commit_hash())
     busy = cluster.nodes[0]  # holds about half of the files, a quarter of which leave it
 
     def moving() -> bool:
@@ -254,13 +257,16 @@ def test_rebalance_stopped_midway_resumes_and_completes(cluster):
     # Idempotent while running: the same process.
     assert start_rebalance(busy["layout"], spec, busy["id"], cluster.runner) == running["pid"]
 
-    stopped = {n["name"]: stop_rebalance(n["layout"], spec) for n in cluster.nodes}
-    assert stopped["node1"]["state"] == "stopped", stopped["node1"]
+    stopped = {n["name"]: stop_rebalance(n["layout"], spec, cluster.runner) for n in cluster.nodes}
+    assert stopped["node1"]["state"] == "stopped" and stopped["node1"]["layout_reset"], stopped["node1"]
     assert all(s["pid"] is None and s["state"] in ("stopped", "completed") for s in stopped.values()), stopped
     first_run = summarize(stopped)
     assert 0 < first_run["files_moved"] < len(sums)
     assert first_run["files_failed"] == 0
-    assert_intact(mnt, sums)  # everything readable while half-way
+    # Half-way: every file readable, through the mount that was up all along and a fresh one.
+    assert_intact(mnt, sums)
+    assert_intact(cluster.mount(spec), sums)
+    mnt = cluster.mount(spec)
 
     cluster.start_rebalance(spec)  # resume: rescans, moves only what is still misplaced
     total = cluster.wait_rebalance(spec)

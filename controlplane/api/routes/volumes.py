@@ -3,7 +3,7 @@ from fastapi.responses import PlainTextResponse
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
-from controlplane.services import clusters, provisioning, tasks, volume_expand, volume_plan, volumes
+from controlplane.services import clusters, provisioning, tasks, volume_expand, volume_options, volume_plan, volumes
 from controlplane.services.access import WRITE
 from controlplane.services.names import check_name
 from controlplane.services.errors import Conflict, Invalid
@@ -25,7 +25,8 @@ def create_volume(cluster: str, body: schemas.VolumeCreate, request: Request, ac
     """Plan and create a volume; it starts when its bricks are created unless `start` is false."""
     c = clusters.get_visible(session, access, cluster)
     vol, new = volumes.create(session, access, c, settings, body.name, body.bricks, body.replica, body.arbiter,
-                              body.disperse, body.redundancy, body.force, body.start, body.size, body.distribute)
+                              body.disperse, body.redundancy, body.force, body.start, body.size, body.distribute,
+                              body.options)
     tasks.send(session, request.app.state.sender, new)
     return present.volume(session, vol, "Volume create request sent.")
 
@@ -103,6 +104,27 @@ def expand_volume(cluster: str, volume: str, body: schemas.VolumeExpand, request
     new = volume_expand.expand(session, access, c, vol, settings, body.bricks, body.force)
     tasks.send(session, request.app.state.sender, new)
     return present.volume(session, vol, "Volume expand request sent; run `kadalu volume rebalance start` to spread data.")
+
+
+@router.post("/{volume}/options", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+def change_options(cluster: str, volume: str, body: schemas.OptionsChange, request: Request, access: CurrentAccess,
+                   session: SessionDep):
+    """Set and reset options. Brick-side changes on a Started volume restart one brick of every set
+    at a time (state Reconfiguring); client-side changes show in the volfile for the next mount."""
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    new = volume_options.change(session, access, vol, body.set, body.reset)
+    tasks.send(session, request.app.state.sender, new)
+    note = "bricks restart one per set" if new else "stored; clients pick up client-side options when they mount again"
+    return present.volume(session, vol, f"Volume options changed: {note}.")
+
+
+@router.get("/{volume}/options", response_model=schemas.ListOf[schemas.OptionPublic])
+def read_options(cluster: str, volume: str, access: CurrentAccess, session: SessionDep, name: str | None = None):
+    """Every option (or one): value, default, whether changed, what it accepts, the graphs it applies to."""
+    c = clusters.get_visible(session, access, cluster)
+    rows = volume_options.listing(volumes.get(session, access, c, volume), name)
+    return schemas.ListOf(data=rows, count=len(rows))
 
 
 @router.get("/{volume}/volfile", response_class=PlainTextResponse)

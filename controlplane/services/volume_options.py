@@ -1,0 +1,102 @@
+"""Volume options: validated against the table derived from the installed GlusterFS, stored,
+and applied. Brick and self-heal graph changes restart the bricks of a Started volume one brick
+of every set at a time (a replica set keeps quorum, so the volume stays writable); client graph
+changes show in the volfile endpoint for the next mount."""
+import optiontable
+from sqlmodel import Session
+
+from contracts.task_kinds import Phase, TaskKind
+from controlplane.models import Cluster, Task, Volume
+from controlplane.services import metadata, volumes
+from controlplane.services.access import WRITE, Access
+from controlplane.services.errors import Invalid
+from controlplane.services.volume_states import transition
+
+MAX_OPTIONS = 64
+
+
+def validated(options: dict[str, str]) -> dict[str, str]:
+    if len(options) > MAX_OPTIONS:
+        raise Invalid(f"{len(options)} options in one request: send at most {MAX_OPTIONS}")
+    out = {}
+    for name, value in options.items():
+        try:
+            out[name] = optiontable.validate(name, str(value))
+        except optiontable.OptionError as exc:
+            raise Invalid(exc.message) from None
+    return out
+
+
+def _restarts_bricks(names: list[str]) -> bool:
+    return any({"brick", "shd"} & set(optiontable.graphs_of(n)) for n in names)
+
+
+def change(session: Session, access: Access, volume: Volume, set_: dict[str, str], reset: list[str]) -> list[Task]:
+    """Set and/or reset options; returns the first wave of brick restarts when the bricks need one."""
+    access.require(WRITE, volume.cluster_id, f"change options of volume {volume.name!r}", volumes.refs(volume))
+    values = validated(set_)
+    for name in reset:
+        if name not in optiontable.load():
+            validated({name: ""})  # raises the unknown-option message with suggestions
+    if volume.state in ("Creating", "Starting", "Stopping", "Deleting", "Expanding", "Reconfiguring"):
+        transition(volume, "Reconfiguring")  # raises: in progress, wait
+    options = {k: v for k, v in volume.options.items() if k not in reset}
+    options.update(values)
+    changed = [n for n in {*values, *reset} if volume.options.get(n) != options.get(n)]
+    volume.options = options
+    session.add(volume)
+    cluster = session.get(Cluster, volume.cluster_id)
+    made: list[Task] = []
+    if changed and volume.state in ("Started", "ReconfigureFailed") and _restarts_bricks(changed):
+        volume.resume_state, volume.wave = "Started", 0
+        transition(volume, "Reconfiguring")
+        made = _wave(session, volume)
+    metadata.bump(session, cluster)
+    session.commit()
+    return made
+
+
+def _wave(session: Session, volume: Volume) -> list[Task]:
+    size = _set_size(volume)
+    bricks = [b for b in volumes.bricks_of(session, volume) if b.idx % size == volume.wave]
+    return volumes.operation_tasks(session, volume, bricks, TaskKind.RESTART_BRICK)
+
+
+def _set_size(volume: Volume) -> int:
+    return {"disperse": volume.disperse_count, "replicate": volume.replica_count,
+            "arbiter": volume.replica_count}.get(volume.type, 1)
+
+
+def settle(session: Session, volume: Volume, ops: list[Task]) -> list[Task]:
+    """A wave finished: the next brick of every set, or back to Started."""
+    cluster = session.get(Cluster, volume.cluster_id)
+    failures = [t for t in ops if t.phase == Phase.FAILED.value]
+    if failures:
+        transition(volume, "ReconfigureFailed", volumes.reasons(session, failures))
+    elif volume.wave + 1 < _set_size(volume):
+        volume.wave += 1
+        session.add(volume)
+        return _wave(session, volume)
+    else:
+        transition(volume, volume.resume_state or "Started")
+    session.add(volume)
+    metadata.bump(session, cluster)
+    return []
+
+
+def listing(volume: Volume, name: str | None) -> list[dict]:
+    names = [name] if name else sorted(optiontable.load())
+    rows = []
+    for n in names:
+        try:
+            entry = optiontable.describe(n)
+        except optiontable.OptionError as exc:
+            raise Invalid(exc.message) from None
+        value = volume.options.get(entry["name"])
+        rows.append({
+            "name": entry["name"], "value": value if value is not None else entry.get("default"),
+            "default": entry.get("default"), "changed": value is not None, "type": entry.get("type"),
+            "accepts": entry.get("accepts", ""), "graphs": entry.get("graphs", []),
+            "description": entry.get("description", ""),
+        })
+    return rows

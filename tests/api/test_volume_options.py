@@ -1,0 +1,76 @@
+import pytest
+from sqlmodel import Session, select
+
+from controlplane.models import Task
+from tests.api.test_volumes import R3, create, finish_all, nodes  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def started(client, admin, nodes):  # noqa: F811
+    vol = create(admin, "gvol1", R3, replica=3).json()
+    finish_all(client, vol["id"])
+    finish_all(client, vol["id"])
+    assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
+    return vol
+
+
+def change(admin, set_=None, reset=None):
+    return admin.post("/clusters/c1/volumes/gvol1/options", {"set": set_ or {}, "reset": reset or []})
+
+
+@pytest.mark.parametrize("name,value,word", [
+    ("performance.write-behind", "maybe", "on or off"),
+    ("performance.write-behind-window-size", "2GB", "1GB"),
+    ("cluster.quorum-type", "most", "auto"),
+    ("quorum-type", "auto", "cluster.quorum-type"),
+    ("diagnostics.brick-log-level", "LOUD", "DEBUG"),
+    ("performance.io-thread-count", "-4", ""),
+])
+def test_bad_names_and_values_are_refused_with_what_is_accepted(admin, started, name, value, word):
+    r = change(admin, {name: value})
+    assert r.status_code == 422 and word in r.json()["detail"], r.json()
+    assert admin.get("/clusters/c1/volumes/gvol1").json()["options"] == {}
+
+
+def test_client_side_option_is_stored_and_shows_in_the_volfile_without_restarts(client, admin, started):
+    assert "write-behind" in admin.get("/clusters/c1/volumes/gvol1/volfile").text
+    r = change(admin, {"performance.write-behind": "off"})
+    assert r.status_code == 202 and r.json()["state"] == "Started"
+    assert r.json()["options"] == {"performance.write-behind": "off"}
+    assert "performance/write-behind" not in admin.get("/clusters/c1/volumes/gvol1/volfile").text
+    assert finish_all(client, started["id"]) == 0  # nothing to restart
+    got = admin.get("/clusters/c1/volumes/gvol1/options", params={"name": "performance.write-behind"}).json()["data"][0]
+    assert got["value"] == "off" and got["changed"] and got["default"] == "on" and got["graphs"] == ["client"]
+
+
+def test_brick_side_option_restarts_one_brick_of_each_set_at_a_time(client, admin, started):
+    r = change(admin, {"diagnostics.brick-log-level": "debug"})
+    assert r.status_code == 202 and r.json()["state"] == "Reconfiguring"
+    assert r.json()["options"] == {"diagnostics.brick-log-level": "DEBUG"}
+    assert change(admin, {"performance.write-behind": "off"}).status_code == 409  # in progress
+    waves = []
+    for _ in range(3):
+        with Session(client.app.state.engine) as s:
+            active = s.exec(select(Task).where(Task.kind == "RESTART_BRICK", Task.phase == "queued")).all()
+            waves.append(sorted(t.spec["brick_id"] for t in active))
+        assert finish_all(client, started["id"]) == 1
+    assert len({b for w in waves for b in w}) == 3  # each brick once, one per wave
+    assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
+    r = change(admin, reset=["diagnostics.brick-log-level"])
+    assert r.json()["options"] == {} and r.json()["state"] == "Reconfiguring"
+
+
+def test_options_given_at_create_are_validated_and_kept(admin, nodes):  # noqa: F811
+    r = admin.post("/clusters/c1/volumes", {"name": "o1", "bricks": ["n4:/o1"], "options": {"performance.write-behind": "no"}})
+    assert r.status_code == 202 and r.json()["options"] == {"performance.write-behind": "off"}
+    r = admin.post("/clusters/c1/volumes", {"name": "o2", "bricks": ["n4:/o2"], "options": {"nope.nothing": "1"}})
+    assert r.status_code == 422 and "unknown option" in r.json()["detail"]
+    assert [v["name"] for v in admin.get("/clusters/c1/volumes").json()["data"]] == ["o1"]
+
+
+def test_stopped_volume_stores_brick_options_for_the_next_start(client, admin, started):
+    admin.post("/clusters/c1/volumes/gvol1/stop", {})
+    finish_all(client, started["id"])
+    r = change(admin, {"diagnostics.brick-log-level": "WARNING"})
+    assert r.status_code == 202 and r.json()["state"] == "Stopped"
+    assert finish_all(client, started["id"]) == 0
