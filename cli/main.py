@@ -9,7 +9,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from cli.commands import alert, auth, cluster, device, failures, mount, node, task, user, volume
+from cli.commands import alert, auth, cluster, device, failures, mount, node, task, user, volume, volume_options  # noqa: F401 (registers volume set/reset/get)
 from cli.errors import CliError
 from cli.output import exit_with_error
 

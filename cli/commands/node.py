@@ -84,3 +84,16 @@ def remove(name: Name, cluster: options.Cluster = "default", yes: options.Yes = 
             typer.confirm(f"Remove node {name} from cluster {cluster}?", abort=True)
         client.delete(f"/clusters/{seg(cluster)}/nodes/{seg(name)}")
     say(f"Node {name} removed from cluster {cluster}.")
+
+
+@app.command("label")
+def label(
+    name: Name,
+    zone: Annotated[str, typer.Option("--zone", help="Failure domain (rack, room); empty clears it.")],
+    cluster: options.Cluster = "default",
+    url: options.Url = None,
+) -> None:
+    """Label a node with its zone: provisioning (--size) puts a set's bricks in distinct zones."""
+    with connect(url) as client:
+        client.request("PATCH", f"/clusters/{seg(cluster)}/nodes/{seg(name)}", json={"zone": zone})
+    say(f"Node {name} is in zone {zone!r}." if zone else f"Node {name} has no zone now.")

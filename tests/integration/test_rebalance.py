@@ -265,8 +265,8 @@ def test_rebalance_stopped_midway_resumes_and_completes(cluster):
     assert first_run["files_failed"] == 0
     # Half-way: every file readable, through the mount that was up all along and a fresh one.
     assert_intact(mnt, sums)
-    assert_intact(cluster.mount(spec), sums)
     mnt = cluster.mount(spec)
+    assert_intact(mnt, sums)
 
     cluster.start_rebalance(spec)  # resume: rescans, moves only what is still misplaced
     total = cluster.wait_rebalance(spec)

@@ -1,0 +1,62 @@
+"""volume set / reset / get / expand, create --size --dry-run, node label."""
+from __future__ import annotations
+
+import json
+
+from tests.cli.cli_fakes import body, make_volume
+
+VOL1 = "/clusters/default/volumes/vol1"
+
+
+def test_set_sends_pairs_and_odd_counts_are_usage_errors(server, run, logged_in):
+    route = server.on("POST", f"{VOL1}/options", make_volume(state="Reconfiguring"), status=202)
+    result = run("volume", "set", "vol1", "diagnostics.brick-log-level", "DEBUG", "cluster.quorum-type", "auto")
+    assert result.exit_code == 0, result.output
+    assert body(route.calls[0]) == {"set": {"diagnostics.brick-log-level": "DEBUG", "cluster.quorum-type": "auto"}}
+    odd = run("volume", "set", "vol1", "performance.write-behind")
+    assert odd.exit_code == 2 and "pairs" in odd.stderr and len(route.calls) == 1
+
+
+def test_reset_sends_names(server, run, logged_in):
+    route = server.on("POST", f"{VOL1}/options", make_volume(), status=202)
+    assert run("volume", "reset", "vol1", "diagnostics.brick-log-level").exit_code == 0
+    assert body(route.calls[0]) == {"reset": ["diagnostics.brick-log-level"]}
+
+
+def test_get_shows_value_default_and_where_it_applies(server, run, logged_in):
+    row = {"name": "performance.write-behind", "value": "off", "default": "on", "changed": True, "type": "bool",
+           "accepts": "on or off", "graphs": ["client"], "description": "d"}
+    other = {**row, "name": "cluster.quorum-type", "value": "none", "default": "none", "changed": False}
+    route = server.on("GET", f"{VOL1}/options", {"data": [row, other], "count": 2})
+    result = run("volume", "get", "vol1", "--changed")
+    assert result.exit_code == 0, result.output
+    assert "performance.write-behind" in result.stdout and "client" in result.stdout
+    assert "cluster.quorum-type" not in result.stdout
+    one = run("volume", "get", "vol1", "performance.write-behind", "--json")
+    assert json.loads(one.stdout)["count"] == 2 and route.calls[1].url.params["name"] == "performance.write-behind"
+
+
+def test_expand_posts_bricks(server, run, logged_in):
+    route = server.on("POST", f"{VOL1}/expand", make_volume(state="Expanding"), status=202)
+    result = run("volume", "expand", "vol1", "n4:/d/b", "n5:/d/b", "n6:/d/b")
+    assert result.exit_code == 0, result.output
+    assert body(route.calls[0]) == {"bricks": ["n4:/d/b", "n5:/d/b", "n6:/d/b"], "force": False}
+
+
+def test_create_size_dry_run_prints_the_plan_and_creates_nothing(server, run, logged_in):
+    plan = {"volume": "vol1", "brick_size": 1, "set_size": 3, "set_count": 1, "arbiter_size": None,
+            "total_bytes": 3, "bricks": [], "notes": [], "lines": ["set 1: node1:/d/vol1-brick-0-0 (10.0 GiB)"]}
+    route = server.on("POST", "/clusters/default/volumes/plan", plan)
+    result = run("volume", "create", "vol1", "--replica3", "--size", "10GiB", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert body(route.calls[0])["replica"] == 3 and body(route.calls[0])["size"] == "10GiB"
+    assert "node1:/d/vol1-brick-0-0" in result.stdout and "nothing was changed" in result.stdout
+
+
+def test_node_label_sets_the_zone(server, run, logged_in):
+    node = {"id": "x", "name": "n1", "address": "127.0.1.1", "zone": "a", "state": "Online", "hostname": "",
+            "glusterfs_version": "", "agent_version": "", "last_heartbeat_at": None, "heartbeat_age_seconds": None,
+            "registered_at": "2026-11-24T00:00:00Z", "device_count": 0}
+    route = server.on("PATCH", "/clusters/default/nodes/n1", node)
+    result = run("node", "label", "n1", "--zone", "a")
+    assert result.exit_code == 0 and body(route.calls[0]) == {"zone": "a"}
