@@ -29,6 +29,7 @@ class BrickTaskSpec(BaseModel):
     brick_id: str
     purge: bool = False
     force: bool = False
+    settle_seconds: float = 0.0  # RESTART_BRICK: wait this long after the brick listens (clients reconnect)
 
     @property
     def brick(self) -> BrickSpec:

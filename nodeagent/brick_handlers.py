@@ -7,6 +7,7 @@ each, the self-heal daemon's start/stop included, runs under a per-volume lock."
 import errno
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,9 @@ def restart_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
         pid = start_brick(layout, spec, brick, ctx.node_id, ctx.runner)
         log.info("restarted brick %s:%s of volume %s as pid %s", brick.node_name, brick.path, spec.name, pid)
         ensure_shd(ctx, spec)
+    # Clients reconnect to a restarted brick within a few seconds; the next wave (the next brick of
+    # the same set) must not go down before they have, or a replica set loses quorum.
+    time.sleep(min(task.settle_seconds, 60.0))
     return {"pid": pid, "port": brick.port}
 
 

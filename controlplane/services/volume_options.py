@@ -13,6 +13,7 @@ from controlplane.services.errors import Invalid
 from controlplane.services.volume_states import transition
 
 MAX_OPTIONS = 64
+ROLLING_SETTLE_SECONDS = 5.0  # clients reconnect to a restarted brick within ~3 s
 
 
 def validated(options: dict[str, str]) -> dict[str, str]:
@@ -59,7 +60,9 @@ def change(session: Session, access: Access, volume: Volume, set_: dict[str, str
 def _wave(session: Session, volume: Volume) -> list[Task]:
     size = _set_size(volume)
     bricks = [b for b in volumes.bricks_of(session, volume) if b.idx % size == volume.wave]
-    return volumes.operation_tasks(session, volume, bricks, TaskKind.RESTART_BRICK)
+    # the last wave needs no pause: nothing goes down after it
+    settle = ROLLING_SETTLE_SECONDS if volume.wave + 1 < _set_size(volume) else 0.0
+    return volumes.operation_tasks(session, volume, bricks, TaskKind.RESTART_BRICK, settle_seconds=settle)
 
 
 def _set_size(volume: Volume) -> int:

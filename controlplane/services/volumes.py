@@ -110,14 +110,15 @@ def create(session: Session, access: Access, cluster: Cluster, settings, name: s
 
 
 def operation_tasks(session: Session, volume: Volume, bricks: list[Brick], kind: str, purge: bool = False,
-                     force: bool = False) -> list[Task]:
+                    force: bool = False, settle_seconds: float = 0.0) -> list[Task]:
     volume.operation_id = str(uuid.uuid4())
     session.flush()
     vspec = spec(session, volume, bricks)
     made = []
     for brick in bricks:
         node = session.get(Node, brick.node_id)
-        body = BrickTaskSpec(volume=vspec, brick_id=brick.id, purge=purge, force=force).model_dump()
+        body = BrickTaskSpec(volume=vspec, brick_id=brick.id, purge=purge, force=force,
+                             settle_seconds=settle_seconds).model_dump()
         task = tasks.new_task(session, node, kind, body)
         task.volume_id, task.operation_id = volume.id, volume.operation_id
         made.append(task)
