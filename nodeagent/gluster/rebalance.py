@@ -23,7 +23,8 @@ every subvolume of distribute for `glusterfs.find-local-subvol`; each brick's st
 with its `glusterd-uuid` option (our node uuid), a replica set with the uuids of all its bricks.
 A subvolume is local when one of them equals the process's `node-uuid`. The process crawls the
 whole tree and fixes every directory's layout, but migrates only files whose current (cached)
-subvolume is local; inside a replica set the file's gfid picks one of the set's nodes. So every
+subvolume is local (inside a replica set one of the set's nodes, picked by the file's gfid, per
+gf_defrag_should_i_migrate; only distribute volumes were exercised here). So every
 node runs one rebalance process with its own uuid, each moving the files off its own bricks; a
 node with no brick of the volume completes at once with nothing moved.
 
@@ -38,8 +39,10 @@ those files are not found (upstream gluster/glusterfs#973, wontfix; reproduced h
 files unreachable after one node was stopped and the others completed). So:
 - by default every start uses a fresh random commit hash: nodes do not share it, directories
   settled by different nodes never look committed, and a miss is always searched on every brick
-  (lookup-optimize's shortcut is lost for these directories, no file is ever hidden). A caller
-  can pass one shared `commit_hash` per run to all nodes to get glusterd's behaviour instead;
+  (lookup-optimize's shortcut is lost for these directories, no file is hidden). Exception: a
+  node holding every brick settles them all with its own hash, which gives upstream's transient
+  window while it runs. A caller can pass one shared `commit_hash` per run to all nodes to get
+  glusterd's behaviour (and its race) instead;
 - stop, once the process is gone, runs a fix-layout pass (rebalance-cmd=4, which never settles)
   with yet another fresh hash: it rewrites the root's commit hash, so whatever the stopped run
   settled no longer counts as committed. Clients already mounted see every file again within
@@ -411,7 +414,7 @@ def stop_rebalance(layout_root, spec: VolumeSpec, runner: Runner | None = None, 
             stop_pid(p["pid"], timeout=10.0)
     status = rebalance_status(layout_root, spec)
     if status["state"] in ("stopped", "failed") and run.get("command") == "start" and not run.get("uncommitted"):
-        run["uncommitted"] = True  # TEMP no reset
+        run["uncommitted"] = _uncommit(spec, p, run, runner, timeout)
         write_atomic(p["run"], json.dumps(run))
     return rebalance_status(layout_root, spec)
 

@@ -277,3 +277,38 @@ def test_rebalance_stopped_midway_resumes_and_completes(cluster):
     assert first_run["files_moved"] + total["files_moved"] == moved
     assert_intact(mnt, sums)
     assert_intact(cluster.mount(spec), sums)
+
+
+def test_rebalance_argv_log_parsing_and_summary(tmp_path):
+    """The pure parts: the command line, the final log line, the RPC dict codec, the summary."""
+    from nodeagent.gluster.rebalance import _dict_serialize, _dict_unserialize, _final_status, rebalance_argv
+
+    spec = Cluster(tmp_path).volume("argv")
+    argv = rebalance_argv(tmp_path, spec, "11111111-2222-3333-4444-555555555555", 77, fix_layout_only=True)
+    opts = [b for a, b in zip(argv, argv[1:]) if a == "--xlator-option"]
+    assert argv[:5] == ["glusterfs", "--volfile-id", "rebalance/argv", "-f", str(tmp_path / "rebalance/argv/rebalance.vol")]
+    assert opts == ["argv-dht.use-readdirp=yes", "argv-dht.lookup-unhashed=yes", "argv-dht.assert-no-child-down=yes",
+                    "argv-dht.readdir-optimize=on", "argv-dht.rebalance-cmd=4",
+                    "argv-dht.node-uuid=11111111-2222-3333-4444-555555555555", "argv-dht.commit-hash=77"]
+    assert argv[argv.index("-p") + 1] == str(tmp_path / "rebalance/argv/rebalance.pid")
+    assert "--socket-file" in argv and argv[argv.index("--process-name") + 1] == "rebalance"
+    with pytest.raises(AgentError) as err:  # one brick: no distribute, nothing to rebalance
+        rebalance_argv(tmp_path, spec.model_copy(update={"bricks": spec.bricks[:1]}), "u", 2)
+    assert err.value.code == "not_distributed"
+
+    log = tmp_path / "r.log"
+    log.write_text("[x] I [MSGID: 109028] [dht-rebalance.c:4663:gf_defrag_status_get] 0-DHT: Rebalance is stopped. "
+                   "Time taken is 7 secs Files migrated: 207, size: 46452, lookups: 485, failures: 1, skipped: 2 \n")
+    assert _final_status(log, 0) == {"word": "stopped", "files_scanned": 485, "files_moved": 207, "files_failed": 1,
+                                     "files_skipped": 2, "bytes_moved": 46452, "elapsed_seconds": 7.0}
+    assert _final_status(log, log.stat().st_size) is None  # only lines of the current run count
+
+    assert _dict_unserialize(_dict_serialize({"rebalance-command": "3", "k": "v"})) == {"rebalance-command": "3", "k": "v"}
+
+    done = {"state": "completed", "files_scanned": 10, "files_moved": 4, "files_failed": 0, "files_skipped": 1,
+            "bytes_moved": 400, "elapsed_seconds": 3.0, "pid": None}
+    running = done | {"state": "in_progress", "files_moved": 1, "elapsed_seconds": 5.0, "pid": 42}
+    total = summarize({"a": done, "b": running})
+    assert (total["state"], total["files_moved"], total["bytes_moved"], total["elapsed_seconds"]) == (
+        "in_progress", 5, 800, 5.0)
+    assert summarize({"a": done, "b": done})["state"] == "completed"
