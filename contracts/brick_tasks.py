@@ -38,3 +38,14 @@ class BrickTaskSpec(BaseModel):
     @classmethod
     def parse(cls, spec: dict[str, Any]) -> "BrickTaskSpec":
         return cls.model_validate(spec)
+
+
+class RebalanceTaskSpec(BaseModel):
+    """START_REBALANCE / STOP_REBALANCE, sent to every node holding bricks of the volume: each node
+    fixes the layout and moves the files sitting on its own bricks. data: the node's rebalance status
+    (state, files_scanned, files_moved, files_failed, files_skipped, bytes_moved, elapsed_seconds)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    volume: VolumeSpec
+    fix_layout_only: bool = False

@@ -66,6 +66,17 @@ class BrickReport(_AgentMessage):
     free_bytes: int = 0
 
 
+class RebalanceReport(_AgentMessage):
+    volume_id: str
+    state: str
+    files_scanned: int = 0
+    files_moved: int = 0
+    files_failed: int = 0
+    files_skipped: int = 0
+    bytes_moved: int = 0
+    elapsed_seconds: float = 0.0
+
+
 class Heartbeat(_AgentMessage):
     node_id: str
     hostname: str = ""
@@ -75,3 +86,4 @@ class Heartbeat(_AgentMessage):
     sent_at: float = 0.0
     devices: list[DeviceUsage] = Field(default_factory=list, max_length=4096)
     bricks: list[BrickReport] = Field(default_factory=list, max_length=16384)
+    rebalances: list[RebalanceReport] = Field(default_factory=list, max_length=4096)

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.task_kinds import TaskKind
-from nodeagent import brick_handlers, devices
+from nodeagent import brick_handlers, rebalance_handlers, devices
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 
@@ -27,6 +27,8 @@ HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
     TaskKind.START_BRICK: brick_handlers.start_brick_task,
     TaskKind.STOP_BRICK: brick_handlers.stop_brick_task,
     TaskKind.RESTART_BRICK: brick_handlers.restart_brick_task,
+    TaskKind.START_REBALANCE: rebalance_handlers.start,
+    TaskKind.STOP_REBALANCE: rebalance_handlers.stop,
     TaskKind.DELETE_BRICK: brick_handlers.delete_brick,
 }
 

@@ -294,3 +294,31 @@ class OptionPublic(BaseModel):
     accepts: str
     graphs: list[str]
     description: str
+
+
+class RebalanceStart(Request):
+    fix_layout_only: bool = False
+
+
+class RebalanceNode(BaseModel):
+    node: str
+    state: str
+    files_scanned: int
+    files_moved: int
+    files_failed: int
+    files_skipped: int
+    bytes_moved: int
+    elapsed_seconds: float
+    updated_at: datetime
+
+
+class RebalanceStatus(BaseModel):
+    volume: str
+    state: str
+    files_scanned: int
+    files_moved: int
+    files_failed: int
+    files_skipped: int
+    bytes_moved: int
+    elapsed_seconds: float
+    nodes: list[RebalanceNode]

@@ -7,7 +7,7 @@ from sqlmodel import Session, or_, select
 from contracts.messages import Heartbeat
 from controlplane.db import utcnow
 from controlplane.models import Device, Node
-from controlplane.services import alerts, volume_health
+from controlplane.services import alerts, rebalance, volume_health
 
 
 def is_stale(hb: Heartbeat, timeout: float) -> bool:
@@ -32,6 +32,7 @@ def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
             dev.size_bytes, dev.free_bytes = usage[dev.id].size_bytes, usage[dev.id].free_bytes
             session.add(dev)
     volume_health.apply_reports(session, node, hb.bricks)
+    rebalance.apply_reports(session, node, hb.rebalances)
     if previous != "Online":
         alerts.record(
             session, node.cluster_id, "node_online",

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from contracts.messages import TaskResult
 from contracts.task_kinds import TaskKind
 from controlplane.models import Node, Task
-from controlplane.services import alerts, devices, tasks, volumes
+from controlplane.services import alerts, devices, rebalance, tasks, volumes
 
 Handler = Callable[[Session, Task, dict], list[Task] | None]
 
@@ -24,6 +24,8 @@ HANDLERS: dict[str, Handler] = {
     TaskKind.ADD_DEVICE: _device_added,
     TaskKind.REMOVE_DEVICE: _device_removed,
     **{kind: volumes.brick_task_finished for kind in volumes.BRICK_KINDS},
+    TaskKind.START_REBALANCE: rebalance.task_finished,
+    TaskKind.STOP_REBALANCE: rebalance.task_finished,
 }
 
 

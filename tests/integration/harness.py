@@ -1,6 +1,7 @@
 """Real processes for integration tests: a private redis-server, the control plane (api, worker,
 beat) and node agents. Everything started here is stopped by pid, even when a test fails."""
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -77,6 +78,7 @@ class Cluster:
         self.redis_port = free_port()
         self.api_port = free_port()
         self.url = f"http://127.0.0.1:{self.api_port}"
+        self.brick_port_base = random.randrange(30000, 45000, 100)
         self.env = {
             **os.environ,
             "KADALU_STATE_DIR": str(root / "server"),
@@ -87,6 +89,9 @@ class Cluster:
             "KADALU_HEARTBEAT_INTERVAL": "1",
             "KADALU_NODE_TIMEOUT": "4",
             "KADALU_REDISPATCH_AFTER": "3",
+            # a port range of its own, so bricks of another run on this machine never collide
+            "KADALU_BRICK_PORT_BASE": str(self.brick_port_base),
+            "KADALU_BRICK_PORT_LAST": str(self.brick_port_base + 99),
         }
         self.token: str | None = None
 

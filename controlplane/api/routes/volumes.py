@@ -3,7 +3,7 @@ from fastapi.responses import PlainTextResponse
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
-from controlplane.services import clusters, provisioning, tasks, volume_expand, volume_options, volume_plan, volumes
+from controlplane.services import clusters, provisioning, rebalance, tasks, volume_expand, volume_options, volume_plan, volumes
 from controlplane.services.access import WRITE
 from controlplane.services.names import check_name
 from controlplane.services.errors import Conflict, Invalid
@@ -125,6 +125,33 @@ def read_options(cluster: str, volume: str, access: CurrentAccess, session: Sess
     c = clusters.get_visible(session, access, cluster)
     rows = volume_options.listing(volumes.get(session, access, c, volume), name)
     return schemas.ListOf(data=rows, count=len(rows))
+
+
+@router.post("/{volume}/rebalance/start", response_model=schemas.RebalanceStatus, status_code=status.HTTP_202_ACCEPTED)
+def start_rebalance(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
+                    body: schemas.RebalanceStart | None = None):
+    """Fix the layout and move files onto new sets; each node moves the files on its own bricks."""
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    new = rebalance.start(session, access, vol, bool(body and body.fix_layout_only))
+    tasks.send(session, request.app.state.sender, new)
+    return rebalance.status(session, vol)
+
+
+@router.post("/{volume}/rebalance/stop", response_model=schemas.RebalanceStatus, status_code=status.HTTP_202_ACCEPTED)
+def stop_rebalance(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep):
+    """Stop moving files (safe: a later start resumes, skipping what already moved)."""
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    new = rebalance.stop(session, access, vol)
+    tasks.send(session, request.app.state.sender, new)
+    return rebalance.status(session, vol)
+
+
+@router.get("/{volume}/rebalance", response_model=schemas.RebalanceStatus)
+def read_rebalance(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
+    c = clusters.get_visible(session, access, cluster)
+    return rebalance.status(session, volumes.get(session, access, c, volume))
 
 
 @router.get("/{volume}/volfile", response_class=PlainTextResponse)
