@@ -1,4 +1,4 @@
-"""Benchmark: volume create -> Started, stop, start, delete latency for a replica-3 volume
+"""Benchmark: volume create -> Started, set (a brick-side option), stop, start, delete latency for a replica-3 volume
 with N node agents on this machine (real control plane processes, real glusterfsd bricks).
 
     .venv/bin/python -m bench.volume_ops --agents 3 10 30 --rounds 5 [--json out.json]
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.integration.harness import Cluster, wait_for
 
-OPS = ("create+start", "stop", "start", "delete")
+OPS = ("create+start", "set", "stop", "start", "delete")
 
 
 def _until(cp: Cluster, name: str, done: str) -> float:
@@ -38,6 +38,14 @@ def _action(cp: Cluster, name: str, verb: str, done: str) -> float:
     return time.perf_counter() - t0 + _until(cp, name, done)
 
 
+def _set_option(cp: Cluster, name: str, level: str) -> float:
+    """A brick-side option: from the request until every brick of the volume runs with it."""
+    t0 = time.perf_counter()
+    body = {"set": {"diagnostics.brick-log-level": level}}
+    cp.api("POST", f"/clusters/bench/volumes/{name}/options", json=body).raise_for_status()
+    return time.perf_counter() - t0 + _until(cp, name, "Started")
+
+
 def run(n_agents: int, rounds: int) -> dict[str, float]:
     root = Path(tempfile.mkdtemp(prefix=f"kadalu-bench-{n_agents}-"))
     cp = Cluster(root)
@@ -58,6 +66,7 @@ def run(n_agents: int, rounds: int) -> dict[str, float]:
             resp = cp.api("POST", "/clusters/bench/volumes", json={"name": name, "replica": 3, "bricks": bricks})
             resp.raise_for_status()
             times["create+start"].append(time.perf_counter() - t0 + _until(cp, name, "Started"))
+            times["set"].append(_set_option(cp, name, "DEBUG" if r % 2 == 0 else "INFO"))
             times["stop"].append(_action(cp, name, "stop", "Stopped"))
             times["start"].append(_action(cp, name, "start", "Started"))
             _action(cp, name, "stop", "Stopped")  # a volume is deleted when stopped
