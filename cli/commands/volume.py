@@ -309,6 +309,8 @@ def _volume_fields(volume: dict[str, Any]) -> list[tuple[str, Any]]:
         ("Cluster", volume.get("cluster")),
         ("Type", describe_type(volume)),
         ("State", state_cell(volume)),
+        *[("Options changed" if i == 0 else "", f"{k} = {v}")
+          for i, (k, v) in enumerate(sorted((volume.get("options") or {}).items()))],
     ]
 
 
