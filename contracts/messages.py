@@ -64,6 +64,7 @@ class BrickReport(_AgentMessage):
     port: int = 0
     size_bytes: int = 0
     free_bytes: int = 0
+    heal_pending: int = 0  # entries in the brick's heal indices: 0 means nothing waits for self-heal
 
 
 class RebalanceReport(_AgentMessage):

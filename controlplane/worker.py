@@ -18,7 +18,7 @@ from controlplane.celery_app import make_celery
 from controlplane.db import make_engine, session_scope
 from controlplane.dispatch import BrokerQueues, CelerySender
 from controlplane.models import Node
-from controlplane.services import health, nodes, reconcile, redispatch, tasks
+from controlplane.services import health, nodes, reconcile, redispatch, tasks, volume_options
 from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,9 @@ def heartbeat(envelope: dict) -> None:
 @app.task(name=HEALTH_CHECK)
 def health_check() -> int:
     with session_scope(engine()) as session:
-        return len(health.mark_unreachable(session, settings.effective_node_timeout))
+        stale = len(health.mark_unreachable(session, settings.effective_node_timeout))
+        volume_options.advance_waiting_waves(session, CelerySender(app))
+        return stale
 
 
 @cache

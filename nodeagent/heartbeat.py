@@ -58,8 +58,30 @@ def brick_reports(ctx: AgentContext) -> list[BrickReport]:
                 status = {"pid": None, "online": False}
             size, free = _fs_usage(brick.path)
             out.append(BrickReport(brick_id=brick.id, volume_id=spec.id, pid=status["pid"], online=status["online"],
-                                   port=brick.port, size_bytes=size, free_bytes=free))
+                                   port=brick.port, size_bytes=size, free_bytes=free,
+                                   heal_pending=heal_pending(brick.path)))
     return out
+
+
+HEAL_INDICES = ("xattrop", "dirty", "entry-changes")
+
+
+def heal_pending(brick_path: str, cap: int = 100_000) -> int:
+    """Entries this brick holds for the self-heal daemon: the index translator links a file under
+    .glusterfs/indices/<index>/ while a replica or fragment of it needs healing (the base file of
+    each index is named after the index and does not count). Capped: only zero matters exactly."""
+    count = 0
+    for index in HEAL_INDICES:
+        try:
+            with os.scandir(os.path.join(brick_path, ".glusterfs", "indices", index)) as entries:
+                for entry in entries:
+                    if not entry.name.startswith(index + "-"):
+                        count += 1
+                        if count >= cap:
+                            return count
+        except OSError:
+            continue
+    return count
 
 
 def build(ctx: AgentContext) -> Heartbeat:

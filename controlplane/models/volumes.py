@@ -26,6 +26,7 @@ class Volume(SQLModel, table=True):
     start_after_create: bool = True
     resume_state: str = Field(default="", max_length=16)  # where an expand or option change returns to
     wave: int = 0  # rolling restarts: which brick of every set the current wave restarts
+    wave_waits_since: datetime | None = None  # the next wave waits for self-heal to finish since then
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -49,6 +50,7 @@ class Brick(SQLModel, table=True):
     size_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     free_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     reported_at: datetime | None = None
+    heal_pending: int = 0  # entries waiting for self-heal, from the last heartbeat
     device_id: str | None = Field(default=None, max_length=36)  # provisioned bricks: the device holding it
     reserved_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 

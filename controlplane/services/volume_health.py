@@ -20,7 +20,7 @@ def apply_reports(session: Session, node: Node, reports: list[BrickReport]) -> N
                 brick.online, brick.pid = False, None
                 session.add(brick)
             continue
-        brick.online, brick.pid, brick.reported_at = r.online, r.pid, now
+        brick.online, brick.pid, brick.reported_at, brick.heal_pending = r.online, r.pid, now, r.heal_pending
         if r.size_bytes:
             brick.size_bytes, brick.free_bytes = r.size_bytes, r.free_bytes
         session.add(brick)

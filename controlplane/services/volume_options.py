@@ -3,17 +3,18 @@ and applied. Brick and self-heal graph changes restart the bricks of a Started v
 of every set at a time (a replica set keeps quorum, so the volume stays writable); client graph
 changes show in the volfile endpoint for the next mount."""
 import optiontable
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Cluster, Task, Volume
-from controlplane.services import metadata, volumes
+from controlplane.db import utcnow
+from controlplane.services import metadata, tasks, volume_health, volumes
 from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Invalid
 from controlplane.services.volume_states import transition
 
 MAX_OPTIONS = 64
-ROLLING_SETTLE_SECONDS = 5.0  # clients reconnect to a restarted brick within ~3 s
+ROLLING_SETTLE_SECONDS = 4.0  # clients retry a lost brick every 3 s
 
 
 def validated(options: dict[str, str]) -> dict[str, str]:
@@ -77,14 +78,43 @@ def settle(session: Session, volume: Volume, ops: list[Task]) -> list[Task]:
     if failures:
         transition(volume, "ReconfigureFailed", volumes.reasons(session, failures))
     elif volume.wave + 1 < _set_size(volume):
+        # The next brick of each set goes down only once self-heal has caught up with this wave:
+        # otherwise two bricks of a set could each miss changes and leave no good copy to read.
         volume.wave += 1
+        volume.wave_waits_since = utcnow()
+        volume.reason = "waiting for self-heal to finish before restarting the next brick of each set"
         session.add(volume)
-        return _wave(session, volume)
+        return []
     else:
         transition(volume, volume.resume_state or "Started")
     session.add(volume)
     metadata.bump(session, cluster)
     return []
+
+
+def advance_waiting_waves(session: Session, sender) -> int:
+    """Beat: start the next wave of every volume whose bricks all run again and report no pending
+    heal since the last wave finished."""
+    started = 0
+    waiting = session.exec(select(Volume).where(Volume.state == "Reconfiguring", Volume.wave_waits_since.is_not(None)))
+    for volume in waiting.all():
+        bricks = volumes.bricks_of(session, volume)
+        states = volume_health.node_states(session, volume.cluster_id)
+        fresh = [b for b in bricks if b.reported_at and b.reported_at > volume.wave_waits_since]
+        if len(fresh) < len(bricks) or not all(volume_health.brick_is_online(b, states) for b in bricks):
+            continue
+        pending = sum(b.heal_pending for b in bricks)
+        if pending:
+            volume.reason = f"waiting for self-heal: {pending} entries pending before the next brick of each set restarts"
+            session.add(volume)
+            session.commit()
+            continue
+        volume.wave_waits_since, volume.reason = None, ""
+        made = _wave(session, volume)
+        session.commit()
+        tasks.send(session, sender, made)
+        started += 1
+    return started
 
 
 def listing(volume: Volume, name: str | None) -> list[dict]:

@@ -113,7 +113,7 @@ def operation_tasks(session: Session, volume: Volume, bricks: list[Brick], kind:
                     force: bool = False, settle_seconds: float = 0.0) -> list[Task]:
     volume.operation_id = str(uuid.uuid4())
     session.flush()
-    vspec = spec(session, volume, bricks)
+    vspec = spec(session, volume)  # the whole volume: volfiles (self-heal, client) need every brick
     made = []
     for brick in bricks:
         node = session.get(Node, brick.node_id)

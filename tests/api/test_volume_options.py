@@ -14,6 +14,22 @@ def started(client, admin, nodes):  # noqa: F811
     return vol
 
 
+def advance(client, heal_pending: int) -> int:
+    """Heartbeats report every brick online with this many pending heals; then beat's wave check."""
+    from sqlalchemy import update
+
+    from controlplane.db import utcnow
+    from controlplane.models import Brick, Node
+    from controlplane.services.volume_options import advance_waiting_waves
+    from tests.api.test_volumes import NoSend
+
+    with Session(client.app.state.engine) as s:
+        s.execute(update(Node).values(state="Online"))
+        s.execute(update(Brick).values(online=True, heal_pending=heal_pending, reported_at=utcnow()))
+        s.commit()
+        return advance_waiting_waves(s, NoSend())
+
+
 def change(admin, set_=None, reset=None):
     return admin.post("/clusters/c1/volumes/gvol1/options", {"set": set_ or {}, "reset": reset or []})
 
@@ -49,11 +65,16 @@ def test_brick_side_option_restarts_one_brick_of_each_set_at_a_time(client, admi
     assert r.json()["options"] == {"diagnostics.brick-log-level": "DEBUG"}
     assert change(admin, {"performance.write-behind": "off"}).status_code == 409  # in progress
     waves = []
-    for _ in range(3):
+    for wave in range(3):
         with Session(client.app.state.engine) as s:
             active = s.exec(select(Task).where(Task.kind == "RESTART_BRICK", Task.phase == "queued")).all()
             waves.append(sorted(t.spec["brick_id"] for t in active))
         assert finish_all(client, started["id"]) == 1
+        if wave < 2:
+            got = admin.get("/clusters/c1/volumes/gvol1").json()
+            assert got["state"] == "Reconfiguring" and "self-heal" in got["reason"]
+            assert advance(client, heal_pending=5) == 0  # a set still healing: the next wave waits
+            assert advance(client, heal_pending=0) == 1
     assert len({b for w in waves for b in w}) == 3  # each brick once, one per wave
     assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
     r = change(admin, reset=["diagnostics.brick-log-level"])

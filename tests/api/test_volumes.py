@@ -200,3 +200,13 @@ def test_expand_validates_like_create(client, admin, nodes):
     assert r.status_code == 409 and "of volume 'rv'" in r.json()["detail"]
     got = admin.get("/clusters/c1/volumes/rv").json()
     assert got["state"] == "Created" and got["brick_count"] == 3
+
+
+def test_tasks_for_some_bricks_still_carry_the_whole_volume(client, admin, nodes):
+    vol = create(admin, "dv", ["n1:/d/1", "n2:/d/2"]).json()
+    finish_all(client, vol["id"])
+    finish_all(client, vol["id"])
+    admin.post("/clusters/c1/volumes/dv/expand", {"bricks": ["n3:/d/3"]})
+    with Session(client.app.state.engine) as s:
+        (task,) = s.exec(select(Task).where(Task.kind == "CREATE_BRICK", Task.phase == "queued")).all()
+    assert len(task.spec["volume"]["bricks"]) == 3  # a self-heal or client graph built from it has them all
