@@ -28,9 +28,10 @@ Sizing rules
 Placement rules
 ---------------
 * The bricks of one set are on distinct nodes.
-* Zones: when every candidate node carries a zone label, the bricks of one set are also in distinct
-  zones (strict); if there are fewer zones than ``set_size`` the volume is refused with a
-  zone-constraint reason. When only some nodes are labelled, zones are a preference only (and the
+* Zones: when every candidate node carries a zone label, each set spans as many zones as there
+  are (strict): with at least ``set_size`` zones its bricks are in distinct zones; with fewer, no
+  zone holds more than ``ceil(set_size / zones)`` of them (replica 3 over 2 zones: 2 + 1). A single
+  zone spreads nothing and is ignored (with a note). When only some nodes are labelled, zones are a preference only (and the
   plan says so in ``Plan.notes``).
 * Within a set, data bricks are chosen first and the arbiter last. Each brick goes to the eligible
   device (enough usable space left, node and zone not yet used by the set) whose node has the
@@ -303,8 +304,16 @@ def _arbiter_size(brick: int, arbiter_bytes: int | None, min_brick_bytes: int) -
     return min(brick, max(min_brick_bytes, _ceil_div(brick, ARBITER_RATIO)))
 
 
+def _zone_cap(nodes: dict[str, _Node], set_size: int) -> int:
+    """Strict zones: the most bricks of one set a zone may hold, so that every set spans as many
+    zones as there are (one each when there are at least `set_size` zones)."""
+    zones = {n.zone for n in nodes.values()}
+    return _ceil_div(set_size, max(1, len(zones)))
+
+
 def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, _Node], set_size: int,
            set_count: int, brick: int, arbiter_size: int | None, strict_zones: bool) -> list[PlannedBrick]:
+    cap = _zone_cap(nodes, set_size) if strict_zones else set_size
     remaining = {d.device_id: d.usable_bytes for d in devices}
     node_bricks: dict[str, int] = defaultdict(int)
     zone_bricks: dict[str | None, int] = defaultdict(int)
@@ -314,7 +323,7 @@ def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, _N
     for s in range(set_count):
         before = dict(remaining)
         used_nodes: set[str] = set()
-        used_zones: set[str] = set()
+        used_zones: dict[str, int] = defaultdict(int)  # bricks of this set per zone
         chosen: list[tuple[DeviceCandidate, int, bool]] = []
         for pos in range(set_size):
             is_arbiter = arbiter_size is not None and pos == set_size - 1
@@ -325,10 +334,10 @@ def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, _N
                 zone = nodes[d.node_id].zone
                 if remaining[d.device_id] < need or d.node_id in used_nodes:
                     continue
-                if strict_zones and zone in used_zones:
+                if strict_zones and used_zones[zone] >= cap:
                     continue
                 key = (
-                    zone is not None and zone in used_zones,  # soft zones: prefer a new zone
+                    used_zones[zone] if zone is not None else 0,  # prefer the zones this set uses least
                     node_bricks[d.node_id],
                     zone_bricks[zone],
                     -node_free[d.node_id],
@@ -343,7 +352,7 @@ def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, _N
             zone = nodes[best.node_id].zone
             used_nodes.add(best.node_id)
             if zone is not None:
-                used_zones.add(zone)
+                used_zones[zone] += 1
             remaining[best.device_id] -= need
             node_free[best.node_id] -= need
             node_bricks[best.node_id] += 1
@@ -451,7 +460,8 @@ def _split_may_help(nodes: dict[str, _Node], size_bytes: int, set_size: int, dat
     groups: dict[object, int] = defaultdict(int)
     for n in nodes.values():
         groups[n.zone if strict_zones else n.node_id] += sum(d.usable_bytes for d in n.devices)
-    return sum(min(total, share) for total in groups.values()) >= raw
+    per_group = share * (_zone_cap(nodes, set_size) if strict_zones else 1)
+    return sum(min(total, per_group) for total in groups.values()) >= raw
 
 
 def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool, devices: list[DeviceCandidate],
@@ -490,18 +500,12 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
     if zoned and len(zoned) < len(nodes):
         unlabelled = sorted(n.name for n in nodes.values() if n.zone is None)
         notes.append(f"zones are a preference only: {_names(unlabelled)} carry no zone label")
-    if strict_zones:
-        by_zone: dict[str, list[str]] = defaultdict(list)
-        for n in nodes.values():
-            by_zone[n.zone].append(n.name)
-        if len(by_zone) < set_size:
-            listing = "; ".join(f"{z}: {_names(sorted(ns))}" for z, ns in sorted(by_zone.items()))
-            raise PlacementError(
-                summary,
-                [f"zone constraint: a set needs its {set_size} bricks in {set_size} distinct zones, "
-                 f"but the nodes are in {len(by_zone)} zone(s) ({listing})"],
-                f"label more nodes with zones or use nodes in {set_size} zones",
-            )
+    if strict_zones and len({n.zone for n in nodes.values()}) == 1:
+        strict_zones = False  # one zone spreads nothing: place as if unlabelled
+        notes.append(f"all nodes are in zone {next(iter(nodes.values())).zone}: zones do not spread this volume")
+    elif strict_zones and len({n.zone for n in nodes.values()}) < set_size:
+        notes.append(f"{len({n.zone for n in nodes.values()})} zones for sets of {set_size}: each set spans every zone, "
+                     f"at most {_zone_cap(nodes, set_size)} of its bricks in one zone")
 
     explicit = distribute_count is not None
     sets = distribute_count if explicit else max(1, _ceil_div(size_bytes, max_brick_bytes * data_per_set))

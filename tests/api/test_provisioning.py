@@ -42,9 +42,17 @@ def test_replica2_sets_are_placed_across_zones(client, admin, zoned):
     assert {zones[0], zones[1]} == {"a", "b"} and {zones[2], zones[3]} == {"a", "b"}
 
 
-def test_replica3_with_two_zones_is_refused_with_the_zone_reason(admin, zoned):
-    r = admin.post("/clusters/c1/volumes", {"name": "pv", "replica": 3, "size": "10GiB"})
-    assert r.status_code == 409 and "zone" in r.json()["detail"] and "Fix:" in r.json()["detail"]
+def test_replica3_on_four_nodes_in_two_zones_spans_both_zones(client, admin, zoned):
+    r = admin.post("/clusters/c1/volumes", {"name": "pv", "replica": 3, "size": "10GiB", "distribute": 2})
+    assert r.status_code == 202, r.text
+    zones = zones_of(client, "pv")
+    for k in (0, 3):
+        assert sorted(zones[k:k + 3].count(z) for z in ("a", "b")) == [1, 2]
+
+
+def test_unplaceable_volume_says_why_and_how_to_fix(admin, zoned):
+    r = admin.post("/clusters/c1/volumes", {"name": "pv", "replica": 3, "size": "500GiB"})
+    assert r.status_code == 409 and "Fix:" in r.json()["detail"] and "GiB" in r.json()["detail"]
     assert admin.get("/clusters/c1/volumes").json()["count"] == 0
 
 
