@@ -170,3 +170,23 @@ def test_agent_restarted_after_a_reboot_restarts_bricks_without_the_control_plan
     cp.start_agent("node1", "127.0.1.1", cp.join_token)
     new_pid = wait_for(lambda: running_pid(pidfile, "glusterfsd"), 60, "brick restarted from local metadata", cp.procs.tails)
     assert new_pid != node1_brick["pid"]
+
+
+def test_size_provisioned_volume_on_registered_devices(gcp):
+    cp = gcp
+    for i, node in enumerate(NODES):
+        path = cp.root / "devices" / node
+        path.mkdir(parents=True)
+        kadalu(cp, "device", "add", "-c", "mycluster", node, "--path", str(path), "--wait")
+        kadalu(cp, "node", "label", "-c", "mycluster", node, "--zone", f"z{i}")
+    plan = kadalu(cp, "volume", "create", "-c", "mycluster", "pv", "--replica3", "--size", "2GiB", "--dry-run").stdout
+    assert "pv-brick-0-" in plan and cp.api("GET", "/clusters/mycluster/volumes").json()["count"] == 0
+    kadalu(cp, "volume", "create", "-c", "mycluster", "pv", "--replica3", "--size", "2GiB", "--wait")
+    vol = volume(cp, "pv")
+    assert vol["state"] == "Started"
+    assert sorted(b["node"] for b in vol["bricks"]) == list(NODES)
+    assert all(b["path"].startswith(str(cp.root / "devices" / b["node"])) for b in vol["bricks"])
+    mnt = mount(cp, "pv")
+    (mnt / "hello").write_text("provisioned\n")
+    assert on_bricks(vol, "hello") == [True, True, True]
+    kadalu(cp, "umount", str(mnt))
