@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.gluster_testbed import free_port, unmount_and_stop
+
 from contracts.volume_spec import VolumeSpec
 from nodeagent.errors import AgentError
 from nodeagent.gluster.bricks import VOLUME_ID_XATTR, cleanup_brick, prepare_brick
-from nodeagent.gluster.mount import fuse_mounted, mount, umount
+from nodeagent.gluster.mount import fuse_mounted, mount
 from nodeagent.gluster.pids import running_pid, stop_pid, wait_for
 from nodeagent.gluster.processes import ProcessLayout, brick_status, start_brick, start_shd, write_atomic
 from nodeagent.runner import Runner
@@ -41,15 +43,6 @@ ADDRESSES = ["127.0.1.1", "127.0.1.2", "127.0.1.3"]
 HEAL_WAIT = 60.0  # bound for polling, not a timing assertion
 
 
-def free_port(address: str, taken: set[int]) -> int:
-    """A port nothing listens on at `address`, not handed out before in this test."""
-    while True:
-        with socket.socket() as s:
-            s.bind((address, 0))
-            port = s.getsockname()[1]
-        if port not in taken:
-            taken.add(port)
-            return port
 
 
 class DataPath:
@@ -101,16 +94,7 @@ class DataPath:
         return mountpoint
 
     def teardown(self) -> None:
-        """Unmount, then stop every daemon; a failure in one step never skips the others."""
-        errors = []
-        for mountpoint in self.mounts:
-            try:
-                umount(str(mountpoint), self.runner)
-            except AgentError as exc:
-                errors.append(exc.message)
-        for pidfile in reversed(self.pidfiles):
-            stop_pid(pidfile, timeout=5)
-        assert not errors, errors
+        unmount_and_stop(self.mounts, self.pidfiles, self.runner)
 
 
 @pytest.fixture

@@ -6,18 +6,19 @@ teardown, whatever happened."""
 import hashlib
 import os
 import shutil
-import socket
 import stat
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.gluster_testbed import free_port, unmount_and_stop
+
 from contracts.volume_spec import VolumeSpec
 from nodeagent.errors import AgentError
 from nodeagent.gluster.bricks import prepare_brick
 from nodeagent.gluster.mount import fuse_mounted, mount, umount
-from nodeagent.gluster.pids import stop_pid, wait_for
+from nodeagent.gluster.pids import wait_for
 from nodeagent.gluster.processes import ProcessLayout, start_brick, write_atomic
 from nodeagent.gluster.rebalance import (
     _paths, new_commit_hash, rebalance_status, rebalance_volfile, start_rebalance, stop_rebalance, summarize,
@@ -45,14 +46,6 @@ REBALANCE_WAIT = 600.0  # bound for polling, not a timing assertion
 LINKTO_XATTR = "trusted.glusterfs.dht.linkto"
 
 
-def free_port(address: str, taken: set[int]) -> int:
-    while True:
-        with socket.socket() as s:
-            s.bind((address, 0))
-            port = s.getsockname()[1]
-        if port not in taken:
-            taken.add(port)
-            return port
 
 
 class Cluster:
@@ -115,16 +108,7 @@ class Cluster:
         return summarize(self.statuses(spec))
 
     def teardown(self) -> None:
-        """Unmount, then stop every daemon (rebalance processes first); one failure skips nothing."""
-        errors = []
-        for mountpoint in self.mounts:
-            try:
-                umount(str(mountpoint), self.runner)
-            except AgentError as exc:
-                errors.append(exc.message)
-        for pidfile in reversed(self.pidfiles):
-            stop_pid(pidfile, timeout=5)
-        assert not errors, errors
+        unmount_and_stop(self.mounts, self.pidfiles, self.runner)
 
 
 @pytest.fixture

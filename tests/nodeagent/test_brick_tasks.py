@@ -8,12 +8,13 @@ import errno
 import os
 import shutil
 import signal
-import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from tests.gluster_testbed import free_port
 
 from contracts.volume_spec import VolumeSpec
 from nodeagent import handlers, heartbeat, recovery
@@ -40,15 +41,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.skipif(bool(_missing()), reas
 ADDRESSES = ["127.0.1.1", "127.0.1.2", "127.0.1.3"]
 
 
-def free_port(address: str, taken: set[int]) -> int:
-    """A port nothing listens on at `address`, not handed out before in this test."""
-    while True:
-        with socket.socket() as s:
-            s.bind((address, 0))
-            port = s.getsockname()[1]
-        if port not in taken:
-            taken.add(port)
-            return port
 
 
 def processes_under(root: Path) -> list[int]:
