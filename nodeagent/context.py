@@ -25,6 +25,7 @@ class AgentContext:
     state: AgentState
     client: ControlPlaneClient
     runner: Runner = field(default_factory=Runner)
+    volfile_server: Any = None  # nodeagent.volfile_server.VolfileServer, when it runs
     _metadata_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -47,4 +48,7 @@ class AgentContext:
             except Exception as exc:  # the control plane may be down; local metadata stays usable
                 log.warning("could not refresh metadata (want version %s): %s", wanted_version, exc)
                 return
+            changed = md["version"] != self.state.load_metadata().get("version", 0)
             self.state.save_metadata(md["version"], md["content"])
+            if changed and self.volfile_server is not None:
+                self.volfile_server.notify_change()  # mounted clients refetch; unchanged graphs stay

@@ -9,9 +9,11 @@ import httpx
 from contracts.task_names import node_queue
 from nodeagent import facts, heartbeat, recovery
 from nodeagent.context import AgentContext
+from nodeagent.client_volfiles import client_volfile_lookup
 from nodeagent.controlplane_client import ControlPlaneClient, RegistrationRefused
 from nodeagent.settings import AgentSettings
 from nodeagent.state_files import AgentState
+from nodeagent.volfile_server import VolfileServer
 from nodeagent.worker import make_agent_app
 
 log = logging.getLogger("kadalu-agent")
@@ -81,6 +83,13 @@ def main(argv: list[str] | None = None) -> None:
     log.info("registered as node %s (%s) in cluster %s", name, creds["node_id"], creds["cluster_name"])
     ctx = AgentContext(node_id=creds["node_id"], node_name=name, address=address, secret=creds["node_secret"],
                        state=state, client=ControlPlaneClient(settings.url))
+    try:  # clients mount with -s <node address>: volfiles from local metadata, changes pushed (FETCHSPEC)
+        ctx.volfile_server = VolfileServer(address, client_volfile_lookup(ctx), settings.volfile_server_port)
+        ctx.volfile_server.start()
+    except OSError as exc:
+        ctx.volfile_server = None
+        log.warning("volfile server not started on %s:%s (%s): `kadalu mount` cannot use this node",
+                    address, settings.volfile_server_port, exc)
     try:  # bricks of started volumes come back from local metadata, control plane up or not
         summary = recovery.recover(ctx)
         log.info("recovery: %d brick(s) already running, %d started, %d failure(s)",

@@ -18,6 +18,7 @@ class AgentSettings(BaseSettings):
     name: str | None = None  # node name; default: the host name
     address: str | None = None  # storage address bricks bind to
     zone: str | None = None  # failure domain label (rack, room): provisioning spreads sets across zones
+    volfile_server_port: int = Field(default=24007, ge=1, le=65535)  # glusterd's port: clients know it
     state_dir: Path = Field(default_factory=_default_state_dir)
     broker_url: str | None = None  # override the URL the control plane hands out
     concurrency: int = Field(default=4, ge=1, le=64)

@@ -161,15 +161,29 @@ def mount(
         "--log-file", help="glusterfs client log (default:"
         " /var/log/glusterfs/kadalu-CLUSTER-VOLUME.log, else in the config dir).",
         show_default=False)] = None,
+    volfile_server_port: Annotated[int, typer.Option(
+        "--volfile-server-port", help="Port of the node agents' volfile servers.")] = 24007,
+    local_volfile: Annotated[bool, typer.Option(
+        "--local-volfile", help="Mount from a volfile saved locally instead of the nodes' volfile"
+        " servers (the mount then never follows expands or option changes).")] = False,
     url: options.Url = None,
 ) -> None:
-    """Mount a volume with the GlusterFS FUSE client, using the volfile from the server."""
+    """Mount a volume with the GlusterFS FUSE client. The client fetches its volfile from the node
+    agents (`-s NODE` for up to three of the volume's nodes) and follows changes (expand, client
+    options) live; with --local-volfile it uses a copy saved from the API."""
     _check_name("cluster", cluster)
     _check_name("volume", volume)
     target = os.path.abspath(mountpoint)
+    volfile_path = None
     with connect(url) as client:
-        volfile = client.get_text(f"/clusters/{seg(cluster)}/volumes/{seg(volume)}/volfile")
-    volfile_path = save_volfile(cluster, volume, volfile)
+        if local_volfile:
+            volfile = client.get_text(f"/clusters/{seg(cluster)}/volumes/{seg(volume)}/volfile")
+            volfile_path = save_volfile(cluster, volume, volfile)
+        else:
+            info = client.get(f"/clusters/{seg(cluster)}/volumes/{seg(volume)}")
+            servers = list(dict.fromkeys(b["address"] for b in info.get("bricks", [])))[:3]
+            if not servers:
+                exit_with_error(f"volume {volume} has no bricks to mount from")
     try:
         os.makedirs(target, exist_ok=True)
     except OSError as exc:
@@ -180,8 +194,14 @@ def mount(
         exit_with_error(f"{target} is already a mount point ({current}); unmount it first"
                         f" with `kadalu umount {target}`")
     log = Path(log_file) if log_file else default_log_file(cluster, volume)
-    argv = ["glusterfs", "--process-name", "fuse", "-l", str(log), "--volfile-id", volume,
-            "-f", str(volfile_path), target]
+    if volfile_path is not None:
+        argv = ["glusterfs", "--process-name", "fuse", "-l", str(log), "--volfile-id", volume,
+                "-f", str(volfile_path), target]
+    else:
+        argv = ["glusterfs", "--process-name", "fuse", "-l", str(log)]
+        for server in servers:
+            argv += ["-s", server]
+        argv += ["--volfile-server-port", str(volfile_server_port), "--volfile-id", volume, target]
     try:
         result = run_command(argv, COMMAND_TIMEOUT)
     except FileNotFoundError:
@@ -200,7 +220,7 @@ def mount(
         exit_with_error(f"{target} did not show up as a {FUSE_TYPE} mount within"
                         f" {MOUNT_TIMEOUT:g}s; see the log above ({log})")
     say(f"Mounted volume {volume} of cluster {cluster} on {target}.")
-    say(f"Volfile: {volfile_path}")
+    say(f"Volfile: {volfile_path}" if volfile_path else f"Volfile from: {', '.join(servers)} (follows changes)")
     say(f"Log: {log}")
 
 

@@ -385,13 +385,26 @@ def system(monkeypatch, tmp_path):
     return fake
 
 
-def test_mount_saves_volfile_and_runs_glusterfs(server, run, logged_in, system, tmp_path,
+def test_mount_fetches_from_the_volume_nodes_volfile_servers(server, run, logged_in, system, tmp_path):
+    bricks = [make_brick(node="n1"), make_brick(node="n2"), make_brick(node="n1", path="/data/b2")]
+    vol = make_volume(bricks=bricks)
+    server.on("GET", "/clusters/prod/volumes/vol1", vol)
+    target = tmp_path / "mnt" / "vol1"
+    result = run("mount", "-c", "prod", "vol1", str(target))
+    assert result.exit_code == 0, result.output
+    log = tmp_path / "log" / "kadalu-prod-vol1.log"
+    assert system.calls == [["glusterfs", "--process-name", "fuse", "-l", str(log), "-s", "10.0.0.1", "-s", "10.0.0.2",
+                             "--volfile-server-port", "24007", "--volfile-id", "vol1", str(target)]]
+    assert "follows changes" in result.stdout
+
+
+def test_mount_local_volfile_saves_it_and_runs_glusterfs(server, run, logged_in, system, tmp_path,
                                                 isolated_env):
     route = server.on("GET", "/clusters/prod/volumes/vol1/volfile",
                       httpx.Response(200, text=VOLFILE))
     target = tmp_path / "mnt" / "vol1"
 
-    result = run("mount", "-c", "prod", "vol1", str(target))
+    result = run("mount", "-c", "prod", "vol1", str(target), "--local-volfile")
 
     assert result.exit_code == 0, result.output
     assert len(route.calls) == 1
@@ -411,11 +424,11 @@ def test_mount_log_falls_back_to_config_dir(server, run, logged_in, system, tmp_
     monkeypatch.setattr(mount_mod, "LOG_DIR", str(tmp_path / "file" / "log"))  # not writable
     server.on("GET", f"{VOL1}/volfile", httpx.Response(200, text=VOLFILE))
 
-    result = run("mount", "vol1", str(tmp_path / "m"), "--log-file", str(tmp_path / "my.log"))
+    result = run("mount", "vol1", str(tmp_path / "m"), "--local-volfile", "--log-file", str(tmp_path / "my.log"))
     assert result.exit_code == 0, result.output
     assert system.calls[-1][4] == str(tmp_path / "my.log")
 
-    result = run("mount", "vol1", str(tmp_path / "m2"))
+    result = run("mount", "vol1", str(tmp_path / "m2"), "--local-volfile")
     assert result.exit_code == 0, result.output
     assert system.calls[-1][4] == str(isolated_env / "kadalu-default-vol1.log")
 
@@ -429,7 +442,7 @@ def test_mount_failure_prints_log_tail(server, run, logged_in, system, tmp_path)
     (log_dir / "kadalu-default-vol1.log").write_text("\n".join(lines) + "\n")
     server.on("GET", f"{VOL1}/volfile", httpx.Response(200, text=VOLFILE))
 
-    result = run("mount", "vol1", str(tmp_path / "m"))
+    result = run("mount", "vol1", str(tmp_path / "m"), "--local-volfile")
 
     assert result.exit_code == 1
     assert "failed to connect to 10.0.0.1:24007" in result.stderr
@@ -442,7 +455,7 @@ def test_mount_glusterfs_exit_code(server, run, logged_in, system, tmp_path):
     system.mounts_after_run = False
     server.on("GET", f"{VOL1}/volfile", httpx.Response(200, text=VOLFILE))
 
-    result = run("mount", "vol1", str(tmp_path / "m"))
+    result = run("mount", "vol1", str(tmp_path / "m"), "--local-volfile")
 
     assert result.exit_code == 1
     assert "glusterfs exited with code 1" in result.stderr
@@ -452,7 +465,7 @@ def test_mount_without_glusterfs_says_what_to_install(server, run, logged_in, sy
     system.missing.add("glusterfs")
     server.on("GET", f"{VOL1}/volfile", httpx.Response(200, text=VOLFILE))
 
-    result = run("mount", "vol1", str(tmp_path / "m"))
+    result = run("mount", "vol1", str(tmp_path / "m"), "--local-volfile")
 
     assert result.exit_code == 1
     assert "install glusterfs-client" in result.stderr

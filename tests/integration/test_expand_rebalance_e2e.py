@@ -52,8 +52,10 @@ def test_distribute_grows_from_two_to_four_bricks_and_rebalances(gcp):  # noqa: 
     assert all(per_brick), [len(f) for f in per_brick]  # files on all four bricks
     assert sum(len(f) for f in per_brick) == 1000 and set().union(*per_brick) == set(digests)
 
+    for name, digest in digests.items():  # the mount made before the expand follows it live
+        assert hashlib.sha256((mnt / name).read_bytes()).hexdigest() == digest, name
     kadalu(cp, "umount", str(mnt))
-    fresh = mount(cp, "dv")  # a new mount sees the four-brick graph
+    fresh = mount(cp, "dv")
     for name, digest in digests.items():
         assert hashlib.sha256((fresh / name).read_bytes()).hexdigest() == digest, name
     kadalu(cp, "umount", str(fresh))

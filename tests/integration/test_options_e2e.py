@@ -66,13 +66,22 @@ def test_brick_option_rolls_through_bricks_while_a_writer_keeps_writing(gcp):  #
     kadalu(cp, "umount", str(mnt))
 
 
-def test_client_option_changes_the_volfile_a_new_mount_uses(gcp):  # noqa: F811
+def test_client_option_reaches_a_mounted_client_live(gcp):  # noqa: F811
     cp = gcp
     kadalu(cp, "volume", "create", "-c", "mycluster", "cv", "--replica", "3", *brick_dirs(cp, "cv"), "--wait")
-    kadalu(cp, "volume", "set", "-c", "mycluster", "cv", "performance.write-behind", "off", "--wait")
     mnt = mount(cp, "cv")
-    saved = (cp.root / "home" / "volfiles" / "mycluster.cv.vol").read_text()
-    assert "performance/write-behind" not in saved
+    log = cp.root / "mount-cv.log"
+    assert "performance/write-behind" in log.read_text()  # the graph the client started with
+    kadalu(cp, "volume", "set", "-c", "mycluster", "cv", "performance.write-behind", "off", "--wait")
+    # agents pick the change up from the metadata (at most their 30 s refresh) and push it to the
+    # client, which switches graphs at its next file operation
+    def switched():
+        os.listdir(mnt)
+        return log.read_text().count("switched to graph") >= 2
+
+    wait_for(switched, 90, "the mount to switch graphs", cp.procs.tails)
+    new_graph = log.read_text().rsplit("Final graph:", 1)[-1]
+    assert "performance/write-behind" not in new_graph
     (mnt / "x").write_text("ok\n")
     assert (mnt / "x").read_text() == "ok\n"
     kadalu(cp, "umount", str(mnt))
