@@ -27,7 +27,7 @@ def set_(
     url: options.Url = None,
 ) -> None:
     """Set options. Brick-side options restart a Started volume's bricks one per set at a time;
-    client-side options reach a mount when it is mounted again (`kadalu umount` + `kadalu mount`)."""
+    client-side options reach mounts made with `kadalu mount` live (within the agents' metadata refresh)."""
     with connect(url) as client:
         answer = client.post(f"{volume_path(cluster, name)}/options", {"set": _pairs(pairs)})
         _send_then_follow(client, cluster, name, answer, action="set", wait=wait, timeout=timeout)
