@@ -1,7 +1,7 @@
 import pytest
 from sqlmodel import Session, select
 
-from controlplane.models import Task
+from controlplane.models import Node, Task
 from tests.api.test_volumes import R3, create, finish_all, nodes  # noqa: F401  (fixture)
 
 
@@ -76,6 +76,9 @@ def test_brick_side_option_restarts_one_brick_of_each_set_at_a_time(client, admi
             assert advance(client, heal_pending=5) == 0  # a set still healing: the next wave waits
             assert advance(client, heal_pending=0) == 1
     assert len({b for w in waves for b in w}) == 3  # each brick once, one per wave
+    with Session(client.app.state.engine) as s:
+        n4 = next(n for n in s.exec(select(Node)) if n.name == "n4")
+        assert s.exec(select(Task).where(Task.node_id == n4.id)).all() == []  # not in the volume: nothing sent
     assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
     r = change(admin, reset=["diagnostics.brick-log-level"])
     assert r.json()["options"] == {} and r.json()["state"] == "Reconfiguring"
