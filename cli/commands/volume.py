@@ -314,6 +314,16 @@ def _volume_fields(volume: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
+def _read_volume(cluster: str, name: str, url: str | None, json: bool) -> dict[str, Any] | None:
+    """The volume from the server; with --json it is printed as is and None is returned."""
+    with connect(url) as client:
+        volume = client.get(volume_path(cluster, name))
+    if json:
+        print_json(volume)
+        return None
+    return volume
+
+
 @app.command("status")
 def status(
     name: Name,
@@ -322,10 +332,8 @@ def status(
     json: options.Json = False,
 ) -> None:
     """Show a volume's state and health, and each brick's port, PID, online state and space."""
-    with connect(url) as client:
-        volume = client.get(volume_path(cluster, name))
-    if json:
-        print_json(volume)
+    volume = _read_volume(cluster, name, url, json)
+    if volume is None:
         return
     fields = _volume_fields(volume) + [
         ("Health", styled(volume.get("health"), HEALTH_STYLE)),
@@ -364,10 +372,8 @@ def info(
     json: options.Json = False,
 ) -> None:
     """Show a volume's type, counts and bricks (no live brick state: see `volume status`)."""
-    with connect(url) as client:
-        volume = client.get(volume_path(cluster, name))
-    if json:
-        print_json(volume)
+    volume = _read_volume(cluster, name, url, json)
+    if volume is None:
         return
     fields = _volume_fields(volume) + [
         ("Replica count", volume.get("replica_count")),

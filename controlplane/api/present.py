@@ -83,12 +83,12 @@ def alerts(session: Session, cluster_id: str, rows: list[Alert]) -> list[schemas
 
 
 def volume(session: Session, v, message: str = "") -> schemas.VolumePublic:
-    from controlplane.services import volume_health, volumes
+    from controlplane.services import volume_health, volume_plan, volumes
 
     bricks = volumes.bricks_of(session, v)
     states = volume_health.node_states(session, v.cluster_id)
     nodes_by_id = {n.id: n for n in session.exec(select(Node).where(Node.cluster_id == v.cluster_id))}
-    size = {"disperse": v.disperse_count, "replicate": v.replica_count, "arbiter": v.replica_count}.get(v.type, 1)
+    size = volume_plan.set_size(v)
     c = session.get(Cluster, v.cluster_id)
     return schemas.VolumePublic(
         **v.model_dump(include={"id", "name", "type", "state", "replica_count", "arbiter_count", "disperse_count",

@@ -7,7 +7,7 @@ from contracts.messages import RebalanceReport
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.db import utcnow
 from controlplane.models import Node, Rebalance, Task, Volume
-from controlplane.services import tasks, volumes
+from controlplane.services import tasks, volume_plan, volumes
 from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Conflict
 
@@ -29,7 +29,7 @@ def start(session: Session, access: Access, volume: Volume, fix_layout_only: boo
     access.require(WRITE, volume.cluster_id, f"rebalance volume {volume.name!r}", volumes.refs(volume))
     if volume.state != "Started":
         raise Conflict(f"volume {volume.name!r} is {volume.state}: rebalance runs on a Started volume (`kadalu volume start`)")
-    if len(volumes.bricks_of(session, volume)) <= _set_size(volume):
+    if len(volumes.bricks_of(session, volume)) <= volume_plan.set_size(volume):
         raise Conflict(f"volume {volume.name!r} has a single set: there is nothing to rebalance; expand it first")
     rows = session.exec(select(Rebalance).where(Rebalance.volume_id == volume.id)).all()
     if any(r.state in ACTIVE for r in rows):
@@ -43,11 +43,6 @@ def stop(session: Session, access: Access, volume: Volume) -> list[Task]:
     if not any(r.state in ACTIVE for r in rows):
         raise Conflict(f"no rebalance of {volume.name!r} is running")
     return _send_to_nodes(session, volume, TaskKind.STOP_REBALANCE, "stopping", False)
-
-
-def _set_size(volume: Volume) -> int:
-    return {"disperse": volume.disperse_count, "replicate": volume.replica_count,
-            "arbiter": volume.replica_count}.get(volume.type, 1)
 
 
 def _send_to_nodes(session: Session, volume: Volume, kind: str, state: str, fix_layout_only: bool) -> list[Task]:

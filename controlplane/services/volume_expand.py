@@ -6,13 +6,8 @@ from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Brick, Cluster, Task, Volume
 from controlplane.services import metadata, volume_plan, volumes
 from controlplane.services.access import WRITE, Access
-from controlplane.services.errors import Conflict, Invalid
+from controlplane.services.errors import Invalid
 from controlplane.services.volume_states import transition
-
-
-def layout_of(volume: Volume) -> volume_plan.Layout:
-    return volume_plan.Layout(volume.type, volume.replica_count, volume.arbiter_count, volume.disperse_count,
-                              volume.redundancy_count)
 
 
 def expand(session: Session, access: Access, cluster: Cluster, volume: Volume, settings, raw_bricks: list[str],
@@ -20,7 +15,7 @@ def expand(session: Session, access: Access, cluster: Cluster, volume: Volume, s
     access.require(WRITE, cluster.id, f"expand volume {volume.name!r}", volumes.refs(volume))
     if volume.state not in ("Created", "Started", "Stopped"):
         transition(volume, "Expanding")  # raises the state's own explanation
-    lay = layout_of(volume)
+    lay = volume_plan.layout_of(volume)
     if not raw_bricks:
         raise Invalid(f"no bricks given: add whole sets of {lay.set_size} bricks as NODE:/PATH")
     planned = volume_plan.resolve_bricks(session, cluster, raw_bricks, lay, force)

@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 from contracts.messages import BrickReport
 from controlplane.db import utcnow
 from controlplane.models import Brick, Node, Volume
+from controlplane.services import volume_plan
 
 HEALTH_STATES = frozenset({"Started", "StartFailed", "Expanding", "Reconfiguring", "ReconfigureFailed", "ExpandFailed"})
 
@@ -41,7 +42,7 @@ def brick_is_online(brick: Brick, node_states: dict[str, str]) -> bool:
 def health(volume: Volume, bricks: list[Brick], node_states: dict[str, str]) -> str | None:
     if volume.state not in HEALTH_STATES or not bricks:
         return None
-    size = {"disperse": volume.disperse_count, "replicate": volume.replica_count, "arbiter": volume.replica_count}.get(volume.type, 1)
+    size = volume_plan.set_size(volume)
     worst = "Up"
     for k in range(0, len(bricks), size):
         group = bricks[k : k + size]

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Cluster, Task, Volume
 from controlplane.db import utcnow
-from controlplane.services import metadata, tasks, volume_health, volumes
+from controlplane.services import metadata, tasks, volume_health, volume_plan, volumes
 from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Invalid
 from controlplane.services.volume_states import transition
@@ -59,16 +59,11 @@ def change(session: Session, access: Access, volume: Volume, set_: dict[str, str
 
 
 def _wave(session: Session, volume: Volume) -> list[Task]:
-    size = _set_size(volume)
+    size = volume_plan.set_size(volume)
     bricks = [b for b in volumes.bricks_of(session, volume) if b.idx % size == volume.wave]
     # the last wave needs no pause: nothing goes down after it
-    settle = ROLLING_SETTLE_SECONDS if volume.wave + 1 < _set_size(volume) else 0.0
+    settle = ROLLING_SETTLE_SECONDS if volume.wave + 1 < volume_plan.set_size(volume) else 0.0
     return volumes.operation_tasks(session, volume, bricks, TaskKind.RESTART_BRICK, settle_seconds=settle)
-
-
-def _set_size(volume: Volume) -> int:
-    return {"disperse": volume.disperse_count, "replicate": volume.replica_count,
-            "arbiter": volume.replica_count}.get(volume.type, 1)
 
 
 def settle(session: Session, volume: Volume, ops: list[Task]) -> list[Task]:
@@ -77,7 +72,7 @@ def settle(session: Session, volume: Volume, ops: list[Task]) -> list[Task]:
     failures = [t for t in ops if t.phase == Phase.FAILED.value]
     if failures:
         transition(volume, "ReconfigureFailed", volumes.reasons(session, failures))
-    elif volume.wave + 1 < _set_size(volume):
+    elif volume.wave + 1 < volume_plan.set_size(volume):
         # The next brick of each set goes down only once self-heal has caught up with this wave:
         # otherwise two bricks of a set could each miss changes and leave no good copy to read.
         volume.wave += 1

@@ -29,6 +29,16 @@ class Layout:
         return self.replica_count if self.type in ("replicate", "arbiter") else 1
 
 
+def layout_of(volume: Volume) -> Layout:
+    return Layout(volume.type, volume.replica_count, volume.arbiter_count, volume.disperse_count,
+                  volume.redundancy_count)
+
+
+def set_size(volume: Volume) -> int:
+    """Bricks per replica/disperse set (1 for distribute): consecutive bricks form a set."""
+    return layout_of(volume).set_size
+
+
 def layout(replica: int | None, arbiter: int | None, disperse: int | None, redundancy: int | None) -> Layout:
     if replica is not None and disperse is not None:
         raise Invalid("give either --replica or --disperse, not both")

@@ -8,7 +8,7 @@ import controlplane.models  # noqa: F401
 from controlplane.api.app import create_app
 from controlplane.settings import Settings
 from tests.conftest import REDIS_URL
-from tests.factories import ApiUser
+from tests.factories import ApiUser, register_node
 
 
 def _empty(engine) -> None:
@@ -35,3 +35,10 @@ def client(settings, redis_client):
 @pytest.fixture
 def admin(client) -> ApiUser:
     return ApiUser.first_admin(client)
+
+
+@pytest.fixture
+def nodes(client, admin):
+    """Cluster c1 with four registered nodes n1..n4 on 127.0.1.1-4."""
+    token = admin.make_cluster("c1")
+    return {f"n{i}": register_node(client, token, f"n{i}", f"127.0.1.{i}") for i in (1, 2, 3, 4)}

@@ -7,7 +7,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from controlplane.models import Brick, Device, Node
-from tests.api.test_volumes import finish_all
+from tests.api.volume_helpers import finish_all
 from tests.factories import ApiUser, register_node
 
 GiB = 1 << 30

@@ -3,7 +3,7 @@ from sqlmodel import Session, select
 from contracts.messages import TaskResult
 from controlplane.models import Task
 from controlplane.services import reconcile
-from tests.api.test_volumes import NoSend, create, finish_all, nodes  # noqa: F401  (fixture)
+from tests.api.volume_helpers import NoSend, create, finish_all
 
 
 def started(client, admin, name, bricks):
@@ -19,7 +19,7 @@ def report(client, kind, data):
             reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=True, data=data), NoSend())
 
 
-def test_rebalance_runs_on_every_node_of_the_volume_and_reports_totals(client, admin, nodes):  # noqa: F811
+def test_rebalance_runs_on_every_node_of_the_volume_and_reports_totals(client, admin, nodes):
     started(client, admin, "dv", ["n1:/d/1", "n2:/d/2", "n3:/d/3"])
     r = admin.post("/clusters/c1/volumes/dv/rebalance/start", {})
     assert r.status_code == 202 and {n["node"] for n in r.json()["nodes"]} == {"n1", "n2", "n3"}
@@ -32,7 +32,7 @@ def test_rebalance_runs_on_every_node_of_the_volume_and_reports_totals(client, a
     assert admin.post("/clusters/c1/volumes/dv/rebalance/stop", {}).status_code == 409  # nothing runs
 
 
-def test_rebalance_needs_a_started_volume_with_several_sets(client, admin, nodes):  # noqa: F811
+def test_rebalance_needs_a_started_volume_with_several_sets(client, admin, nodes):
     started(client, admin, "one", ["n1:/o/1"])
     r = admin.post("/clusters/c1/volumes/one/rebalance/start", {})
     assert r.status_code == 409 and "single set" in r.json()["detail"]
@@ -42,7 +42,7 @@ def test_rebalance_needs_a_started_volume_with_several_sets(client, admin, nodes
     assert r.status_code == 409 and "Started" in r.json()["detail"]
 
 
-def test_stop_sends_to_every_node_and_keeps_counters(client, admin, nodes):  # noqa: F811
+def test_stop_sends_to_every_node_and_keeps_counters(client, admin, nodes):
     started(client, admin, "dv", ["n1:/d/1", "n2:/d/2"])
     admin.post("/clusters/c1/volumes/dv/rebalance/start", {})
     report(client, "START_REBALANCE", {"state": "in_progress", "files_moved": 3})

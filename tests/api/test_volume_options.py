@@ -2,11 +2,11 @@ import pytest
 from sqlmodel import Session, select
 
 from controlplane.models import Node, Task
-from tests.api.test_volumes import R3, create, finish_all, nodes  # noqa: F401  (fixture)
+from tests.api.volume_helpers import R3, create, finish_all
 
 
 @pytest.fixture
-def started(client, admin, nodes):  # noqa: F811
+def started(client, admin, nodes):
     vol = create(admin, "gvol1", R3, replica=3).json()
     finish_all(client, vol["id"])
     finish_all(client, vol["id"])
@@ -21,7 +21,7 @@ def advance(client, heal_pending: int) -> int:
     from controlplane.db import utcnow
     from controlplane.models import Brick, Node
     from controlplane.services.volume_options import advance_waiting_waves
-    from tests.api.test_volumes import NoSend
+    from tests.api.volume_helpers import NoSend
 
     with Session(client.app.state.engine) as s:
         s.execute(update(Node).values(state="Online"))
@@ -84,7 +84,7 @@ def test_brick_side_option_restarts_one_brick_of_each_set_at_a_time(client, admi
     assert r.json()["options"] == {} and r.json()["state"] == "Reconfiguring"
 
 
-def test_options_given_at_create_are_validated_and_kept(admin, nodes):  # noqa: F811
+def test_options_given_at_create_are_validated_and_kept(admin, nodes):
     r = admin.post("/clusters/c1/volumes", {"name": "o1", "bricks": ["n4:/o1"], "options": {"performance.write-behind": "no"}})
     assert r.status_code == 202 and r.json()["options"] == {"performance.write-behind": "off"}
     r = admin.post("/clusters/c1/volumes", {"name": "o2", "bricks": ["n4:/o2"], "options": {"nope.nothing": "1"}})

@@ -4,38 +4,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from contracts.messages import TaskResult
 from controlplane.models import Brick, Task
-from controlplane.services import reconcile
-from tests.factories import ApiUser, register_node
+from tests.api.volume_helpers import R3, NoSend, create, finish_all
+from tests.factories import ApiUser
 
 
-class NoSend:
-    def send(self, message):
-        pass
-
-
-@pytest.fixture
-def nodes(client, admin):
-    token = admin.make_cluster("c1")
-    return {f"n{i}": register_node(client, token, f"n{i}", f"127.0.1.{i}") for i in (1, 2, 3, 4)}
-
-
-def create(admin, name, bricks, **kw):
-    return admin.post("/clusters/c1/volumes", {"name": name, "bricks": bricks, **kw})
-
-
-def finish_all(client, volume_id, ok=True, error=None):
-    """Apply agent results the way the control worker does, for every active task of the volume."""
-    with Session(client.app.state.engine) as s:
-        active = s.exec(select(Task).where(Task.volume_id == volume_id, Task.phase.in_(["queued", "running"]))).all()
-        for t in active:
-            data = {"pid": 4242, "port": 1} if t.kind == "START_BRICK" else {}
-            reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=ok, data=data, error=error), NoSend())
-        return len(active)
-
-
-R3 = ["n1:/e/b1", "n2:/e/b2", "n3:/e/b3"]
 
 
 def test_replica3_create_plans_bricks_ports_and_goes_to_started(client, admin, nodes):
@@ -118,7 +91,7 @@ def test_a_task_for_an_unreachable_node_shows_what_the_volume_waits_for(client, 
     from sqlalchemy import update
 
     from controlplane.models import Node
-    vol = create(admin, "gvol1", R3, replica=3).json()
+    create(admin, "gvol1", R3, replica=3)
     with Session(client.app.state.engine) as s:
         s.execute(update(Node).where(Node.name == "n2").values(state="Unreachable"))
         s.commit()

@@ -1,0 +1,29 @@
+"""Helpers for volume API tests: create through the API, and play the agents' results back the way
+the control worker applies them."""
+from sqlmodel import Session, select
+
+from contracts.messages import TaskResult
+from controlplane.models import Task
+from controlplane.services import reconcile
+
+
+class NoSend:
+    def send(self, message):
+        pass
+
+
+def create(admin, name, bricks, **kw):
+    return admin.post("/clusters/c1/volumes", {"name": name, "bricks": bricks, **kw})
+
+
+def finish_all(client, volume_id, ok=True, error=None):
+    """Apply agent results the way the control worker does, for every active task of the volume."""
+    with Session(client.app.state.engine) as s:
+        active = s.exec(select(Task).where(Task.volume_id == volume_id, Task.phase.in_(["queued", "running"]))).all()
+        for t in active:
+            data = {"pid": 4242, "port": 1} if t.kind == "START_BRICK" else {}
+            reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=ok, data=data, error=error), NoSend())
+        return len(active)
+
+
+R3 = ["n1:/e/b1", "n2:/e/b2", "n3:/e/b3"]
