@@ -257,6 +257,8 @@ def test_brick_fetches_its_volfile_signs_in_and_reconfigures_live(tmp_path):
 
         changed = spec.model_copy(update={"options": {"performance.io-thread-count": "37"}})
         current[key] = brick_volfile(changed, changed.bricks[0], node_id)
+        # the probe client above is closed; wait until the server has let go of it too
+        assert wait_for(lambda: server.connections() == 1, 5)
         assert server.notify_change() == 1
         # reconfigured in place (the "reconfigure done" line itself is only logged at DEBUG)
         assert wait_for(lambda: "thread-count using set value 37" in log.read_text(), SWITCH_WAIT, interval=0.5), \
