@@ -4,7 +4,7 @@ from controlplane.models.clusters import Cluster, MetadataVersion
 from controlplane.models.devices import Device
 from controlplane.models.nodes import Node
 from controlplane.models.tasks import Task
-from controlplane.models.users import ApiToken, Grant, User
+from controlplane.models.users import ApiToken, BootstrapClaim, Grant, LoginThrottle, User
 from controlplane.models.volumes import Brick, Rebalance, Volume
 
-__all__ = ["Alert", "ApiToken", "Brick", "Cluster", "Device", "Grant", "MetadataVersion", "Node", "Rebalance", "Task", "User", "Volume"]
+__all__ = ["Alert", "ApiToken", "BootstrapClaim", "LoginThrottle", "Brick", "Cluster", "Device", "Grant", "MetadataVersion", "Node", "Rebalance", "Task", "User", "Volume"]

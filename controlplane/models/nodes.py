@@ -24,3 +24,5 @@ class Node(SQLModel, table=True):
     metadata_version: int = 0  # last version the agent reported holding
     registered_at: datetime = Field(default_factory=utcnow)
     last_heartbeat_at: datetime | None = None
+    heartbeat_sent_at: float = 0.0  # the agent's clock in the last applied heartbeat: older ones are replays
+    rejoin_allowed_until: datetime | None = None  # an admin let a join-token holder take this name over until then

@@ -34,3 +34,21 @@ class Grant(SQLModel, table=True):
     cluster_id: str | None = Field(default=None, foreign_key="cluster.id", ondelete="CASCADE", max_length=36)
     resource_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class BootstrapClaim(SQLModel, table=True):
+    """One row per one-time event; its primary key makes the event happen once, whatever the
+    number of API replicas racing for it (the first user is claimed here)."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins per user name ("user:<name>") and per client address ("addr:<ip>"), kept in the
+    database so every API replica applies the same limit."""
+
+    key: str = Field(primary_key=True, max_length=320)
+    failures: int = 0
+    window_started_at: datetime = Field(default_factory=utcnow)
+    locked_until: datetime | None = None

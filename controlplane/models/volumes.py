@@ -27,6 +27,10 @@ class Volume(SQLModel, table=True):
     resume_state: str = Field(default="", max_length=16)  # where an expand or option change returns to
     wave: int = 0  # rolling restarts: which brick of every set the current wave restarts
     wave_waits_since: datetime | None = None  # the next wave waits for self-heal to finish since then
+    # Client credentials the bricks demand (protocol/server auth.login), generated at create time and
+    # carried only in volfiles handed to authorised clients.
+    auth_username: str = Field(default_factory=new_id, max_length=36)
+    auth_password: str = Field(default_factory=new_id, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
