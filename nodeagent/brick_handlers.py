@@ -1,6 +1,6 @@
 """The four brick task kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, DELETE_BRICK) on this node.
 
-See contracts/brick_tasks.py for the spec and what each returns. Every handler is idempotent:
+See contracts/task_specs.py for the spec and what each returns. Every handler is idempotent:
 it checks what is already there (pid files, the brick directory's volume-id) and only does what
 is missing. Two tasks of one volume may run at once in the agent's thread pool; the work of
 each, the self-heal daemon's start/stop included, runs under a per-volume lock."""
@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contracts.brick_tasks import BrickTaskSpec
+from contracts.task_specs import BrickTaskSpec
 from contracts.volume_spec import BrickSpec, VolumeSpec
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError

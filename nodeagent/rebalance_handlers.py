@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contracts.brick_tasks import RebalanceTaskSpec
+from contracts.task_specs import RebalanceTaskSpec
 from contracts.messages import RebalanceReport
 from nodeagent.brick_handlers import local_bricks, metadata_volumes, volume_lock
 from nodeagent.context import AgentContext

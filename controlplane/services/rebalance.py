@@ -2,7 +2,7 @@
 own bricks; progress comes back in task results and heartbeats, one row per (volume, node)."""
 from sqlmodel import Session, select
 
-from contracts.brick_tasks import RebalanceTaskSpec
+from contracts.task_specs import RebalanceTaskSpec
 from contracts.messages import RebalanceReport
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.db import utcnow

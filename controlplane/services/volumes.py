@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from contracts.brick_tasks import BrickTaskSpec
+from contracts.task_specs import BrickTaskSpec
 from contracts.task_kinds import Phase, TaskKind
 from contracts.volume_spec import BrickSpec, VolumeSpec
 from controlplane.db import utcnow

@@ -188,7 +188,7 @@ def test_start_fails_cleanly(nodes):
         handlers.handle(nodes.ctxs[1], "START_BRICK", {"volume": spec.model_dump(), "brick_id": spec.bricks[0].id})
     assert exc.value.code == "wrong_node"
     with pytest.raises(AgentError) as exc:
-        handlers.handle(nodes.ctxs[0], "CREATE_BRICK", {"volume": spec.model_dump(), "brick_id": "nope"})
+        handlers.handle(nodes.ctxs[0], "CREATE_BRICK", {"volume": spec.model_dump(), "brick_id": str(uuid.uuid4())})
     assert exc.value.code == "unknown_brick"
     with pytest.raises(AgentError) as exc:
         handlers.handle(nodes.ctxs[0], "CREATE_BRICK", {"volume": {}, "brick_id": "x"})

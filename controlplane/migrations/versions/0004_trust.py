@@ -31,6 +31,10 @@ def upgrade() -> None:
     sa.Column('locked_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('key')
     )
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('volume_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True))
+        batch_op.create_index(batch_op.f('ix_alert_volume_id'), ['volume_id'], unique=False)
+
     with op.batch_alter_table('node', schema=None) as batch_op:
         batch_op.add_column(sa.Column('heartbeat_sent_at', sa.Float(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('rejoin_allowed_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
@@ -59,6 +63,10 @@ def downgrade() -> None:
     with op.batch_alter_table('node', schema=None) as batch_op:
         batch_op.drop_column('rejoin_allowed_until')
         batch_op.drop_column('heartbeat_sent_at')
+
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_volume_id'))
+        batch_op.drop_column('volume_id')
 
     op.drop_table('loginthrottle')
     op.drop_table('bootstrapclaim')

@@ -1,0 +1,91 @@
+"""One typed spec per task kind: what the control plane sends in a task message's `spec`, and what
+the agent accepts. Both sides build and parse specs only through these models (SPEC_MODELS), so
+a field no model knows is refused, and every id and path is checked before the agent uses it.
+
+Device kinds (ADD_DEVICE, REMOVE_DEVICE): DeviceTaskSpec. data: {"size_bytes", "free_bytes"} / {}.
+
+Brick kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, RESTART_BRICK, DELETE_BRICK); the spec carries
+the whole volume so the agent needs no other lookup.
+
+Spec (all five kinds): {"volume": VolumeSpec as dict, "brick_id": str, "purge": bool, "force": bool}
+  - CREATE_BRICK: prepare the brick directory (volume-id xattr, .glusterfs/indices). data: {}
+  - START_BRICK: write the brick volfile, start glusterfsd (idempotent: a running brick is kept),
+    and make sure this volume's self-heal daemon runs on this node when the volume is
+    replicate/arbiter/disperse. data: {"pid": int, "port": int}
+  - STOP_BRICK: stop the brick by pid; stop the volume's self-heal daemon on this node when no
+    brick of the volume runs here any more. data: {}
+  - DELETE_BRICK: stop anything left, remove volfiles and pid files, the volume-id xattr and
+    .glusterfs; with purge, the brick directory's content too. data: {"path": str, "data_left": bool}
+
+Agent metadata (what `GET /api/v1/agent/metadata` returns in content["volumes"]): a list of
+{"spec": VolumeSpec as dict, "state": volume state}; an agent restarted after a reboot starts the
+bricks (on its node) of volumes whose state is "Started", from this local copy alone.
+"""
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.task_kinds import TaskKind
+from contracts.volume_spec import BrickSpec, SafePath, Uuid, VolumeSpec
+
+
+class DeviceTaskSpec(BaseModel):
+    """ADD_DEVICE / REMOVE_DEVICE: a directory (`path`) or a block device node under /dev."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: Uuid
+    path: SafePath
+    kind: Literal["directory", "block"]
+
+
+class BrickTaskSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    volume: VolumeSpec
+    brick_id: Uuid
+    purge: bool = False
+    force: bool = False
+    settle_seconds: float = Field(default=0.0, ge=0.0, le=600.0)  # RESTART_BRICK: wait this long after the brick listens (clients reconnect)
+
+    @property
+    def brick(self) -> BrickSpec:
+        return next(b for b in self.volume.bricks if b.id == self.brick_id)
+
+    @classmethod
+    def parse(cls, spec: dict[str, Any]) -> "BrickTaskSpec":
+        return cls.model_validate(spec)
+
+
+class RebalanceTaskSpec(BaseModel):
+    """START_REBALANCE / STOP_REBALANCE, sent to every node holding bricks of the volume: each node
+    fixes the layout and moves the files sitting on its own bricks. data: the node's rebalance status
+    (state, files_scanned, files_moved, files_failed, files_skipped, bytes_moved, elapsed_seconds)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    volume: VolumeSpec
+    fix_layout_only: bool = False
+
+
+SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
+    TaskKind.ADD_DEVICE: DeviceTaskSpec,
+    TaskKind.REMOVE_DEVICE: DeviceTaskSpec,
+    TaskKind.CREATE_BRICK: BrickTaskSpec,
+    TaskKind.START_BRICK: BrickTaskSpec,
+    TaskKind.STOP_BRICK: BrickTaskSpec,
+    TaskKind.RESTART_BRICK: BrickTaskSpec,
+    TaskKind.DELETE_BRICK: BrickTaskSpec,
+    TaskKind.START_REBALANCE: RebalanceTaskSpec,
+    TaskKind.STOP_REBALANCE: RebalanceTaskSpec,
+}
+
+
+def parse_spec(kind: str, spec: Any) -> BaseModel:
+    """The typed spec of a task of `kind`; raises ValueError (pydantic's ValidationError) when the
+    kind is unknown or the spec does not fit its model."""
+    try:
+        model = SPEC_MODELS[TaskKind(kind)]
+    except (ValueError, KeyError):
+        raise ValueError(f"unknown task kind {str(kind)[:40]!r}") from None
+    return model.model_validate(spec)
