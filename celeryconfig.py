@@ -5,6 +5,8 @@ Correctness first (see shared/DESIGN.md): JSON only, late acks, prefetch 1, one 
 own queue, a visibility timeout above any task time limit, no result backend (results travel
 as messages to the `controlplane` queue).
 """
+from kombu import Exchange, Queue
+
 from contracts.task_names import CONTROLPLANE_QUEUE, node_queue
 
 TASK_TIME_LIMIT = 1800  # seconds; a gluster operation that takes longer has failed
@@ -51,7 +53,13 @@ def controlplane_config(broker_url: str) -> dict:
 
 
 def agent_config(broker_url: str, node_id: str) -> dict:
+    """An agent's broker user may only consume its own queue and push to `controlplane` (see
+    controlplane/broker_users.py): it publishes there through the default exchange, without
+    declaring the queue (which would need read access to it), and takes no remote-control
+    commands (anyone able to publish a broadcast could otherwise stop or reconfigure it)."""
     conf = _common(broker_url)
     conf["broker_transport_options"] = _transport(f"kadalu.{node_queue(node_id)}")
+    conf["task_queues"] = [Queue(CONTROLPLANE_QUEUE, Exchange(""), routing_key=CONTROLPLANE_QUEUE, no_declare=True)]
     conf["task_routes"] = {"kadalu.controlplane.*": {"queue": CONTROLPLANE_QUEUE}}
+    conf["worker_enable_remote_control"] = False
     return conf

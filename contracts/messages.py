@@ -1,7 +1,19 @@
-"""Payloads carried by Celery messages between the control plane and node agents (JSON only)."""
+"""Payloads carried by Celery messages between the control plane and node agents (JSON only).
+
+Every payload travels inside a signed envelope (contracts.signing): task messages are signed by
+the control plane with the target node's secret, everything an agent sends with its own. The
+fields are pinned by tests/unit/test_message_contract.py and tests/unit/contract/*.json: a change
+to the wire format is a visible decision there."""
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.task_kinds import TaskKind
+from contracts.volume_spec import Uuid
+
+# Bumped when a task message changes in a way an older agent would misread: an agent refuses
+# messages of another version (and reports why) rather than guess.
+PROTOCOL_VERSION = 2
 
 
 class _Message(BaseModel):
@@ -15,13 +27,28 @@ class _AgentMessage(BaseModel):
 
 
 class TaskMessage(_Message):
-    """Sent to queue node.<node-id>: what to do, never a database row."""
+    """Sent to queue node.<node-id>: what to do, never a database row. `spec` is the kind's model
+    from contracts.task_specs, dumped; `issued_at` (the control plane's clock) lets the agent refuse
+    a message older than its maximum age; `key_generation` names the node secret that signed it."""
 
-    task_id: str
-    node_id: str
-    kind: str
+    protocol: int = PROTOCOL_VERSION
+    task_id: Uuid
+    node_id: Uuid
+    kind: TaskKind
     spec: dict[str, Any] = Field(default_factory=dict)
-    metadata_version: int = 0
+    issued_at: float = Field(gt=0)
+    key_generation: int = Field(ge=1)
+    metadata_version: int = Field(default=0, ge=0)
+
+
+class TaskRejected(_AgentMessage):
+    """An agent refused a task message before acting on it (see nodeagent/message_guard.py): the
+    control plane records why and re-sends the task when the refusal was only about its age or key."""
+
+    node_id: str
+    task_id: str | None = None  # only a canonical UUID is ever reported
+    code: str  # wrong_node | bad_signature | stale_key | malformed | protocol | expired | future
+    message: str = Field(default="", max_length=1024)
 
 
 class TaskError(_AgentMessage):
@@ -84,7 +111,7 @@ class Heartbeat(_AgentMessage):
     glusterfs_version: str = ""
     agent_version: str = ""
     metadata_version: int = 0
-    sent_at: float = 0.0
+    sent_at: float = Field(gt=0)  # the agent's clock: older than the last applied one means a replay
     devices: list[DeviceUsage] = Field(default_factory=list, max_length=4096)
     bricks: list[BrickReport] = Field(default_factory=list, max_length=16384)
     rebalances: list[RebalanceReport] = Field(default_factory=list, max_length=4096)

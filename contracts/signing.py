@@ -1,5 +1,8 @@
-"""HMAC envelopes: a node signs what it sends with its secret so the control plane can tell
-which node really sent it (the broker is shared, so a queue name proves nothing)."""
+"""HMAC envelopes. A node signs what it sends with its secret so the control plane can tell which
+node really sent it (the broker is shared, so a queue name proves nothing); the control plane
+signs each task message with the target node's secret, so an agent acts only on what the control
+plane sent it. `generation` (which node secret signed it) lets a receiver tell a message signed
+with a retired secret from a forged one."""
 import hashlib
 import hmac
 import json
@@ -14,9 +17,12 @@ def _digest(secret: str, body: str) -> str:
     return hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
 
 
-def sign(node_id: str, secret: str, payload: dict[str, Any]) -> dict[str, Any]:
+def sign(node_id: str, secret: str, payload: dict[str, Any], generation: int | None = None) -> dict[str, Any]:
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return {"node_id": node_id, "body": body, "sig": _digest(secret, body)}
+    envelope = {"node_id": node_id, "body": body, "sig": _digest(secret, body)}
+    if generation is not None:
+        envelope["generation"] = generation
+    return envelope
 
 
 def unsigned_node_id(envelope: dict[str, Any]) -> str:
@@ -27,12 +33,17 @@ def unsigned_node_id(envelope: dict[str, Any]) -> str:
 
 
 def verify(envelope: dict[str, Any], secret: str) -> dict[str, Any]:
+    if not isinstance(envelope, dict):
+        raise BadSignature("the message is not an envelope")
     body, sig = envelope.get("body"), envelope.get("sig")
     if not isinstance(body, str) or not isinstance(sig, str):
         raise BadSignature("envelope is missing body or signature")
     if not hmac.compare_digest(_digest(secret, body), sig):
         raise BadSignature("signature does not match the node's secret")
-    payload = json.loads(body)
-    if payload.get("node_id") != envelope.get("node_id"):
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise BadSignature("the signed body is not JSON") from None
+    if not isinstance(payload, dict) or payload.get("node_id") != envelope.get("node_id"):
         raise BadSignature("payload node_id differs from the envelope's")
     return payload

@@ -6,10 +6,12 @@ CONTROLPLANE_QUEUE = "controlplane"
 TASK_PROGRESS = "kadalu.controlplane.task_progress"
 TASK_RESULT = "kadalu.controlplane.task_result"
 HEARTBEAT = "kadalu.controlplane.heartbeat"
+TASK_REJECTED = "kadalu.controlplane.task_rejected"
 
 # Beat jobs run on the control-plane worker.
 HEALTH_CHECK = "kadalu.controlplane.health_check"
 REDISPATCH = "kadalu.controlplane.redispatch_lost"
+BROKER_USERS_SYNC = "kadalu.controlplane.broker_users_sync"
 
 # Handled by one node agent (queue "node.<node-id>").
 AGENT_RUN = "kadalu.agent.run"

@@ -1,23 +1,33 @@
-"""The one place that knows how a task message reaches a node: queue `node.<node-id>`, result
-callback to queue `controlplane`. Contract-tested in tests/unit/test_dispatch.py."""
+"""The one place that knows how a task message reaches a node: signed with the node's secret, on
+queue `node.<node-id>`. The agent sends the result itself, signed, to queue `controlplane` (a
+message carries no callback the agent would follow). Contract-tested in
+tests/unit/test_message_contract.py."""
 import redis
 from celery import Celery
 
+from contracts import signing
 from contracts.messages import TaskMessage
-from contracts.task_names import AGENT_RUN, CONTROLPLANE_QUEUE, TASK_RESULT, node_queue
+from contracts.task_names import AGENT_RUN, node_queue
+from controlplane.security import node_secret
+
+
+def signed_task(message: TaskMessage, secret_key: str) -> dict:
+    """The envelope an agent receives: the message, signed with the secret of the generation it names."""
+    secret = node_secret(secret_key, message.node_id, message.key_generation)
+    return signing.sign(message.node_id, secret, message.model_dump(mode="json"), generation=message.key_generation)
 
 
 class CelerySender:
-    def __init__(self, app: Celery):
+    def __init__(self, app: Celery, secret_key: str):
         self.app = app
+        self.secret_key = secret_key
 
     def send(self, message: TaskMessage) -> None:
         self.app.send_task(
             AGENT_RUN,
-            args=[message.model_dump()],
+            args=[signed_task(message, self.secret_key)],
             queue=node_queue(message.node_id),
             task_id=message.task_id,
-            link=self.app.signature(TASK_RESULT, queue=CONTROLPLANE_QUEUE),
         )
 
 

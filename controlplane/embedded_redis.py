@@ -1,4 +1,10 @@
-"""The embedded broker: a private redis-server child on a free local port, data in the state dir."""
+"""The embedded broker: a private redis-server child on a free local port, data in the state dir.
+
+It starts with an ACL file: the `default` user is off, the control plane has its own user and
+password (derived from the server key), and node users are added by controlplane.broker_users
+and saved into the same file."""
+import hashlib
+import os
 import shutil
 import socket
 import subprocess
@@ -23,21 +29,42 @@ def wait_listening(host: str, port: int, timeout: float) -> bool:
     return False
 
 
-def start(state_dir: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+def write_acl_file(path: Path, controlplane_user: str, controlplane_password: str) -> None:
+    """The ACL file Redis starts with: nobody but the control plane; node users already saved in it
+    (by ACL SAVE) are kept."""
+    kept = []
+    if path.exists():
+        kept = [line for line in path.read_text().splitlines()
+                if line.startswith("user ") and line.split()[1] not in ("default", controlplane_user)]
+    digest = hashlib.sha256(controlplane_password.encode()).hexdigest()
+    lines = ["user default off resetchannels -@all", f"user {controlplane_user} on #{digest} ~* &* +@all", *kept]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def argv(binary: str, port: int, data: Path, appendonly: bool = True) -> list[str]:
+    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--save", "",
+            "--appendonly", "yes" if appendonly else "no", "--protected-mode", "yes",
+            "--aclfile", str(data / "users.acl"), "--logfile", str(data / "redis.log")]
+
+
+def start(state_dir: Path, controlplane_user: str, controlplane_password: str,
+          port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start the broker; returns the process and the control plane's URL (with its credentials)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed: `apt-get install -y redis-server`, or set KADALU_BROKER_URL")
     data = Path(state_dir) / "redis"
     data.mkdir(parents=True, exist_ok=True, mode=0o700)
     port = port or _saved_port(data)
-    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data), "--save", "",
-            "--appendonly", "yes", "--protected-mode", "yes", "--logfile", str(data / "redis.log")]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    write_acl_file(data / "users.acl", controlplane_user, controlplane_password)
+    proc = subprocess.Popen(argv(binary, port, data), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if not wait_listening("127.0.0.1", port, 10):
         proc.terminate()
         raise RuntimeError(f"redis-server did not start on port {port}: see {data / 'redis.log'}")
     (data / "port").write_text(str(port))
-    return proc, f"redis://127.0.0.1:{port}/0"
+    return proc, f"redis://{controlplane_user}:{controlplane_password}@127.0.0.1:{port}/0"
 
 
 def _saved_port(data: Path) -> int:

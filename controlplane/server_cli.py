@@ -8,7 +8,7 @@ import time
 
 import typer
 
-from controlplane import embedded_redis
+from controlplane import broker_users, embedded_redis
 from controlplane.migrate import upgrade
 from controlplane.settings import Settings
 
@@ -103,7 +103,8 @@ def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower
     children: list[tuple[str, subprocess.Popen]] = []
     env = dict(os.environ)
     if not settings.broker_url:
-        redis_proc, url = embedded_redis.start(settings.state_dir)
+        password = broker_users.controlplane_password(settings.effective_secret_key)
+        redis_proc, url = embedded_redis.start(settings.state_dir, broker_users.CONTROLPLANE_USER, password)
         children.append(("redis", redis_proc))
         env["KADALU_BROKER_URL"] = url
         settings = Settings(broker_url=url)
@@ -120,7 +121,7 @@ def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower
         child_env = _flower_env(settings, env) if name == "flower" else env
         children.append((name, subprocess.Popen(argv, env=child_env, stdout=log, stderr=subprocess.STDOUT)))
     typer.echo(f"kadalu-server up: API on http://{settings.api_host}:{settings.api_port} "
-               f"(docs at /docs), broker {env['KADALU_BROKER_URL']}, logs in {log_dir}")
+               f"(docs at /docs), broker {broker_users.without_credentials(env['KADALU_BROKER_URL'])}, logs in {log_dir}")
     stopping = False
 
     def _stop(_signum, _frame):

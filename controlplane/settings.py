@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     state_dir: Path = Field(default_factory=_default_state_dir)
     database_url: str | None = None  # default: SQLite file in state_dir
     broker_url: str | None = None  # default (kadalu-server up): a private redis-server child
-    agent_broker_url: str | None = None  # what agents are told to use; default broker_url
+    agent_broker_url: str | None = None  # where agents reach the broker; default broker_url (credentials replaced)
+    # One Redis ACL user per node (its own queue only). Off only for a broker without ACLs: every
+    # agent then shares the control plane's broker login (see docs/security.md).
+    broker_acl: bool = True
+    broker_sync_interval: float = Field(default=30.0, gt=0)  # how often beat re-asserts the node broker users
     secret_key: str | None = None  # default: generated once into state_dir/secret.key
 
     api_host: str = "127.0.0.1"

@@ -2,7 +2,6 @@
 beat's jobs. Agent messages are untrusted: each is checked against the sending node's secret."""
 import logging
 import os
-import time
 from functools import cache
 
 from celery.signals import worker_process_init
@@ -10,15 +9,17 @@ from celery.signals import worker_process_init
 import celeryconfig
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from contracts import signing
-from contracts.messages import Heartbeat, TaskProgress, TaskResult
-from contracts.task_names import HEALTH_CHECK, HEARTBEAT, REDISPATCH, TASK_PROGRESS, TASK_RESULT
+from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
+from contracts.task_names import (BROKER_USERS_SYNC, HEALTH_CHECK, HEARTBEAT, REDISPATCH, TASK_PROGRESS, TASK_REJECTED,
+                                  TASK_RESULT)
 from controlplane.celery_app import make_celery
 from controlplane.db import make_engine, session_scope
 from controlplane.dispatch import BrokerQueues, CelerySender
 from controlplane.models import Node
-from controlplane.services import health, nodes, reconcile, redispatch, tasks, volume_options
+from controlplane.services import agent_access, health, nodes, reconcile, redispatch, rejections, tasks, volume_options
 from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ def engine() -> Engine:
 @worker_process_init.connect
 def _fresh_engine(**_):
     _engine.cache_clear()
+
+
+def sender() -> CelerySender:
+    return CelerySender(app, settings.effective_secret_key)
 
 
 def _verified(session, envelope: dict) -> tuple[Node, dict] | None:
@@ -72,7 +77,22 @@ def task_result(envelope: dict) -> None:
         except ValidationError as exc:
             log.warning("dropped a malformed task result from node %s: %s", checked[0].id, exc)
             return
-        reconcile.apply_result(session, result, CelerySender(app))
+        reconcile.apply_result(session, result, sender())
+
+
+@app.task(name=TASK_REJECTED)
+def task_rejected(envelope: dict) -> None:
+    with session_scope(engine()) as session:
+        checked = _verified(session, envelope)
+        if not checked:
+            return
+        try:
+            rejected = TaskRejected.model_validate(checked[1])
+        except ValidationError as exc:
+            log.warning("dropped a malformed rejection report from node %s: %s", checked[0].id, exc)
+            return
+        log.warning("node %s refused a task message (%s): %s", checked[0].name, rejected.code, rejected.message)
+        rejections.apply(session, checked[0], rejected, sender())
 
 
 @app.task(name=HEARTBEAT)
@@ -85,17 +105,14 @@ def heartbeat(envelope: dict) -> None:
             except ValidationError as exc:
                 log.warning("dropped a malformed heartbeat from node %s: %s", checked[0].id, exc)
                 return
-            if health.is_stale(hb, settings.effective_node_timeout):
-                log.info("dropped a stale heartbeat from node %s (sent %.0fs ago)", checked[0].name, time.time() - hb.sent_at)
-                return
-            health.apply_heartbeat(session, checked[0], hb)
+            health.receive_heartbeat(session, checked[0], hb, settings.effective_node_timeout)
 
 
 @app.task(name=HEALTH_CHECK)
 def health_check() -> int:
     with session_scope(engine()) as session:
         stale = len(health.mark_unreachable(session, settings.effective_node_timeout))
-        volume_options.advance_waiting_waves(session, CelerySender(app))
+        volume_options.advance_waiting_waves(session, sender())
         return stale
 
 
@@ -108,6 +125,21 @@ def _queues() -> BrokerQueues:
 def redispatch_lost() -> int:
     with session_scope(engine()) as session:
         present = lambda t: _queues().message_present(t.node_id, t.id)  # noqa: E731
-        sent = redispatch.redispatch(session, CelerySender(app), settings.redispatch_after, present)
-        redispatch.reap_stuck(session, celeryconfig.TASK_TIME_LIMIT + 120, CelerySender(app))
+        sent = redispatch.redispatch(session, sender(), settings.redispatch_after, present)
+        redispatch.reap_stuck(session, celeryconfig.TASK_TIME_LIMIT + 120, sender())
         return sent
+
+
+@app.task(name=BROKER_USERS_SYNC)
+def broker_users_sync() -> int:
+    """Every node has its broker user with its current password, and removed nodes have none (heals a
+    broker that restarted without its ACL file, or a registration whose broker step failed)."""
+    users = agent_access.broker_users(settings)
+    if users is None:
+        return 0
+    with session_scope(engine()) as session:
+        pairs = [(n.id, n.secret_generation) for n in session.exec(select(Node))]
+    changed = users.sync(pairs)
+    if changed:
+        log.info("broker users: %d created, changed or deleted", changed)
+    return changed

@@ -8,6 +8,7 @@ from celery import Celery
 
 from contracts import signing
 from contracts.task_names import CONTROLPLANE_QUEUE
+from nodeagent import message_guard
 from nodeagent.controlplane_client import ControlPlaneClient
 from nodeagent.devices import BlockRegistry
 from nodeagent.runner import Runner
@@ -24,9 +25,14 @@ class AgentContext:
     secret: str
     state: AgentState
     client: ControlPlaneClient
+    key_generation: int = 1  # which generation of the node secret `secret` is (from registration)
     runner: Runner = field(default_factory=Runner)
     volfile_server: Any = None  # nodeagent.volfile_server.VolfileServer, when it runs
     _metadata_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def keys(self) -> "message_guard.Keys":
+        return message_guard.Keys(self.node_id, self.secret, self.key_generation)
 
     @property
     def blocks(self) -> BlockRegistry:

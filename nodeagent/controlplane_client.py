@@ -13,12 +13,18 @@ class ControlPlaneClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def register(self, join_token: str, name: str, address: str, hostname: str, glusterfs_version: str,
-                 zone: str | None = None) -> dict:
-        body = {"join_token": join_token, "name": name, "address": address, "hostname": hostname,
+    def register(self, join_token: str | None, name: str, address: str, hostname: str, glusterfs_version: str,
+                 zone: str | None = None, node_id: str | None = None, node_secret: str | None = None) -> dict:
+        """Register; a node registered before proves it is that node with its saved credentials (the
+        control plane then rotates them), so a join-token holder cannot take its name over."""
+        body = {"name": name, "address": address, "hostname": hostname,
                 "glusterfs_version": glusterfs_version, "agent_version": __version__}
+        if join_token:
+            body["join_token"] = join_token
         if zone:
             body["zone"] = zone
+        if node_id and node_secret:
+            body["node_id"], body["node_secret"] = node_id, node_secret
         r = httpx.post(f"{self.url}/api/v1/agent/register", json=body, timeout=self.timeout)
         if 400 <= r.status_code < 500:
             raise RegistrationRefused(_detail(r))

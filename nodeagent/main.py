@@ -43,14 +43,16 @@ def register(settings: AgentSettings, state: AgentState, name: str, address: str
     saved = state.load_credentials()
     deadline = time.monotonic() + settings.register_retry_seconds
     delay = 1.0
+    proof = saved if saved and saved.get("name") == name and saved.get("url") == settings.url else None
     while True:
         try:
-            if not settings.join_token:
+            if not settings.join_token and not proof:
                 if saved:
                     return saved
                 raise RegistrationRefused("no join token: set KADALU_JOIN_TOKEN (shown by `kadalu cluster add`)")
             reply = client.register(settings.join_token, name, address, facts.hostname(), facts.glusterfs_version(),
-                                    zone=settings.zone)
+                                    zone=settings.zone, node_id=proof and proof.get("node_id"),
+                                    node_secret=proof and proof.get("node_secret"))
             break
         except (httpx.TransportError, httpx.HTTPStatusError) as exc:
             if saved and saved.get("name") == name:
@@ -61,7 +63,8 @@ def register(settings: AgentSettings, state: AgentState, name: str, address: str
             log.warning("control plane unreachable (%s); retrying in %.0fs", exc, delay)
             time.sleep(delay)
             delay = min(delay * 2, 15.0)
-    creds = {k: reply[k] for k in ("node_id", "node_secret", "cluster_id", "cluster_name", "broker_url", "heartbeat_interval")}
+    creds = {k: reply[k] for k in ("node_id", "node_secret", "key_generation", "cluster_id", "cluster_name", "broker_url",
+                                   "heartbeat_interval")}
     creds.update(name=name, address=address, url=settings.url)
     state.save_credentials(creds)
     state.save_metadata(reply["metadata"]["version"], reply["metadata"]["content"])
@@ -82,7 +85,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     log.info("registered as node %s (%s) in cluster %s", name, creds["node_id"], creds["cluster_name"])
     ctx = AgentContext(node_id=creds["node_id"], node_name=name, address=address, secret=creds["node_secret"],
-                       state=state, client=ControlPlaneClient(settings.url))
+                       key_generation=int(creds.get("key_generation", 1)), state=state,
+                       client=ControlPlaneClient(settings.url))
     try:  # clients mount with -s <node address>: volfiles from local metadata, changes pushed (FETCHSPEC)
         ctx.volfile_server = VolfileServer(address, client_volfile_lookup(ctx), settings.volfile_server_port)
         ctx.volfile_server.start()

@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from contracts.checks import check_uuid
+
 
 def write_json(path: Path, data: Any, mode: int = 0o600) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -42,8 +44,12 @@ class AgentState:
     def metadata_file(self) -> Path:
         return self.root / "metadata.json"
 
+    @property
+    def tasks_dir(self) -> Path:
+        return self.root / "tasks"
+
     def task_file(self, task_id: str) -> Path:
-        return self.root / "tasks" / f"{task_id}.json"
+        return self.tasks_dir / f"{check_uuid(task_id, 'task id')}.json"
 
     def load_credentials(self) -> dict | None:
         return read_json(self.credentials_file)

@@ -1,18 +1,23 @@
 """The agent's Celery app: one task, `kadalu.agent.run`, consumed only from queue node.<node-id>.
 
+A message is acted on only after nodeagent.message_guard verified it (signed by the control plane
+for this node, recent, in this protocol); a refused one is logged and reported, never run.
 Every run is keyed by task id: a redelivered message whose task already finished returns the
-recorded result instead of acting again. Failures are returned as results, never raised, so the
-result callback always reaches the control plane."""
+recorded result instead of acting again. Failures are results, never raised, and the agent sends
+each result itself, signed, to queue `controlplane`."""
 import logging
 import threading
+import time
 import traceback
 
 from celery import Celery
+from pydantic import ValidationError
 
 import celeryconfig
-from contracts.messages import TaskMessage, TaskProgress, TaskResult
-from contracts.task_names import AGENT_RUN, TASK_PROGRESS
-from nodeagent import handlers
+from contracts.messages import TaskMessage, TaskProgress, TaskRejected, TaskResult
+from contracts.task_names import AGENT_RUN, TASK_PROGRESS, TASK_REJECTED, TASK_RESULT
+from contracts.task_specs import parse_spec
+from nodeagent import handlers, message_guard
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 from nodeagent.state_files import read_json, write_json
@@ -38,20 +43,56 @@ class TaskJournal:
     def record(self, result: TaskResult) -> None:
         write_json(self.ctx.state.task_file(result.task_id), result.model_dump())
 
+    def prune(self, older_than: float) -> int:
+        """Forget results older than any message that could still be accepted (see message_guard)."""
+        cutoff, removed = time.time() - older_than, 0
+        for path in self.ctx.state.tasks_dir.glob("*.json"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed
 
-def run_task(ctx: AgentContext, journal: TaskJournal, app: Celery, raw: dict) -> dict:
-    msg = TaskMessage.model_validate(raw)
-    if msg.node_id != ctx.node_id:  # a message in the wrong queue: refuse to act on it
-        result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=False,
-                            error=AgentError("wrong_node", "task was addressed to another node").to_error())
-        return ctx.signed(result.model_dump())
+
+def reject(ctx: AgentContext, app: Celery, exc: message_guard.Rejected) -> None:
+    log.warning("refused a task message (%s): %s%s", exc.code, exc.message,
+                f" [claimed task {exc.task_id}]" if exc.task_id else "")
+    try:
+        report = TaskRejected(node_id=ctx.node_id, task_id=exc.task_id, code=exc.code, message=exc.message[:1024])
+        ctx.send(app, TASK_REJECTED, report.model_dump())
+    except Exception as send_exc:  # the broker is down: the log line above stays
+        log.warning("could not report the refused message: %s", send_exc)
+
+
+def run_task(ctx: AgentContext, journal: TaskJournal, app: Celery, envelope: dict) -> dict | None:
+    """Verify, then run once; the signed result goes to the control plane (and is returned)."""
+    try:
+        msg = message_guard.open_task(ctx.keys, envelope)
+    except message_guard.Rejected as exc:
+        reject(ctx, app, exc)
+        return None
+    result = _run_verified(ctx, journal, app, msg)
+    ctx.send(app, TASK_RESULT, result)
+    return result
+
+
+def _run_verified(ctx: AgentContext, journal: TaskJournal, app: Celery, msg: TaskMessage) -> dict:
     with journal.lock(msg.task_id):
         done = journal.recorded(msg.task_id)
         if done is not None:
-            return ctx.signed(done)
+            return done
         ctx.send(app, TASK_PROGRESS, TaskProgress(task_id=msg.task_id, node_id=ctx.node_id).model_dump())
         ctx.refresh_metadata(msg.metadata_version)
         try:
+            try:
+                parse_spec(msg.kind, msg.spec)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise AgentError("bad_spec", f"the {msg.kind} spec does not fit its contract: {first.get('loc')} "
+                                 f"{first.get('msg')}", "the control plane and the agent disagree on the spec: "
+                                 "check both versions") from None
             data = handlers.handle(ctx, msg.kind, msg.spec)
             result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=True, data=data)
         except AgentError as exc:
@@ -62,16 +103,17 @@ def run_task(ctx: AgentContext, journal: TaskJournal, app: Celery, raw: dict) ->
                              "see the agent log on the node; " + traceback.format_exc(limit=2)[-300:])
             result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=False, error=err.to_error())
         journal.record(result)
-        return ctx.signed(result.model_dump())
+        return result.model_dump()
 
 
 def make_agent_app(ctx: AgentContext, broker_url: str) -> Celery:
     app = Celery(f"kadalu-agent-{ctx.node_name}", set_as_current=True)
     app.conf.update(celeryconfig.agent_config(broker_url, ctx.node_id))
     journal = TaskJournal(ctx)
+    journal.prune(2 * (message_guard.MAX_AGE_SECONDS + message_guard.MAX_CLOCK_SKEW_SECONDS))
 
     @app.task(name=AGENT_RUN, bind=True)
-    def agent_run(self, raw: dict) -> dict:
-        return run_task(ctx, journal, self.app, raw)
+    def agent_run(self, envelope: dict) -> None:
+        run_task(ctx, journal, self.app, envelope)
 
     return app

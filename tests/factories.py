@@ -53,7 +53,13 @@ class ApiUser:
         return r.json()["join_token"]
 
 
-def register_node(client: TestClient, join_token: str, name: str, address: str) -> dict:
-    r = client.post(f"{API}/agent/register", json={"join_token": join_token, "name": name, "address": address})
+def register_node(client: TestClient, join_token: str | None, name: str, address: str, proof: dict | None = None) -> dict:
+    """Register as an agent does; `proof`: the answer of the node's previous registration (its credentials)."""
+    body = {"name": name, "address": address}
+    if join_token:
+        body["join_token"] = join_token
+    if proof:
+        body.update(node_id=proof["node_id"], node_secret=proof["node_secret"])
+    r = client.post(f"{API}/agent/register", json=body)
     assert r.status_code == 200, r.text
     return r.json()

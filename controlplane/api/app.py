@@ -15,6 +15,7 @@ from controlplane.api.routes import agent, auth, clusters, devices, failures, he
 from controlplane.db import make_engine
 from controlplane.dispatch import CelerySender
 from controlplane.metrics import Metrics
+from controlplane.services import agent_access
 from controlplane.services import clusters as cluster_service
 from controlplane.services import users as user_service
 from controlplane.services.access import READ, load_access
@@ -41,8 +42,12 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
     app.state.settings, app.state.engine = settings, engine
     if sender is None:
         from controlplane.celery_app import make_celery
-        sender = CelerySender(make_celery(settings))
+        sender = CelerySender(make_celery(settings), settings.effective_secret_key)
     app.state.sender = sender
+    app.state.broker_users = agent_access.broker_users(settings)
+    if not settings.broker_acl:
+        log.warning("KADALU_BROKER_ACL is off: every agent gets the same broker login and can read and write every "
+                    "node's queue (see docs/security.md)")
     app.state.metrics = metrics = Metrics(engine)
 
     for module in (health, auth, users, clusters, nodes, devices, volumes, tasks, failures, agent):

@@ -154,13 +154,27 @@ class AlertPublic(BaseModel):
 
 # agents
 class AgentRegister(Request):
-    join_token: str = Field(max_length=256)
+    """A new node gives the cluster's join token; a node registered before proves it is that node with
+    its current credentials (`node_id`, `node_secret`), and gets new ones (the old stop working)."""
+
+    join_token: str | None = Field(default=None, max_length=256)
+    node_id: str | None = Field(default=None, max_length=36)
+    node_secret: str | None = Field(default=None, max_length=128)
     name: str = Field(max_length=300)
     address: str = Field(max_length=300)
     hostname: str | None = Field(default=None, max_length=255)
     glusterfs_version: str | None = Field(default=None, max_length=64)
     agent_version: str | None = Field(default=None, max_length=64)
     zone: str | None = Field(default=None, max_length=64)
+
+
+class RejoinAllowed(BaseModel):
+    node: str
+    allowed_until: datetime
+
+
+class RejoinRequest(Request):
+    minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
 
 class NodeUpdate(Request):
@@ -175,6 +189,7 @@ class MetadataPublic(BaseModel):
 class AgentRegistered(BaseModel):
     node_id: str
     node_secret: str
+    key_generation: int  # which generation of the node's secret this is: task messages name it
     cluster_id: str
     cluster_name: str
     broker_url: str

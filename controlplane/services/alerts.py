@@ -4,8 +4,10 @@ from sqlmodel import Session, select
 from controlplane.models import Alert
 
 
-def record(session: Session, cluster_id: str, kind: str, message: str, severity: str = "warning", node_id: str | None = None) -> Alert:
-    alert = Alert(cluster_id=cluster_id, node_id=node_id, kind=kind, severity=severity, message=message)
+def record(session: Session, cluster_id: str, kind: str, message: str, severity: str = "warning",
+           node_id: str | None = None, volume_id: str | None = None) -> Alert:
+    alert = Alert(cluster_id=cluster_id, node_id=node_id, volume_id=volume_id, kind=kind, severity=severity,
+                  message=message[:4096])
     session.add(alert)
     return alert
 

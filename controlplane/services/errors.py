@@ -27,3 +27,7 @@ class Forbidden(ServiceError):
 
 class Unauthorized(ServiceError):
     status = 401
+
+
+class Unavailable(ServiceError):
+    status = 503

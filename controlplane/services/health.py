@@ -1,7 +1,9 @@
 """Node liveness: heartbeats make a node Online; beat marks stale nodes Unreachable."""
+import logging
 import time
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, or_, select
 
 from contracts.messages import Heartbeat
@@ -9,11 +11,34 @@ from controlplane.db import utcnow
 from controlplane.models import Device, Node
 from controlplane.services import alerts, rebalance, volume_health
 
+log = logging.getLogger(__name__)
+MAX_CLOCK_SKEW_SECONDS = 300.0
+
 
 def is_stale(hb: Heartbeat, timeout: float) -> bool:
     """A heartbeat that waited in the broker longer than the node timeout says nothing about now
-    (the control worker was down, or the message was redelivered). Needs NTP-synced clocks."""
-    return bool(hb.sent_at) and hb.sent_at < time.time() - timeout
+    (the control worker was down, or the message was redelivered); one from the future is a clock
+    problem or a forgery. Needs NTP-synced clocks."""
+    now = time.time()
+    return hb.sent_at < now - timeout or hb.sent_at > now + MAX_CLOCK_SKEW_SECONDS
+
+
+def receive_heartbeat(session: Session, node: Node, hb: Heartbeat, timeout: float) -> bool:
+    """Apply a verified heartbeat once: not stale, and newer than the last one applied (a replayed or
+    reordered heartbeat changes nothing, whichever control worker or API replica gets it)."""
+    if is_stale(hb, timeout):
+        log.info("dropped a stale heartbeat from node %s (sent %.0fs ago)", node.name, time.time() - hb.sent_at)
+        return False
+    claimed = session.execute(
+        update(Node).where(Node.id == node.id, Node.heartbeat_sent_at < hb.sent_at).values(heartbeat_sent_at=hb.sent_at)
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        log.warning("dropped a replayed or out-of-order heartbeat from node %s (sent_at %.3f)", node.name, hb.sent_at)
+        return False
+    session.refresh(node)
+    apply_heartbeat(session, node, hb)
+    return True
 
 
 def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:

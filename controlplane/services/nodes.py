@@ -1,52 +1,89 @@
 """Nodes: agent registration, node credentials, listing and removal."""
 import hmac
-import ipaddress
-import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
+from contracts import checks as contract_checks
 from controlplane import security
 from controlplane.db import utcnow
 from controlplane.models import Brick, Cluster, Device, Node, Task
-from controlplane.services import metadata
+from controlplane.services import alerts, clusters, metadata
 from controlplane.services.access import MANAGE, WRITE, Access
 from controlplane.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from controlplane.services.names import check_name
 
-HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$")
-
-
 def check_address(address: str) -> str:
     try:
-        return str(ipaddress.ip_address(address))
+        return contract_checks.check_address(address)
     except ValueError:
-        pass
-    if not HOSTNAME_RE.fullmatch(address or ""):
-        raise Invalid(f"invalid node address {address!r}: give an IP address or a DNS name the clients can reach")
-    return address.lower()
+        raise Invalid(f"invalid node address {address!r}: give an IP address or a DNS name the clients can reach") from None
 
 
-def register(session: Session, cluster: Cluster, name: str, address: str, facts: dict) -> tuple[Node, list[Task]]:
+@dataclass
+class Registration:
+    cluster: Cluster
+    node: Node
+    requeued: list[Task]
+    created: bool
+
+
+def _proven(session: Session, secret_key: str, node_id: str, secret: str) -> Node:
+    """The node whose credentials these are: its current secret, or the one before it (an agent whose
+    registration answer was lost keeps the previous one; it is retired by this registration)."""
+    node = session.get(Node, node_id) if contract_checks.is_uuid(node_id) else None
+    if node is None or not any(
+        hmac.compare_digest(security.node_secret(secret_key, node.id, gen), secret)
+        for gen in (node.secret_generation, node.secret_generation - 1) if gen >= 1
+    ):
+        raise Unauthorized("the node credentials sent with the registration are not valid: if this node lost its "
+                           "agent state, an admin runs `kadalu node allow-rejoin` and the agent registers again "
+                           "with the join token")
+    return node
+
+
+def register(session: Session, secret_key: str, *, name: str, address: str, facts: dict,
+             join_token: str | None = None, node_id: str | None = None, node_secret: str | None = None) -> Registration:
+    """Register a new node (join token), or register again a node that proves it is that node (its
+    credentials) or that an admin let rejoin. Every registration of an existing node rotates its
+    secret: the old one stops working at once. Refusals say nothing about other nodes."""
     check_name("node", name)
     address = check_address(address)
-    nodes = list(session.exec(select(Node).where(Node.cluster_id == cluster.id)))
-    node = next((n for n in nodes if n.name == name), None)
+    proven = _proven(session, secret_key, node_id, node_secret) if node_id and node_secret else None
+    if proven is not None:
+        cluster = session.get(Cluster, proven.cluster_id)
+    elif join_token:
+        cluster = clusters.get_by_join_token(session, join_token)
+    else:
+        raise Unauthorized("registration needs the cluster's join token (KADALU_JOIN_TOKEN, shown by `kadalu cluster add`)")
+    node = session.exec(select(Node).where(Node.cluster_id == cluster.id, Node.name == name)).first()
+    if proven is not None and (node is None or node.id != proven.id):
+        raise Conflict(f"these node credentials belong to a node registered under another name: start the agent "
+                       f"with the --name it registered with, or remove its state directory to join as {name!r}")
+    if node is not None and proven is None and not _rejoin_allowed(node):
+        _refused(session, cluster, name)
+        raise Conflict(
+            f"node name {name!r} is already registered in this cluster and this agent did not prove it is that "
+            "node (its saved credentials are missing or wrong): if this machine is that node and lost its agent "
+            f"state, an admin runs `kadalu node allow-rejoin -c {cluster.name} {name}`, then restart the agent; "
+            "otherwise start the agent with another --name"
+        )
     if node is not None and node.address != address:
-        raise Conflict(
-            f"node name {name!r} is already registered in cluster {cluster.name!r} with address {node.address}: "
-            "start the agent with another --name, or remove the old node first (`kadalu node remove`)"
-        )
-    other = next((n for n in nodes if n.address == address and n.name != name), None)
-    if other is not None:
-        raise Conflict(
-            f"address {address} already belongs to node {other.name!r} in cluster {cluster.name!r}: "
-            f"start the agent with --name {other.name}, or give this node its own address"
-        )
+        raise Conflict(f"node {name!r} is registered with another storage address: start the agent with the "
+                       "--address it registered with (bricks are bound to it), or remove the node first")
+    taken = session.exec(select(Node.id).where(Node.cluster_id == cluster.id, Node.address == address,
+                                               Node.name != name)).first()
+    if taken is not None:
+        raise Conflict(f"address {address} is already registered for another node of this cluster: give this "
+                       "node its own storage address (--address)")
     created = node is None
     if created:
         node = Node(cluster_id=cluster.id, name=name, address=address)
+    else:
+        node.secret_generation += 1
+        node.rejoin_allowed_until = None
     for key in ("hostname", "glusterfs_version", "agent_version"):
         if facts.get(key):
             setattr(node, key, str(facts[key])[:255])
@@ -61,7 +98,29 @@ def register(session: Session, cluster: Cluster, name: str, address: str, facts:
     except IntegrityError:
         session.rollback()
         raise Conflict(f"node {name!r} was registered at the same moment by another agent: retry") from None
-    return node, requeued
+    return Registration(cluster, node, requeued, created)
+
+
+def _rejoin_allowed(node: Node) -> bool:
+    return node.rejoin_allowed_until is not None and node.rejoin_allowed_until > utcnow()
+
+
+def _refused(session: Session, cluster: Cluster, name: str) -> None:
+    """A join-token holder tried to take over a registered name: the admins should know."""
+    session.rollback()
+    alerts.record(session, cluster.id, "registration_refused",
+                  f"a registration as node {name!r} was refused: the agent did not prove it is that node",
+                  severity="critical")
+    session.commit()
+
+
+def allow_rejoin(session: Session, access: Access, cluster: Cluster, node: Node, minutes: int) -> Node:
+    """Let the next registration under this node's name (with the join token) take it over, once."""
+    access.require(MANAGE, cluster.id, f"let node {node.name!r} rejoin")
+    node.rejoin_allowed_until = utcnow() + timedelta(minutes=minutes)
+    session.add(node)
+    session.commit()
+    return node
 
 
 def _requeue_running(session: Session, node: Node) -> list[Task]:

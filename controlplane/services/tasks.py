@@ -1,5 +1,6 @@
 """The task mechanism: write and commit the row, then send; apply progress and results idempotently."""
 import logging
+import time
 from typing import Any, Protocol
 
 from sqlalchemy import update
@@ -7,6 +8,7 @@ from sqlmodel import Session, select
 
 from contracts.messages import TaskMessage, TaskResult
 from contracts.task_kinds import Phase
+from contracts.task_specs import parse_spec
 from controlplane.db import utcnow
 from controlplane.models import Cluster, Node, Task
 from controlplane.services.errors import Invalid, NotFound
@@ -20,6 +22,8 @@ class Sender(Protocol):
 
 
 def new_task(session: Session, node: Node, kind: str, spec: dict[str, Any]) -> Task:
+    """A QUEUED task; its spec goes through the kind's contract model (a bug, not a user, makes it fail)."""
+    spec = parse_spec(kind, spec).model_dump()
     task = Task(cluster_id=node.cluster_id, node_id=node.id, kind=kind, spec=spec)
     session.add(task)
     session.flush()
@@ -30,7 +34,9 @@ def send(session: Session, sender: Sender, tasks: list[Task]) -> None:
     """Send committed tasks. A broker failure leaves them QUEUED: beat re-sends them."""
     for task in tasks:
         version = session.exec(select(Cluster.metadata_version).where(Cluster.id == task.cluster_id)).one()
-        message = TaskMessage(task_id=task.id, node_id=task.node_id, kind=task.kind, spec=task.spec, metadata_version=version)
+        generation = session.exec(select(Node.secret_generation).where(Node.id == task.node_id)).one()
+        message = TaskMessage(task_id=task.id, node_id=task.node_id, kind=task.kind, spec=task.spec,
+                              issued_at=time.time(), key_generation=generation, metadata_version=version)
         try:
             sender.send(message)
         except Exception as exc:  # broker down: the row is the truth, beat retries

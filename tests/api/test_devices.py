@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from contracts.task_names import AGENT_RUN, TASK_RESULT, node_queue
+from contracts import signing
+from contracts.task_names import AGENT_RUN, node_queue
 from tests.factories import register_node
 
 
@@ -24,8 +25,11 @@ def test_device_add_commits_a_queued_task_and_sends_it_to_the_node_queue(admin, 
     assert message["content-type"] == "application/json"
     listed = admin.get("/clusters/c1/tasks").json()["data"]
     assert [t["id"] for t in listed] == [body["task"]["id"]]
-    callbacks = json.loads(__import__("base64").b64decode(message["body"]))[2]["callbacks"]
-    assert callbacks[0]["task"] == TASK_RESULT and callbacks[0]["options"]["queue"] == "controlplane"
+    args, _kwargs, embed = json.loads(__import__("base64").b64decode(message["body"]))
+    assert embed["callbacks"] is None  # the agent sends its result itself; a message names no callback
+    signed = signing.verify(args[0], node["node_secret"])  # signed with this node's secret
+    assert signed["task_id"] == body["task"]["id"] and signed["node_id"] == node["node_id"]
+    assert signed["kind"] == "ADD_DEVICE" and signed["key_generation"] == node["key_generation"]
 
 
 @pytest.mark.parametrize("body,status,word", [

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from controlplane import broker_users, embedded_redis
 from controlplane.embedded_redis import free_port, wait_listening
 
 PY = sys.executable
@@ -79,12 +80,16 @@ class Cluster:
         self.api_port = free_port()
         self.url = f"http://127.0.0.1:{self.api_port}"
         self.brick_port_base = random.randrange(30000, 45000, 100)
+        secret_key = "integration-secret"
+        self.redis_password = broker_users.controlplane_password(secret_key)
+        self.broker_url = f"redis://{broker_users.CONTROLPLANE_USER}:{self.redis_password}@127.0.0.1:{self.redis_port}/0"
         self.env = {
             **os.environ,
             "KADALU_STATE_DIR": str(root / "server"),
             "KADALU_DATABASE_URL": database_url or f"sqlite:///{root / 'server' / 'kadalu.db'}",
-            "KADALU_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "KADALU_SECRET_KEY": "integration-secret",
+            "KADALU_BROKER_URL": self.broker_url,
+            "KADALU_SECRET_KEY": secret_key,
+            "KADALU_BROKER_SYNC_INTERVAL": "2",
             "KADALU_API_PORT": str(self.api_port),
             "KADALU_HEARTBEAT_INTERVAL": "1",
             "KADALU_NODE_TIMEOUT": "4",
@@ -97,13 +102,18 @@ class Cluster:
 
     # processes
     def start_redis(self) -> None:
-        argv = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.procs.start("redis", argv, self.env)
+        """A private broker set up as the embedded one is: ACL file, `default` off, the control plane's user."""
+        data = self.root / "redis"
+        data.mkdir(exist_ok=True)
+        embedded_redis.write_acl_file(data / "users.acl", broker_users.CONTROLPLANE_USER, self.redis_password)
+        self.procs.start("redis", embedded_redis.argv("redis-server", self.redis_port, data, appendonly=False), self.env)
         assert wait_listening("127.0.0.1", self.redis_port, 10), "redis-server did not start"
 
     def restart_redis_empty(self) -> None:
+        """Kill the broker and start it with nothing: no messages, and no node users (beat re-creates them)."""
         self.procs.kill("redis")
         wait_for(lambda: not _listening(self.redis_port), 10, "redis to stop")
+        (self.root / "redis" / "users.acl").unlink(missing_ok=True)
         self.start_redis()
 
     def start(self) -> "Cluster":

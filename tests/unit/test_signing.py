@@ -30,5 +30,5 @@ def test_another_nodes_secret_does_not_verify():
 def test_heartbeats_from_newer_agents_with_unknown_fields_are_accepted():
     from contracts.messages import Heartbeat
 
-    hb = Heartbeat.model_validate({"node_id": "n1", "a_field_from_the_future": 1})
+    hb = Heartbeat.model_validate({"node_id": "n1", "sent_at": 1.5, "a_field_from_the_future": 1})
     assert hb.node_id == "n1"

@@ -4,8 +4,8 @@ from fastapi import APIRouter, Request, status
 from contracts.messages import Heartbeat
 from controlplane.api import schemas
 from controlplane.api.deps import CurrentNode, SessionDep, SettingsDep
-from controlplane.services import clusters, health, metadata, nodes, tasks
-from controlplane.services.errors import Forbidden, Invalid
+from controlplane.services import agent_access, health, metadata, nodes, tasks
+from controlplane.services.errors import Forbidden
 
 router = APIRouter(prefix="/agent", tags=["agent"])
 
@@ -17,18 +17,17 @@ def _metadata(session, cluster_id: str) -> schemas.MetadataPublic:
 
 @router.post("/register", response_model=schemas.AgentRegistered)
 def register(body: schemas.AgentRegister, request: Request, session: SessionDep, settings: SettingsDep):
-    """Register (or re-register) a node; tasks it was running before a restart are sent again."""
-    cluster = clusters.get_by_join_token(session, body.join_token)
-    broker = settings.effective_agent_broker_url
-    if not broker:
-        raise Invalid("the server has no broker URL for agents: set KADALU_BROKER_URL or KADALU_AGENT_BROKER_URL")
-    facts = body.model_dump(exclude={"join_token", "name", "address"})
-    node, requeued = nodes.register(session, cluster, body.name, body.address, facts)
-    tasks.send(session, request.app.state.sender, requeued)
+    """Register a node (join token), or register again (the node's current credentials, or an admin's
+    allow-rejoin): new credentials every time; tasks it was running before a restart are sent again."""
+    facts = body.model_dump(include={"hostname", "glusterfs_version", "agent_version", "zone"})
+    reg = nodes.register(session, settings.effective_secret_key, name=body.name, address=body.address, facts=facts,
+                         join_token=body.join_token, node_id=body.node_id, node_secret=body.node_secret)
+    broker = agent_access.broker_url_for(request.app.state.broker_users, settings, reg.node)
+    tasks.send(session, request.app.state.sender, reg.requeued)
     return schemas.AgentRegistered(
-        node_id=node.id, node_secret=nodes.secret_for(settings.effective_secret_key, node), cluster_id=cluster.id,
-        cluster_name=cluster.name, broker_url=broker, heartbeat_interval=settings.heartbeat_interval,
-        metadata=_metadata(session, cluster.id),
+        node_id=reg.node.id, node_secret=nodes.secret_for(settings.effective_secret_key, reg.node),
+        key_generation=reg.node.secret_generation, cluster_id=reg.cluster.id, cluster_name=reg.cluster.name,
+        broker_url=broker, heartbeat_interval=settings.heartbeat_interval, metadata=_metadata(session, reg.cluster.id),
     )
 
 
@@ -38,8 +37,8 @@ def read_metadata(node: CurrentNode, session: SessionDep):
 
 
 @router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT)
-def post_heartbeat(body: Heartbeat, node: CurrentNode, session: SessionDep):
+def post_heartbeat(body: Heartbeat, node: CurrentNode, session: SessionDep, settings: SettingsDep):
     """The HTTP twin of the heartbeat message: for agents whose broker link is down."""
     if body.node_id != node.id:
         raise Forbidden("these node credentials belong to another node: a node may only report for itself")
-    health.apply_heartbeat(session, node, body)
+    health.receive_heartbeat(session, node, body, settings.effective_node_timeout)

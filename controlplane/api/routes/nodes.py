@@ -1,8 +1,8 @@
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep
-from controlplane.services import clusters, nodes
+from controlplane.services import agent_access, clusters, nodes
 from controlplane.services.errors import NotFound
 
 router = APIRouter(prefix="/clusters/{cluster}/nodes", tags=["nodes"])
@@ -30,9 +30,22 @@ def read_node(cluster: str, node: str, access: CurrentAccess, session: SessionDe
 
 
 @router.delete("/{node}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_node(cluster: str, node: str, access: CurrentAccess, session: SessionDep):
+def delete_node(cluster: str, node: str, request: Request, access: CurrentAccess, session: SessionDep):
+    """Remove a node without devices or bricks; its credentials and broker user stop working."""
     c = clusters.get_visible(session, access, cluster)
-    nodes.remove(session, access, c, nodes.get(session, c, node))
+    n = nodes.get(session, c, node)
+    nodes.remove(session, access, c, n)
+    agent_access.revoke(request.app.state.broker_users, n.id)
+
+
+@router.post("/{node}/allow-rejoin", response_model=schemas.RejoinAllowed)
+def allow_rejoin(cluster: str, node: str, access: CurrentAccess, session: SessionDep,
+                 body: schemas.RejoinRequest | None = None):
+    """Let an agent that lost its state register again under this node's name with the join token
+    (once, within `minutes`); without this, only the node's own credentials re-register it."""
+    c = clusters.get_visible(session, access, cluster)
+    n = nodes.allow_rejoin(session, access, c, nodes.get(session, c, node), (body or schemas.RejoinRequest()).minutes)
+    return schemas.RejoinAllowed(node=n.name, allowed_until=n.rejoin_allowed_until)
 
 
 @router.patch("/{node}", response_model=schemas.NodePublic)
