@@ -8,7 +8,7 @@ import time
 
 import typer
 
-from controlplane import broker_users, embedded_redis
+from controlplane import broker_users, embedded_redis, state_dir
 from controlplane.migrate import upgrade
 from controlplane.settings import Settings
 
@@ -54,6 +54,13 @@ def _flower_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
     return {**env, "FLOWER_BASIC_AUTH": _flower_auth(settings)}
 
 
+def _settings() -> Settings:
+    """The settings of a server process, after making its state directory private (every command)."""
+    settings = Settings()
+    state_dir.start_private(settings.state_dir, settings.effective_database_url)
+    return settings
+
+
 def _exec(argv: list[str], env: dict[str, str] | None = None) -> None:
     os.execve(argv[0], argv, env if env is not None else dict(os.environ))
 
@@ -61,7 +68,7 @@ def _exec(argv: list[str], env: dict[str, str] | None = None) -> None:
 @app.command()
 def migrate():
     """Create or upgrade the database schema."""
-    settings = Settings()
+    settings = _settings()
     upgrade(settings.effective_database_url)
     typer.echo(f"database at revision head: {settings.effective_database_url.split('@')[-1]}")
 
@@ -69,7 +76,7 @@ def migrate():
 @app.command()
 def api():
     """The ReST API (uvicorn)."""
-    settings = Settings()
+    settings = _settings()
     upgrade(settings.effective_database_url)
     _exec(_api_argv(settings))
 
@@ -77,20 +84,19 @@ def api():
 @app.command()
 def worker():
     """The control worker (queue `controlplane`)."""
-    _exec(_worker_argv(Settings()))
+    _exec(_worker_argv(_settings()))
 
 
 @app.command()
 def beat():
     """Celery beat: health checks and re-dispatch of lost task messages. Run exactly one."""
-    _exec(_beat_argv(Settings()))
+    _exec(_beat_argv(_settings()))
 
 
 @app.command()
 def flower():
     """Flower, with basic auth (KADALU_FLOWER_BASIC_AUTH, or generated into the state dir)."""
-    settings = Settings()
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    settings = _settings()
     typer.echo(f"Flower on http://{settings.api_host}:{settings.flower_port} (credentials: {settings.state_dir / 'flower.auth'})")
     _exec(_flower_argv(settings), _flower_env(settings, dict(os.environ)))
 
@@ -98,8 +104,7 @@ def flower():
 @app.command()
 def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower")):
     """Everything in one process tree. With nothing configured: SQLite and a private redis-server in the state dir."""
-    settings = Settings()
-    settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings = _settings()
     children: list[tuple[str, subprocess.Popen]] = []
     env = dict(os.environ)
     if not settings.broker_url:

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from controlplane import state_dir as private_state
+
 
 def _default_state_dir() -> Path:
     if os.geteuid() == 0:
@@ -57,13 +59,13 @@ class Settings(BaseSettings):
     def effective_secret_key(self) -> str:
         if self.secret_key:
             return self.secret_key
+        private_state.secure(self.state_dir, self.effective_database_url)
         return _read_or_create_secret(self.state_dir / "secret.key")
 
 
 def _read_or_create_secret(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     name = settings.name or facts.hostname().split(".")[0]
     address = settings.address or name
     state = AgentState(settings.state_dir)
+    state.secure()
     try:
         creds = register(settings, state, name, address)
     except RegistrationRefused as exc:

@@ -1,6 +1,7 @@
 """Files in the agent's state directory, written atomically (temp file, fsync, rename)."""
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,42 @@ def read_json(path: Path, default: Any = None) -> Any:
         return default
 
 
+def _private(path: Path, mode: int) -> None:
+    """chmod a regular file or directory (a symlink is never followed)."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return
+    if (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)) and stat.S_IMODE(st.st_mode) != mode:
+        os.chmod(path, mode)
+
+
 class AgentState:
     """Where the agent keeps its credentials, the cluster metadata and task results."""
 
+    # node.json: the node secret; metadata.json and volfiles/: the volumes' client credentials
+    PRIVATE_FILES = ("node.json", "metadata.json", "block_devices.json")
+    PRIVATE_TREES = ("volfiles", "tasks")
+
     def __init__(self, root: Path):
         self.root = Path(root)
+
+    def secure(self) -> None:
+        """At every start: the state directory 0700, credential files 0600, whatever modes an older
+        version or a restore left (one call in main())."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _private(self.root, 0o700)
+        for name in self.PRIVATE_FILES:
+            _private(self.root / name, 0o600)
+        for name in self.PRIVATE_TREES:
+            top = self.root / name
+            if top.is_dir() and not top.is_symlink():
+                _private(top, 0o700)
+                for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+                    for d in dirnames:
+                        _private(Path(dirpath) / d, 0o700)
+                    for f in filenames:
+                        _private(Path(dirpath) / f, 0o600)
 
     @property
     def credentials_file(self) -> Path:

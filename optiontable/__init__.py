@@ -21,6 +21,9 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from contracts.checks import path_problem
+from optiontable.value_text import shape_problem, text_problem
+
 __all__ = ["GLUSTERFS_VERSION", "OptionError", "load", "names", "validate", "describe", "graphs_of",
            "accepted", "resolve"]
 
@@ -33,16 +36,18 @@ SIZE_UNITS = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40
 TIME_UNITS = {"": 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "days": 86400,
               "w": 604800, "wk": 604800}  # libglusterfs gf_string2time: lower case only
 
+# re.ASCII everywhere: Python's \d also matches other scripts' digits ("1\u0663"), which C's
+# strtol and GlusterFS's parsers do not read.
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_SIZE_RE = re.compile(rf"({_NUMBER})(B|KB|MB|GB|TB|PB)?", re.IGNORECASE)
-_PERCENT_RE = re.compile(rf"({_NUMBER})%?")
-_TIME_RE = re.compile(r"(\d+)(s|sec|m|min|h|hr|d|days|w|wk)?")
+_SIZE_RE = re.compile(rf"({_NUMBER})(B|KB|MB|GB|TB|PB)?", re.IGNORECASE | re.ASCII)
+_PERCENT_RE = re.compile(rf"({_NUMBER})%?", re.ASCII)
+_TIME_RE = re.compile(r"(\d+)(s|sec|m|min|h|hr|d|days|w|wk)?", re.ASCII)
 # strtoll(..., 0) as libglusterfs parses integers: 0x.. hex, 0.. octal (modes like 0777), decimal.
-_INT_RE = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)")
-_DOUBLE_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_ADDRESS_RE = re.compile(r"[A-Za-z0-9.:*?\[\]_/-]+")  # names, IPv4/IPv6, wildcards, CIDR
-_XLATOR_RE = re.compile(r"[A-Za-z0-9._/-]+")
-_BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f\"]")
+_INT_RE = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)", re.ASCII)
+_DOUBLE_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_ADDRESS_RE = re.compile(r"[A-Za-z0-9.:*?\[\]_/-]+", re.ASCII)  # names, IPv4/IPv6, wildcards, CIDR
+_XLATOR_RE = re.compile(r"[A-Za-z0-9._-]+", re.ASCII)  # xlator names in kadalu's graphs: vol-client-0
+_PRIORITY_RE = re.compile(r"[0-9]+", re.ASCII)
 
 
 class OptionError(ValueError):
@@ -166,7 +171,7 @@ def accepted(entry: dict) -> str:
         return ("a duration" + _range_words(entry)
                 + " in seconds (a whole number, optionally with a unit s, m/min, h/hr, d/days or w/wk, e.g. 30 or 5m)")
     if t == "path":
-        return "an absolute path"
+        return "a normalised absolute path (no '.' or '..' parts, no '//', no trailing '/')"
     if t == "address":
         return "a host name or IP address"
     if t == "address-list":
@@ -176,8 +181,8 @@ def accepted(entry: dict) -> str:
     if t == "size-list":
         return "a comma-separated list of sizes (e.g. 1GB,500MB)"
     if t == "xlator":
-        return "the name of a translator in the graph"
-    return "any value without spaces"
+        return "the name of a translator in the graph (letters, digits, '.', '_', '-'), e.g. <volume>-client-0"
+    return "printable ASCII text without spaces, quotes or backslashes"
 
 
 def _bytes(text: str) -> float | None:
@@ -250,7 +255,7 @@ def _check(entry: dict, value: str) -> str | None:
         seconds = int(m.group(1)) * TIME_UNITS[m.group(2) or ""]
         return str(seconds) if _in_range(entry, seconds) else None
     if t == "path":
-        return value if value.startswith("/") and "../" not in value else None
+        return value if path_problem(value) is None else None
     if t == "address":
         return value if _ADDRESS_RE.fullmatch(value) else None
     if t == "address-list":
@@ -259,7 +264,7 @@ def _check(entry: dict, value: str) -> str | None:
     if t == "priority-list":
         for pair in value.split(","):
             pattern, sep, prio = pair.rpartition(":")
-            if not sep or not pattern or not prio.isdigit():
+            if not sep or not pattern or not _PRIORITY_RE.fullmatch(prio):
                 return None
         return value
     if t == "size-list":
@@ -281,10 +286,13 @@ def validate(name: str, value: str, version: str = GLUSTERFS_VERSION) -> str:
     text = value.strip()
     if not text:
         raise OptionError(f"option {name} needs a value: {accepted(entry)}", name=name)
-    if _BAD_CHARS.search(text):
-        raise OptionError(f"option {name}: {value!r} contains spaces, quotes or control characters, which a "
-                          f"volfile line cannot hold; accepted: {accepted(entry)}", name=name)
+    problem = text_problem(text)
+    if problem:
+        raise OptionError(f"option {name}: {text[:80]!r} {problem}; accepted: {accepted(entry)}", name=name)
     normalized = _check(entry, text)
     if normalized is None:
         raise OptionError(f"option {name} does not accept {text!r}: {accepted(entry)}", name=name)
+    shape = shape_problem(name, normalized)
+    if shape:
+        raise OptionError(f"option {name} does not accept {text!r}: {shape}", name=name)
     return normalized

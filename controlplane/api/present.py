@@ -3,8 +3,9 @@ from sqlmodel import Session, select
 
 from contracts.task_kinds import state_word
 from controlplane.api import schemas
-from controlplane.models import Alert, Cluster, Device, Grant, Node, Task, User
-from controlplane.services import clusters, nodes
+from controlplane.models import Alert, Cluster, Device, Grant, Node, Task, User, Volume
+from controlplane.services import nodes, visibility
+from controlplane.services.access import Access
 
 
 def grant(session: Session, g: Grant) -> schemas.GrantPublic:
@@ -27,9 +28,10 @@ def user(session: Session, u: User) -> schemas.UserPublic:
     return schemas.UserPublic(id=u.id, username=u.username, created_at=u.created_at, grants=[grant(session, g) for g in grants])
 
 
-def cluster(session: Session, c: Cluster) -> schemas.ClusterPublic:
+def cluster(session: Session, access: Access, c: Cluster) -> schemas.ClusterPublic:
+    """`node_count`: the nodes this user sees."""
     return schemas.ClusterPublic(
-        id=c.id, name=c.name, created_at=c.created_at, node_count=clusters.node_count(session, c.id),
+        id=c.id, name=c.name, created_at=c.created_at, node_count=visibility.node_count(session, access, c.id),
         metadata_version=c.metadata_version,
     )
 
@@ -57,13 +59,16 @@ def devices(session: Session, cluster_id: str, devs: list[Device]) -> list[schem
     ]
 
 
-def tasks(session: Session, cluster_id: str, rows: list[Task]) -> list[schemas.TaskPublic]:
+def tasks(session: Session, access: Access, cluster_id: str, rows: list[Task]) -> list[schemas.TaskPublic]:
+    """Specs as `visibility.spec_for` shows them to this user: never the volume's credentials."""
     c = session.get(Cluster, cluster_id)
     names = _node_names(session, cluster_id)
+    view = visibility.scope(access, cluster_id)
     return [
         schemas.TaskPublic(
-            **t.model_dump(include={"id", "kind", "phase", "spec", "reason", "error", "result", "attempts", "created_at",
+            **t.model_dump(include={"id", "kind", "phase", "reason", "error", "result", "attempts", "created_at",
                                     "started_at", "finished_at"}),
+            spec=visibility.spec_for(view, t),
             cluster=c.name if c else cluster_id, node=names.get(t.node_id, t.node_id), state=state_word(t.kind, t.phase),
         )
         for t in rows
@@ -73,10 +78,12 @@ def tasks(session: Session, cluster_id: str, rows: list[Task]) -> list[schemas.T
 def alerts(session: Session, cluster_id: str, rows: list[Alert]) -> list[schemas.AlertPublic]:
     c = session.get(Cluster, cluster_id)
     names = _node_names(session, cluster_id)
+    volumes = dict(session.exec(select(Volume.id, Volume.name).where(Volume.cluster_id == cluster_id)).all())
     return [
         schemas.AlertPublic(
             **a.model_dump(include={"id", "kind", "severity", "message", "created_at"}),
             cluster=c.name if c else cluster_id, node=names.get(a.node_id) if a.node_id else None,
+            volume=volumes.get(a.volume_id) if a.volume_id else None,
         )
         for a in rows
     ]

@@ -146,6 +146,7 @@ class AlertPublic(BaseModel):
     id: str
     cluster: str
     node: str | None
+    volume: str | None = None  # the volume the alert concerns (a failed task of that volume)
     kind: str
     severity: str
     message: str

@@ -3,8 +3,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from controlplane import security
-from controlplane.models import Cluster, Device, Node, Volume
-from controlplane.services import metadata
+from controlplane.models import Cluster, Node
+from controlplane.services import metadata, visibility
 from controlplane.services.access import MANAGE, Access
 from controlplane.services.errors import Conflict, NotFound, Unauthorized
 from controlplane.services.names import check_name
@@ -54,11 +54,9 @@ def node_count(session: Session, cluster_id: str) -> int:
     return session.exec(select(func.count()).select_from(Node).where(Node.cluster_id == cluster_id)).one()
 
 
-def status(session: Session, cluster: Cluster) -> dict:
-    rows = session.exec(select(Node.state, func.count()).where(Node.cluster_id == cluster.id).group_by(Node.state))
-    devices = session.exec(select(func.count()).select_from(Device).where(Device.cluster_id == cluster.id)).one()
-    volumes = session.exec(select(func.count()).select_from(Volume).where(Volume.cluster_id == cluster.id)).one()
-    return {"nodes_by_state": dict(rows.all()), "device_count": devices, "volume_count": volumes}
+def status(session: Session, access: Access, cluster: Cluster) -> dict:
+    """Nodes by state, device and volume counts: of what the user sees (all of it with a cluster grant)."""
+    return visibility.counts(session, access, cluster.id)
 
 
 def rotate_join_token(session: Session, access: Access, cluster: Cluster) -> str:

@@ -1,9 +1,12 @@
 """The failure report: the latest failure per (volume or device, node), with how to fix it,
-plus tasks waiting on Unreachable nodes."""
+plus tasks waiting on Unreachable nodes; of the tasks the user sees (services.visibility)."""
+from sqlalchemy import false, or_
 from sqlmodel import Session, select
 
 from contracts.task_kinds import Phase
 from controlplane.models import Cluster, Node, Task, Volume
+from controlplane.services import visibility
+from controlplane.services.access import Access
 from controlplane.services.tasks import ACTIVE
 
 # errno (or agent code) -> how to fix, for failures whose agent gave no hint of its own
@@ -29,17 +32,21 @@ def hint_for(error: dict | None) -> str:
     return error.get("hint") or HOW_TO_FIX.get(error.get("errno") or "", "") or HOW_TO_FIX.get(error.get("code") or "", "")
 
 
-def report(session: Session, cluster_ids: list[str], limit: int) -> list[dict]:
+def report(session: Session, access: Access, cluster_ids: list[str], limit: int) -> list[dict]:
+    views = {cid: visibility.scope(access, cid) for cid in cluster_ids}
+    visible = or_(*(v.task_clause() for v in views.values())) if views else false()
     clusters = dict(session.exec(select(Cluster.id, Cluster.name).where(Cluster.id.in_(cluster_ids))).all())
     nodes = {n.id: n for n in session.exec(select(Node).where(Node.cluster_id.in_(cluster_ids)))}
     volumes = dict(session.exec(select(Volume.id, Volume.name).where(Volume.cluster_id.in_(cluster_ids))).all())
     rows = []
     seen: set[tuple[str, str]] = set()
     failed = session.exec(
-        select(Task).where(Task.cluster_id.in_(cluster_ids), Task.phase == Phase.FAILED.value)
+        select(Task).where(visible, Task.phase == Phase.FAILED.value)
         .order_by(Task.finished_at.desc()).limit(max(limit * 10, 100))
     )
     for task in failed:
+        if not views[task.cluster_id].sees_task(task):
+            continue
         subject = task.volume_id or task.spec.get("device_id") or task.id
         if (subject, task.node_id) in seen:
             continue  # only the latest failure per (volume or device, node)
@@ -49,10 +56,12 @@ def report(session: Session, cluster_ids: list[str], limit: int) -> list[dict]:
                          error.get("message", task.reason), hint_for(error), task.finished_at))
     waiting = session.exec(
         select(Task).join(Node, Node.id == Task.node_id)
-        .where(Task.cluster_id.in_(cluster_ids), Task.phase.in_(ACTIVE), Node.state == "Unreachable")
+        .where(visible, Task.phase.in_(ACTIVE), Node.state == "Unreachable")
         .order_by(Task.created_at.desc())
     )
     for task in waiting:
+        if not views[task.cluster_id].sees_task(task):
+            continue
         node = nodes.get(task.node_id)
         msg = f"{task.kind} waits: node {node.name if node else task.node_id} is Unreachable"
         rows.append(_row(task, clusters, nodes, volumes, "ENODE_UNREACHABLE", "node_unreachable", msg,

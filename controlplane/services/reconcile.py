@@ -39,6 +39,7 @@ def apply_result(session: Session, result: TaskResult, sender: tasks.Sender) -> 
         alerts.record(
             session, task.cluster_id, "task_failed",
             f"{task.kind} on node {node.name if node else task.node_id} failed: {task.reason}", node_id=task.node_id,
+            volume_id=task.volume_id,
         )
     session.commit()
     if follow_up:

@@ -11,7 +11,7 @@ from contracts.task_kinds import Phase
 from contracts.task_specs import parse_spec
 from controlplane.db import utcnow
 from controlplane.models import Cluster, Node, Task
-from controlplane.services.errors import Invalid, NotFound
+from controlplane.services.errors import NotFound
 
 log = logging.getLogger(__name__)
 ACTIVE = (Phase.QUEUED.value, Phase.RUNNING.value)
@@ -95,14 +95,3 @@ def get(session: Session, task_id: str) -> Task:
         raise NotFound(f"task {task_id!r} not found: `kadalu task list -c CLUSTER` shows recent tasks")
     return task
 
-
-def list_tasks(session: Session, cluster_id: str, phase: str | None, node_id: str | None, limit: int) -> list[Task]:
-    stmt = select(Task).where(Task.cluster_id == cluster_id)
-    if phase:
-        phase = phase.lower()
-        if phase not in {p.value for p in Phase}:
-            raise Invalid(f"unknown task state {phase!r}: use one of {', '.join(p.value for p in Phase)}")
-        stmt = stmt.where(Task.phase == phase)
-    if node_id:
-        stmt = stmt.where(Task.node_id == node_id)
-    return list(session.exec(stmt.order_by(Task.created_at.desc()).limit(limit)))

@@ -10,7 +10,7 @@ router = APIRouter(prefix="/clusters", tags=["clusters"])
 
 @router.get("", response_model=schemas.ListOf[schemas.ClusterPublic])
 def read_clusters(access: CurrentAccess, session: SessionDep):
-    rows = [present.cluster(session, c) for c in clusters.list_visible(session, access)]
+    rows = [present.cluster(session, access, c) for c in clusters.list_visible(session, access)]
     return schemas.ListOf(data=rows, count=len(rows))
 
 
@@ -19,13 +19,14 @@ def create_cluster(body: schemas.ClusterCreate, access: CurrentAccess, session: 
     """Create a cluster; the answer holds its join token (shown only now; rotate to get a new one)."""
     access.require_global(WRITE)
     cluster, token = clusters.create_cluster(session, body.name)
-    return schemas.ClusterCreated(cluster=present.cluster(session, cluster), join_token=token)
+    return schemas.ClusterCreated(cluster=present.cluster(session, access, cluster), join_token=token)
 
 
 @router.get("/{cluster}", response_model=schemas.ClusterStatus)
 def read_cluster(cluster: str, access: CurrentAccess, session: SessionDep):
     c = clusters.get_visible(session, access, cluster)
-    return schemas.ClusterStatus(**present.cluster(session, c).model_dump(), **clusters.status(session, c))
+    """The cluster and counts of the nodes (by state), devices and volumes the user sees."""
+    return schemas.ClusterStatus(**present.cluster(session, access, c).model_dump(), **clusters.status(session, access, c))
 
 
 @router.delete("/{cluster}", status_code=status.HTTP_204_NO_CONTENT)

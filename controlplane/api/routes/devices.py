@@ -21,7 +21,7 @@ def create_device(cluster: str, node: str, body: schemas.DeviceCreate, request: 
     c = clusters.get_visible(session, access, cluster)
     dev, task = devices.add(session, access, c, nodes.get(session, c, node), body.path, body.device)
     tasks.send(session, request.app.state.sender, [task])
-    return schemas.DeviceTask(device=present.devices(session, c.id, [dev])[0], task=present.tasks(session, c.id, [task])[0])
+    return schemas.DeviceTask(device=present.devices(session, c.id, [dev])[0], task=present.tasks(session, access, c.id, [task])[0])
 
 
 @router.delete("/devices/{device_id}", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED)
@@ -35,4 +35,4 @@ def delete_device(cluster: str, device_id: str, request: Request, access: Curren
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     tasks.send(session, request.app.state.sender, [task])
     shown.state = "Removing"
-    return schemas.DeviceTask(device=shown, task=present.tasks(session, c.id, [task])[0])
+    return schemas.DeviceTask(device=shown, task=present.tasks(session, access, c.id, [task])[0])

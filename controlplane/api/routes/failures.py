@@ -12,5 +12,5 @@ def read_failures(access: CurrentAccess, session: SessionDep, cluster: str | Non
                   limit: int = Query(default=50, ge=1, le=1000)):
     """The latest failure per volume (or device) and node, with the errno and how to fix it."""
     ids = [clusters.get_visible(session, access, cluster).id] if cluster else [c.id for c in clusters.list_visible(session, access)]
-    rows = failures.report(session, ids, limit)
+    rows = failures.report(session, access, ids, limit)
     return schemas.ListOf(data=rows, count=len(rows))

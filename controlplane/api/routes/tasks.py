@@ -3,9 +3,7 @@ from fastapi import APIRouter, Query
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep
 from controlplane.models import Cluster
-from controlplane.services import alerts, clusters, nodes, tasks
-from controlplane.services.access import READ
-from controlplane.services.errors import NotFound
+from controlplane.services import clusters, visibility
 
 router = APIRouter(tags=["tasks"])
 
@@ -15,22 +13,23 @@ def read_tasks(
     cluster: str, access: CurrentAccess, session: SessionDep,
     state: str | None = Query(default=None, max_length=16), node: str | None = None, limit: int = Query(default=50, ge=1, le=1000),
 ):
+    """The newest tasks the user sees: all of the cluster's with a cluster grant, else those of their
+    nodes, volumes and devices (specs cut to their scope, never the volume credentials)."""
     c = clusters.get_visible(session, access, cluster)
-    node_id = nodes.get(session, c, node).id if node else None
-    rows = [t for t in tasks.list_tasks(session, c.id, state, node_id, limit) if access.sees_resource(c.id, (("node", t.node_id),))]
-    return schemas.ListOf(data=present.tasks(session, c.id, rows), count=len(rows))
+    node_id = visibility.node(session, access, c, node).id if node else None
+    rows = visibility.tasks(session, access, c.id, state, node_id, limit)
+    return schemas.ListOf(data=present.tasks(session, access, c.id, rows), count=len(rows))
 
 
 @router.get("/tasks/{task_id}", response_model=schemas.TaskPublic)
 def read_task(task_id: str, access: CurrentAccess, session: SessionDep):
-    task = tasks.get(session, task_id)
-    if access.resource_rank(task.cluster_id, (("node", task.node_id),)) < READ:
-        raise NotFound(f"task {task_id!r} not found")
-    return present.tasks(session, task.cluster_id, [task])[0]
+    task = visibility.task(session, access, task_id)
+    return present.tasks(session, access, task.cluster_id, [task])[0]
 
 
 @router.get("/clusters/{cluster}/alerts", response_model=schemas.ListOf[schemas.AlertPublic])
 def read_alerts(cluster: str, access: CurrentAccess, session: SessionDep, limit: int = Query(default=50, ge=1, le=1000)):
+    """The newest alerts the user sees: all with a cluster grant, else those of their nodes and volumes."""
     c: Cluster = clusters.get_visible(session, access, cluster)
-    rows = alerts.list_alerts(session, c.id, limit)
+    rows = visibility.alerts(session, access, c.id, limit)
     return schemas.ListOf(data=present.alerts(session, c.id, rows), count=len(rows))
