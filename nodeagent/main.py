@@ -3,6 +3,7 @@ import argparse
 import logging
 import sys
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -71,6 +72,19 @@ def register(settings: AgentSettings, state: AgentState, name: str, address: str
     return creds
 
 
+def broker_url(override: str | None, handed: str) -> str:
+    """The broker URL to use: the one registration handed out (with this node's own broker login), or
+    `--broker-url` where the broker is reached at another address from here; an override without
+    credentials takes the handed-out login."""
+    if not override:
+        return handed
+    over, given = urlsplit(override), urlsplit(handed)
+    if "@" in over.netloc or "@" not in given.netloc:
+        return override
+    userinfo = given.netloc.rpartition("@")[0]
+    return urlunsplit((over.scheme, f"{userinfo}@{over.netloc}", over.path, over.query, over.fragment))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -101,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
                  len(summary["running"]), len(summary["started"]), len(summary["failed"]))
     except Exception:
         log.exception("recovery of bricks failed; the agent starts anyway")
-    app = make_agent_app(ctx, settings.broker_url or creds["broker_url"])
+    app = make_agent_app(ctx, broker_url(settings.broker_url, creds["broker_url"]))
     heartbeat.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))
     app.worker_main([
         "worker", "-Q", node_queue(ctx.node_id), "-n", f"kadalu-agent.{name}@%h", "--pool", "threads",

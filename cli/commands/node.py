@@ -97,3 +97,24 @@ def label(
     with connect(url) as client:
         client.request("PATCH", f"/clusters/{seg(cluster)}/nodes/{seg(name)}", json={"zone": zone})
     say(f"Node {name} is in zone {zone!r}." if zone else f"Node {name} has no zone now.")
+
+
+@app.command("allow-rejoin")
+def allow_rejoin(
+    name: Name,
+    cluster: options.Cluster = "default",
+    minutes: Annotated[int, typer.Option("--minutes", help="How long the permission lasts.", min=1)] = 60,
+    url: options.Url = None,
+    json: options.Json = False,
+) -> None:
+    """Let a node whose agent lost its state register again with the join token (once).
+
+    Without this, only the node's own saved credentials can register it again, so a join-token
+    holder cannot take over a registered node's name."""
+    with connect(url) as client:
+        answer = client.post(f"/clusters/{seg(cluster)}/nodes/{seg(name)}/allow-rejoin", json={"minutes": minutes})
+    if json:
+        print_json(answer)
+        return
+    say(f"Node {name} may register again with the join token until {answer.get('allowed_until')}: "
+        "restart its agent with KADALU_JOIN_TOKEN set.")

@@ -60,6 +60,17 @@ def test_node_remove(server, run, logged_in):
     assert "Node node1 removed from cluster prod." in result.stdout
 
 
+def test_node_allow_rejoin(server, run, logged_in):
+    route = server.on("POST", "/clusters/prod/nodes/node1/allow-rejoin",
+                      {"node": "node1", "allowed_until": "2026-12-01T16:00:00Z"})
+
+    result = run("node", "allow-rejoin", "-c", "prod", "node1", "--minutes", "30")
+
+    assert result.exit_code == 0, result.output
+    assert body(route.calls[0]) == {"minutes": 30}
+    assert "may register again with the join token until 2026-12-01T16:00:00Z" in result.stdout
+
+
 def test_user_add_prompts_for_password_twice(server, run, logged_in):
     route = server.on("POST", "/users", make_user("bob", grants=[]), status=201)
 

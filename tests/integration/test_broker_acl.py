@@ -115,3 +115,33 @@ def test_sync_makes_the_broker_users_exactly_the_registered_nodes(broker):
 
 def _acl_file(users):
     return Path(_client(users.admin_url).config_get("dir")["dir"]) / "users.acl"
+
+
+def test_a_broker_without_an_acl_file_works_too(tmp_path):
+    """An external Redis configured with requirepass only (no aclfile): users are made and rotated all
+    the same, and beat's sync re-creates them after a restart."""
+    port = embedded_redis.free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                             "no", "--requirepass", "admin-pw", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert embedded_redis.wait_listening("127.0.0.1", port, 10)
+        users = BrokerUsers(f"redis://:admin-pw@127.0.0.1:{port}/0", f"redis://:admin-pw@127.0.0.1:{port}/0", KEY)
+        node = str(uuid.uuid4())
+        assert users.sync([(node, 1)]) == 1
+        users.rotate(node, 2)
+        url = users.url_for(node, 2)
+        assert "admin-pw" not in url  # agents never get the server's login
+        assert _client(url).lpush(CONTROLPLANE_QUEUE, b"ok")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_an_agent_broker_override_keeps_its_own_login():
+    from nodeagent.main import broker_url
+
+    handed = "redis://kadalu-node-x:pw@10.0.0.1:6379/0"
+    assert broker_url(None, handed) == handed
+    assert broker_url("redis://redis:6379/0", handed) == "redis://kadalu-node-x:pw@redis:6379/0"
+    assert broker_url("rediss://u:p@redis:6380/0", handed) == "rediss://u:p@redis:6380/0"
