@@ -1,10 +1,10 @@
-"""Real API server processes (uvicorn) on one database, for races TestClient cannot produce:
-several replicas, each with its own thread pool, answering at the same time."""
+"""Real API server processes (uvicorn, started as `kadalu-server api` starts it) on one database:
+several replicas, each with its own thread pool, answering at the same time, which TestClient
+cannot do; and the real server's handling of proxy headers."""
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 import controlplane.models  # noqa: F401  (fills SQLModel.metadata)
+from controlplane.server_cli import _api_argv
+from controlplane.settings import Settings
 from tests.conftest import REDIS_URL
 
 
@@ -50,8 +52,7 @@ def api_servers(database_url: str, state_dir: Path, count: int = 2, **settings: 
         for n in range(count):
             port = _free_port()
             log = open(state_dir / f"api-{n}.log", "ab")
-            argv = [sys.executable, "-m", "uvicorn", "controlplane.api.asgi:app", "--host", "127.0.0.1",
-                    "--port", str(port), "--log-level", "warning"]
+            argv = _api_argv(Settings(state_dir=state_dir, api_host="127.0.0.1", api_port=port))  # as `kadalu-server api`
             procs.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
             urls.append(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 60
