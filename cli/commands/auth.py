@@ -8,6 +8,7 @@ import typer
 
 from cli import config, options
 from cli.client import KadaluClient, connect
+from cli.commands.user import POLICY
 from cli.errors import ApiError, CliError
 from cli.output import print_fields, print_json, print_table, say, warn
 
@@ -36,7 +37,8 @@ def login(url: options.Url = None, username: Username = None, password: Password
             say("No user exists yet: the first user becomes admin.")
             username = username or typer.prompt("Admin username")
             if password is None:
-                password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+                password = typer.prompt(f"Password ({POLICY})", hide_input=True,
+                                        confirmation_prompt=True)
             client.post("/auth/first-user", {"username": username, "password": password})
             say(f"Created admin user {username}.")
         else:
