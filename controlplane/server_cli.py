@@ -30,8 +30,10 @@ def _beat_argv(settings: Settings) -> list[str]:
 
 
 def _api_argv(settings: Settings) -> list[str]:
+    # --no-proxy-headers: uvicorn would otherwise take X-Forwarded-For from any 127.0.0.1 peer as the
+    # client address; KADALU_TRUSTED_PROXIES alone decides that (controlplane/api/client_address.py).
     return [sys.executable, "-m", "uvicorn", "controlplane.api.asgi:app", "--host", settings.api_host,
-            "--port", str(settings.api_port), "--no-access-log"]
+            "--port", str(settings.api_port), "--no-access-log", "--no-proxy-headers"]
 
 
 def _flower_auth(settings: Settings) -> str:

@@ -1,10 +1,11 @@
 """One settings object for every control-plane process (KADALU_* environment variables)."""
+import ipaddress
 import os
 import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from controlplane import state_dir as private_state
@@ -35,13 +36,33 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=5.0, gt=0)
     node_timeout: float | None = Field(default=None, gt=0)  # default: 3 heartbeat intervals
     redispatch_after: float = Field(default=30.0, gt=0)  # a QUEUED task older than this is re-sent
-    token_ttl_days: int = Field(default=30, gt=0, le=3650)
+    token_ttl_days: int = Field(default=30, gt=0, le=3650)  # also the most a login may ask for
+
+    # Failed logins: after this many within the window, for one user name or one client address,
+    # logins are refused for a lock time that doubles from login_lock_seconds up to login_lock_max_seconds.
+    login_max_failures_per_user: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_lock_seconds: int = Field(default=60, ge=1)
+    login_lock_max_seconds: int = Field(default=900, ge=1)
+    # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
 
     brick_port_base: int = Field(default=49152, ge=1024, le=65535)
     brick_port_last: int = Field(default=60999, ge=1024, le=65535)
     metrics_token: str | None = None  # lets Prometheus scrape /metrics without a user account
     flower_port: int = 5555
     flower_basic_auth: str | None = None  # "user:password"; default generated into state_dir
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return _parse_networks(self.trusted_proxies)
 
     @property
     def effective_node_timeout(self) -> float:
@@ -61,6 +82,18 @@ class Settings(BaseSettings):
             return self.secret_key
         private_state.secure(self.state_dir, self.effective_database_url)
         return _read_or_create_secret(self.state_dir / "secret.key")
+
+
+def _parse_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+    return tuple(networks)
 
 
 def _read_or_create_secret(path: Path) -> str:

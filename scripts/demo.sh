@@ -42,7 +42,7 @@ for _ in $(seq 100); do curl -fs "$URL/api/v1/health" >/dev/null 2>&1 && break; 
 curl -fs "$URL/api/v1/health" >/dev/null || { echo "server did not start: $ROOT/logs/server.log"; tail -20 "$ROOT/logs/server.log"; exit 1; }
 
 PASSWORD_FILE="$ROOT/admin.password"
-[ -f "$PASSWORD_FILE" ] || (umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' >"$PASSWORD_FILE")
+[ -f "$PASSWORD_FILE" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$PASSWORD_FILE")  # ~24 characters: the policy wants 12 or more
 KADALU_PASSWORD="$(cat "$PASSWORD_FILE")" $KADALU login --username admin
 if ! $KADALU cluster status mycluster >/dev/null 2>&1; then $KADALU cluster add mycluster >/dev/null; fi
 TOKEN=$($KADALU cluster rotate-token mycluster | grep -o 'kjt_[A-Za-z0-9_-]*' | head -n 1)

@@ -8,6 +8,7 @@ import typer
 
 from cli import config, options
 from cli.client import KadaluClient, connect
+from cli.commands.user import POLICY
 from cli.errors import ApiError, CliError
 from cli.output import print_fields, print_json, print_table, say, warn
 
@@ -36,7 +37,8 @@ def login(url: options.Url = None, username: Username = None, password: Password
             say("No user exists yet: the first user becomes admin.")
             username = username or typer.prompt("Admin username")
             if password is None:
-                password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+                password = typer.prompt(f"Password ({POLICY})", hide_input=True,
+                                        confirmation_prompt=True)
             client.post("/auth/first-user", {"username": username, "password": password})
             say(f"Created admin user {username}.")
         else:
@@ -63,12 +65,22 @@ def _save_login(client: KadaluClient, answer: dict, username: str) -> None:
         say(f"Token saved in {path} (expires {answer['expires_at']}).")
 
 
-def logout() -> None:
+AllSessions = Annotated[
+    bool,
+    typer.Option("--all", help="Revoke every session of your user (all machines and scripts),"
+                 " not only this one."),
+]
+
+
+def logout(all_sessions: AllSessions = False) -> None:
     """Revoke the saved token on the server and delete the token file."""
     try:
         session = config.load_session()
     except CliError:
         session = None  # damaged file: nothing to revoke, just remove it
+    if all_sessions:
+        _logout_everywhere(session)
+        return
     if session is None:
         removed = config.delete_session()
         say("Logged out" if removed else "Not logged in.")
@@ -82,6 +94,26 @@ def logout() -> None:
     except CliError as exc:
         warn(f"the token could not be revoked on the server: {exc.message}")
     config.delete_session()
+    say("Logged out")
+
+
+def _logout_everywhere(session: config.Session | None) -> None:
+    """Unlike a plain logout, failing to reach the server is an error: the other sessions live on.
+    The token file stays then, so the command can be run again."""
+    if session is None:
+        raise CliError("not logged in: log in (`kadalu login`), then run `kadalu logout --all`")
+    try:
+        with KadaluClient(session.url, session.token) as client:
+            answer = client.post("/auth/revoke-sessions") or {}
+    except ApiError as exc:
+        if exc.status == 401:
+            config.delete_session()
+            raise CliError("the saved token is no longer valid, so no session was revoked: log in"
+                           " again, then run `kadalu logout --all`") from None
+        raise
+    config.delete_session()
+    count = answer.get("revoked", 0) if isinstance(answer, dict) else 0
+    say(f"Revoked {count} session{'' if count == 1 else 's'} of {session.username or 'your user'}.")
     say("Logged out")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from cli import options
+from cli import config, options
 from cli.client import connect, seg
 from cli.output import exit_with_error, print_json, print_table, say
 
@@ -15,6 +15,10 @@ app = typer.Typer(help="Manage users and their grants (global admins only).",
                   no_args_is_help=True)
 
 Name = Annotated[str, typer.Argument(help="User name.", show_default=False)]
+NewPassword = Annotated[Optional[str], typer.Option(
+    "--password", help="The new password (prompted twice without echo if missing).", show_default=False)]
+POLICY = ("at least 12 characters, at least 5 different ones, without the user name and not a"
+          " commonly used password")
 
 
 class Role(str, Enum):
@@ -47,7 +51,7 @@ def describe_grant(grant: dict[str, Any]) -> str:
 def add(
     name: Name,
     password: Annotated[Optional[str], typer.Option(
-        "--password", help="Password, 8-256 characters (prompted if missing).",
+        "--password", help=f"Password: {POLICY} (prompted if missing).",
         show_default=False)] = None,
     url: options.Url = None,
 ) -> None:
@@ -132,3 +136,48 @@ def revoke(name: Name, grant_id: Annotated[str, typer.Argument(
     with connect(url) as client:
         client.delete(f"/users/{seg(name)}/grants/{seg(grant_id)}")
     say(f"Revoked grant {grant_id} from {name}.")
+
+
+@app.command("passwd")
+def passwd(
+    name: Annotated[Optional[str], typer.Argument(
+        help="Another user (admins only: no current password needed, and all of that user's"
+             " sessions end). Leave out to change your own.", show_default=False)] = None,
+    password: NewPassword = None,
+    current: Annotated[Optional[str], typer.Option(
+        "--current-password", help="Your current password (prompted without echo if missing).",
+        show_default=False)] = None,
+    url: options.Url = None,
+) -> None:
+    """Change your password (your other sessions are signed out), or, as an admin, another user's."""
+    saved = config.load_session()
+    own = name is None or (saved is not None and name == saved.username)
+    with connect(url) as client:
+        if own:
+            if current is None:
+                current = typer.prompt("Current password", hide_input=True)
+            if password is None:
+                password = typer.prompt(f"New password ({POLICY})", hide_input=True,
+                                        confirmation_prompt=True)
+            answer = client.post("/auth/password",
+                                 {"current_password": current, "new_password": password})
+            say(f"Password changed; {_sessions(answer, 'other ')} signed out.")
+            return
+        if password is None:
+            password = typer.prompt(f"New password for {name} ({POLICY})", hide_input=True,
+                                    confirmation_prompt=True)
+        answer = client.post(f"/users/{seg(name)}/password", {"password": password})
+    say(f"Password of {name} changed; {_sessions(answer)} signed out.")
+
+
+@app.command("revoke-sessions")
+def revoke_sessions(name: Name, url: options.Url = None) -> None:
+    """Sign a user out everywhere: revoke all their tokens (they must log in again)."""
+    with connect(url) as client:
+        answer = client.post(f"/users/{seg(name)}/revoke-sessions")
+    say(f"Revoked {_sessions(answer)} of {name}.")
+
+
+def _sessions(answer: Any, kind: str = "") -> str:
+    count = answer.get("revoked", 0) if isinstance(answer, dict) else 0
+    return f"{count} {kind}session" + ("" if count == 1 else "s")

@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
 
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError):
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else getattr(exc, "headers", None)
         return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers)
 
     @app.exception_handler(RequestValidationError)

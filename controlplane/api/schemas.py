@@ -23,7 +23,21 @@ class Credentials(Request):
 
 
 class LoginRequest(Credentials):
-    expires_in_days: int | None = Field(default=None, gt=0, le=3650)
+    # at most KADALU_TOKEN_TTL_DAYS: a longer request gets the server's lifetime (see expires_at)
+    expires_in_days: int | None = Field(default=None, gt=0)
+
+
+class PasswordChange(Request):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class PasswordSet(Request):
+    password: str = Field(max_length=1024)
+
+
+class SessionsRevoked(BaseModel):
+    revoked: int
 
 
 class GrantRequest(Request):

@@ -31,3 +31,14 @@ class Unauthorized(ServiceError):
 
 class Unavailable(ServiceError):
     status = 503
+
+
+class TooManyRequests(ServiceError):
+    """Refused for a while (e.g. failed logins); `headers` carries Retry-After to the HTTP answer."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}

@@ -1,22 +1,22 @@
-"""Users, login tokens and grants."""
+"""Users, their passwords and their login tokens (sessions)."""
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from controlplane import security
 from controlplane.db import utcnow
-from controlplane.models import ApiToken, Cluster, Device, Grant, Node, User, Volume
-from controlplane.services.access import ROLES, SCOPES
-from controlplane.services.errors import Conflict, Invalid, NotFound, Unauthorized
+from controlplane.models import ApiToken, BootstrapClaim, Grant, User
+from controlplane.services import login_throttle
+from controlplane.services.errors import Conflict, Forbidden, NotFound, Unauthorized
+from controlplane.services.last_admin import ensure_admin_remains, lock_admins
+from controlplane.services.login_throttle import Limits
 from controlplane.services.names import check_name
+from controlplane.services.passwords import check_password
 
-MIN_PASSWORD, MAX_PASSWORD = 8, 256
-
-
-def _check_password(password: str) -> None:
-    if not (MIN_PASSWORD <= len(password) <= MAX_PASSWORD):
-        raise Invalid(f"password must be {MIN_PASSWORD}-{MAX_PASSWORD} characters long")
+FIRST_USER_CLAIM = "first-user"
+_FIRST_USER_TAKEN = "a user already exists: log in with `kadalu login`, and ask an admin for an account"
 
 
 def user_count(session: Session) -> int:
@@ -25,7 +25,7 @@ def user_count(session: Session) -> int:
 
 def create_user(session: Session, username: str, password: str) -> User:
     check_name("user", username)
-    _check_password(password)
+    check_password(username, password)
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(f"user {username!r} already exists: pick another name")
     user = User(username=username, password_hash=security.hash_password(password))
@@ -39,9 +39,18 @@ def create_user(session: Session, username: str, password: str) -> User:
 
 
 def create_first_user(session: Session, username: str, password: str) -> User:
-    """Only while no user exists; the first user is admin of everything."""
+    """Only while no user exists; the first user is admin of everything. The claim row's primary
+    key lets exactly one of any number of racing requests (on any replica) commit."""
+    check_name("user", username)
+    check_password(username, password)
     if user_count(session) > 0:
-        raise Conflict("a user already exists: log in with `kadalu login`, and ask an admin for an account")
+        raise Conflict(_FIRST_USER_TAKEN)
+    session.add(BootstrapClaim(name=FIRST_USER_CLAIM))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(_FIRST_USER_TAKEN) from None
     user = create_user(session, username, password)
     session.add(Grant(user_id=user.id, role="admin", scope="all"))
     session.commit()
@@ -55,13 +64,32 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def login(session: Session, username: str, password: str, ttl_days: int) -> tuple[User, str, ApiToken]:
+def delete_user(session: Session, username: str, acting: User) -> None:
+    """Deleting a user deletes their grants and tokens with them (ON DELETE CASCADE)."""
+    lock_admins(session)  # first: on SQLite a read before the write lock could not be upgraded later
+    user = get_user(session, username)
+    if user.id == acting.id:
+        raise Conflict("you cannot delete yourself: log in as another admin to do it")
+    ensure_admin_remains(session, {user.id}, f"deleting user {username!r}")
+    session.delete(user)
+    session.commit()
+
+
+def token_days(requested: int | None, server_max: int) -> int:
+    """A login may ask for a shorter lifetime than the server's, never a longer one."""
+    return min(requested or server_max, server_max)
+
+
+def login(session: Session, limits: Limits, address: str, username: str, password: str,
+          ttl_days: int) -> tuple[User, str, ApiToken]:
+    login_throttle.begin_attempt(session, limits, username, address)
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        security.verify_password(security.DUMMY_PASSWORD_HASH, password)
+        security.verify_password(security.DUMMY_PASSWORD_HASH, password)  # same time as a wrong password
         raise Unauthorized("wrong username or password")
     if not security.verify_password(user.password_hash, password):
         raise Unauthorized("wrong username or password")
+    login_throttle.attempt_succeeded(session, limits, username, address)
     token = security.new_token(security.USER_TOKEN_PREFIX)
     row = ApiToken(user_id=user.id, token_hash=security.token_hash(token), expires_at=utcnow() + timedelta(days=ttl_days))
     session.add(row)
@@ -87,70 +115,43 @@ def revoke_token(session: Session, token_row: ApiToken) -> None:
     session.commit()
 
 
-def delete_user(session: Session, username: str, acting: User) -> None:
+def revoke_sessions(session: Session, user: User, keep: ApiToken | None = None) -> int:
+    """Revoke every live token of `user` (but `keep`); commits and returns how many."""
+    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(ApiToken.id != keep.id)
+    count = session.execute(query.values(revoked_at=utcnow())).rowcount
+    session.commit()
+    return count
+
+
+def change_own_password(session: Session, limits: Limits, address: str, user: User, current_token: ApiToken,
+                        current_password: str, new_password: str) -> int:
+    """The current password is needed too (a stolen token alone must not take the account over);
+    wrong guesses count as failed logins. Signs out the user's other sessions; returns how many."""
+    check_password(user.username, new_password, "new_password")
+    login_throttle.begin_attempt(session, limits, user.username, address)
+    if not security.verify_password(user.password_hash, current_password):
+        raise Forbidden("current_password is not the password you log in with: type that one "
+                        "(forgotten? an admin can set a new one with `kadalu user passwd NAME`)")
+    login_throttle.attempt_succeeded(session, limits, user.username, address)
+    _store_password(session, user, new_password)
+    return revoke_sessions(session, user, keep=current_token)
+
+
+def set_password(session: Session, username: str, new_password: str, acting: User) -> int:
+    """An admin sets another user's password: all that user's sessions end and their failed-login
+    lock is lifted. Returns how many sessions were revoked."""
     user = get_user(session, username)
     if user.id == acting.id:
-        raise Conflict("you cannot delete yourself: log in as another admin to do it")
-    session.delete(user)
-    session.commit()
+        raise Conflict("to change your own password, give the current one too: POST /auth/password "
+                       "(`kadalu user passwd` without a name)")
+    check_password(user.username, new_password)
+    _store_password(session, user, new_password)
+    login_throttle.clear_user(session, user.username)
+    return revoke_sessions(session, user)
 
 
-def _resolve_scope(session: Session, scope: str, cluster: str | None, name: str | None) -> tuple[str | None, str | None]:
-    if scope == "all":
-        if cluster or name:
-            raise Invalid("scope 'all' takes no cluster or name: leave them out")
-        return None, None
-    if not cluster:
-        raise Invalid(f"scope {scope!r} needs a cluster: add -c CLUSTER")
-    c = session.exec(select(Cluster).where(Cluster.name == cluster)).first()
-    if c is None:
-        raise NotFound(f"cluster {cluster!r} not found: `kadalu cluster list` shows the clusters")
-    if scope == "cluster":
-        if name:
-            raise Invalid("scope 'cluster' takes no name: leave --name out")
-        return c.id, None
-    if not name:
-        raise Invalid(f"scope {scope!r} needs the {scope}'s name: add --name")
-    if scope == "node":
-        node = session.exec(select(Node).where(Node.cluster_id == c.id, Node.name == name)).first()
-        if node is None:
-            raise NotFound(f"node {name!r} not found in cluster {cluster!r}")
-        return c.id, node.id
-    if scope == "device":
-        node_name, _, path = name.partition(":")
-        node = session.exec(select(Node).where(Node.cluster_id == c.id, Node.name == node_name)).first()
-        dev = node and session.exec(select(Device).where(Device.node_id == node.id, Device.path == path)).first()
-        if not dev:
-            raise NotFound(f"device {name!r} not found in cluster {cluster!r}: name it NODE:PATH")
-        return c.id, dev.id
-    vol = session.exec(select(Volume).where(Volume.cluster_id == c.id, Volume.name == name)).first()
-    if vol is None:
-        raise NotFound(f"volume {name!r} not found in cluster {cluster!r}")
-    return c.id, vol.id
-
-
-def add_grant(session: Session, username: str, role: str, scope: str, cluster: str | None, name: str | None) -> Grant:
-    if role not in ROLES:
-        raise Invalid(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-    if scope not in SCOPES:
-        raise Invalid(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
-    user = get_user(session, username)
-    cluster_id, resource_id = _resolve_scope(session, scope, cluster, name)
-    same = select(Grant).where(
-        Grant.user_id == user.id, Grant.scope == scope, Grant.cluster_id == cluster_id, Grant.resource_id == resource_id
-    )
-    for old in session.exec(same):
-        session.delete(old)  # one role per user and scope: the new grant replaces the old
-    grant = Grant(user_id=user.id, role=role, scope=scope, cluster_id=cluster_id, resource_id=resource_id)
-    session.add(grant)
-    session.commit()
-    return grant
-
-
-def remove_grant(session: Session, username: str, grant_id: str) -> None:
-    user = get_user(session, username)
-    grant = session.get(Grant, grant_id)
-    if grant is None or grant.user_id != user.id:
-        raise NotFound(f"grant {grant_id!r} not found for user {username!r}: `kadalu user list --json` shows grant ids")
-    session.delete(grant)
-    session.commit()
+def _store_password(session: Session, user: User, password: str) -> None:
+    user.password_hash = security.hash_password(password)
+    session.add(user)

@@ -30,6 +30,7 @@ def client(settings, redis_client):
     with TestClient(app) as c:
         yield c
     _empty(app.state.engine)
+    app.state.engine.dispose()  # _empty reconnected after the lifespan's dispose: close it now, not at GC
 
 
 @pytest.fixture

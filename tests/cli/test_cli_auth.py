@@ -75,6 +75,7 @@ def test_first_user_bootstrap_creates_admin_then_logs_in(server, run):
 
     assert result.exit_code == 0, result.output
     assert "No user exists yet: the first user becomes admin" in result.stdout
+    assert "at least 12 characters" in result.stdout  # the prompt tells the password rules
     assert body(first.calls[0]) == {"username": "root", "password": "first-pw-1"}
     assert body(login.calls[0]) == {"username": "root", "password": "first-pw-1"}
     assert [r.url.path for r in server.requests] == [

@@ -4,7 +4,7 @@ from sqlmodel import select
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep
 from controlplane.models import User
-from controlplane.services import users
+from controlplane.services import grants, users
 from controlplane.services.access import MANAGE
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -27,18 +27,34 @@ def create_user(body: schemas.Credentials, access: CurrentAccess, session: Sessi
 
 @router.delete("/{username}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_user(username: str, access: CurrentAccess, session: SessionDep):
+    """Delete a user with their grants and tokens; never the last admin of everything."""
     access.require_global(MANAGE)
     users.delete_user(session, username, access.user)
 
 
+@router.post("/{username}/password", response_model=schemas.SessionsRevoked)
+def set_password(username: str, body: schemas.PasswordSet, access: CurrentAccess, session: SessionDep):
+    """Set another user's password; all their tokens are revoked and their failed-login lock lifted."""
+    access.require_global(MANAGE)
+    return schemas.SessionsRevoked(revoked=users.set_password(session, username, body.password, access.user))
+
+
+@router.post("/{username}/revoke-sessions", response_model=schemas.SessionsRevoked)
+def revoke_sessions(username: str, access: CurrentAccess, session: SessionDep):
+    """Revoke every token of the user (they must log in again)."""
+    access.require_global(MANAGE)
+    return schemas.SessionsRevoked(revoked=users.revoke_sessions(session, users.get_user(session, username)))
+
+
 @router.post("/{username}/grants", response_model=schemas.GrantPublic, status_code=status.HTTP_201_CREATED)
 def create_grant(username: str, body: schemas.GrantRequest, access: CurrentAccess, session: SessionDep):
+    """Give a role on a scope; it replaces the user's role on the same scope. Never demotes the last admin."""
     access.require_global(MANAGE)
-    grant = users.add_grant(session, username, body.role, body.scope, body.cluster, body.name)
+    grant = grants.add_grant(session, username, body.role, body.scope, body.cluster, body.name)
     return present.grant(session, grant)
 
 
 @router.delete("/{username}/grants/{grant_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_grant(username: str, grant_id: str, access: CurrentAccess, session: SessionDep):
     access.require_global(MANAGE)
-    users.remove_grant(session, username, grant_id)
+    grants.remove_grant(session, username, grant_id)
