@@ -101,8 +101,9 @@ def label(
 
 @app.command("allow-rejoin")
 def allow_rejoin(
-    name: Name,
+    name: Annotated[str | None, typer.Argument(help="Node name (or --all).", show_default=False)] = None,
     cluster: options.Cluster = "default",
+    all_nodes: Annotated[bool, typer.Option("--all", help="Every node of the cluster (after a lost server key).")] = False,
     minutes: Annotated[int, typer.Option("--minutes", help="How long the permission lasts.", min=1)] = 60,
     url: options.Url = None,
     json: options.Json = False,
@@ -111,10 +112,15 @@ def allow_rejoin(
 
     Without this, only the node's own saved credentials can register it again, so a join-token
     holder cannot take over a registered node's name."""
+    if (name is None) == (not all_nodes):
+        raise typer.BadParameter("give a node name or --all")
     with connect(url) as client:
-        answer = client.post(f"/clusters/{seg(cluster)}/nodes/{seg(name)}/allow-rejoin", json={"minutes": minutes})
+        names = [n["name"] for n in client.get(f"/clusters/{seg(cluster)}/nodes").get("data", [])] if all_nodes else [name]
+        answers = [client.post(f"/clusters/{seg(cluster)}/nodes/{seg(n)}/allow-rejoin", json={"minutes": minutes})
+                   for n in names]
     if json:
-        print_json(answer)
+        print_json({"data": answers, "count": len(answers)} if all_nodes else answers[0])
         return
-    say(f"Node {name} may register again with the join token until {answer.get('allowed_until')}: "
-        "restart its agent with KADALU_JOIN_TOKEN set.")
+    for answer in answers:
+        say(f"Node {answer.get('node')} may register again with the join token until {answer.get('allowed_until')}: "
+            "restart its agent with KADALU_JOIN_TOKEN set.")

@@ -71,6 +71,20 @@ def test_node_allow_rejoin(server, run, logged_in):
     assert "may register again with the join token until 2026-12-01T16:00:00Z" in result.stdout
 
 
+def test_node_allow_rejoin_all(server, run, logged_in):
+    nodes = {"data": [{"name": "node1"}, {"name": "node2"}], "count": 2}
+    server.on("GET", "/clusters/prod/nodes", nodes)
+    one = server.on("POST", "/clusters/prod/nodes/node1/allow-rejoin", {"node": "node1", "allowed_until": "T1"})
+    two = server.on("POST", "/clusters/prod/nodes/node2/allow-rejoin", {"node": "node2", "allowed_until": "T2"})
+
+    result = run("node", "allow-rejoin", "-c", "prod", "--all")
+
+    assert result.exit_code == 0, result.output
+    assert len(one.calls) == len(two.calls) == 1
+    assert "Node node2 may register again" in result.stdout
+    assert run("node", "allow-rejoin", "-c", "prod").exit_code != 0  # neither a name nor --all
+
+
 def test_user_add_prompts_for_password_twice(server, run, logged_in):
     route = server.on("POST", "/users", make_user("bob", grants=[]), status=201)
 
