@@ -140,6 +140,8 @@ def add_grant(session: Session, username: str, role: str, scope: str, cluster: s
         Grant.user_id == user.id, Grant.scope == scope, Grant.cluster_id == cluster_id, Grant.resource_id == resource_id
     )
     for old in session.exec(same):
+        if old.role != role:
+            _keep_an_admin(session, old)
         session.delete(old)  # one role per user and scope: the new grant replaces the old
     grant = Grant(user_id=user.id, role=role, scope=scope, cluster_id=cluster_id, resource_id=resource_id)
     session.add(grant)
@@ -152,5 +154,17 @@ def remove_grant(session: Session, username: str, grant_id: str) -> None:
     grant = session.get(Grant, grant_id)
     if grant is None or grant.user_id != user.id:
         raise NotFound(f"grant {grant_id!r} not found for user {username!r}: `kadalu user list --json` shows grant ids")
+    _keep_an_admin(session, grant)
     session.delete(grant)
     session.commit()
+
+
+def _keep_an_admin(session: Session, leaving: Grant) -> None:
+    """Refuse to drop the last admin grant on scope 'all': nobody could manage users or grants again."""
+    if leaving.role != "admin" or leaving.scope != "all":
+        return
+    others = session.exec(select(func.count()).select_from(Grant).where(
+        Grant.role == "admin", Grant.scope == "all", Grant.id != leaving.id)).one()
+    if not others:
+        raise Conflict("this is the last admin grant on scope 'all': first grant admin to another user "
+                       "(`kadalu user grant USER admin`)")
