@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     node_timeout: float | None = Field(default=None, gt=0)  # default: 3 heartbeat intervals
     redispatch_after: float = Field(default=30.0, gt=0)  # a QUEUED task older than this is re-sent
     token_ttl_days: int = Field(default=30, gt=0, le=3650)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger request bodies get HTTP 413
 
     brick_port_base: int = Field(default=49152, ge=1024, le=65535)
     brick_port_last: int = Field(default=60999, ge=1024, le=65535)
