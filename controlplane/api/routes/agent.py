@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request, status
 from contracts.messages import Heartbeat
 from controlplane.api import schemas
 from controlplane.api.deps import CurrentNode, SessionDep, SettingsDep
+from controlplane.api.errors import errors
 from controlplane.services import clusters, health, metadata, nodes, tasks
 from controlplane.services.errors import Forbidden, Invalid
 
@@ -15,7 +16,7 @@ def _metadata(session, cluster_id: str) -> schemas.MetadataPublic:
     return schemas.MetadataPublic(version=row.version if row else 0, content=row.content if row else {})
 
 
-@router.post("/register", response_model=schemas.AgentRegistered)
+@router.post("/register", response_model=schemas.AgentRegistered, responses=errors(401, 409))
 def register(body: schemas.AgentRegister, request: Request, session: SessionDep, settings: SettingsDep):
     """Register (or re-register) a node; tasks it was running before a restart are sent again."""
     cluster = clusters.get_by_join_token(session, body.join_token)
@@ -37,7 +38,7 @@ def read_metadata(node: CurrentNode, session: SessionDep):
     return _metadata(session, node.cluster_id)
 
 
-@router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403))
 def post_heartbeat(body: Heartbeat, node: CurrentNode, session: SessionDep):
     """The HTTP twin of the heartbeat message: for agents whose broker link is down."""
     if body.node_id != node.id:
