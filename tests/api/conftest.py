@@ -30,6 +30,7 @@ def client(settings, redis_client):
     with TestClient(app) as c:
         yield c
     _empty(app.state.engine)
+    app.state.engine.dispose()  # else each test leaves a PostgreSQL connection open until GC
 
 
 @pytest.fixture
