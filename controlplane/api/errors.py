@@ -123,8 +123,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError):
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        return error_response(exc.status, exc.message, headers)
+        # a service error may carry headers of its own (e.g. Retry-After with a 429)
+        headers = {**({"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else {}),
+                   **(getattr(exc, "headers", None) or {})}
+        return error_response(exc.status, exc.message, headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError):

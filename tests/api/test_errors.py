@@ -4,6 +4,7 @@ from fastapi.testclient import TestClient
 
 from controlplane.api.app import create_app
 from controlplane.api.errors import MAX_ERRORS, ErrorBody
+from controlplane.services.errors import ServiceError
 from tests.factories import API, register_node
 
 
@@ -62,6 +63,21 @@ def test_a_value_the_database_cannot_hold_is_refused_as_invalid_not_unavailable(
     r = client.post(f"{API}/auth/login", json={"username": "ad\x00min", "password": "password-123"})
     assert "NUL" in error_of(r, 422).detail  # was 503 "the database is unavailable"
     assert error_of(admin.get("/clusters/c%00"), 422)
+
+
+def test_a_service_error_answers_its_status_with_its_own_headers(settings):
+    class TooManyAttempts(ServiceError):
+        status, headers = 429, {"Retry-After": "7"}
+
+    app = create_app(settings, sender=object())
+
+    @app.get("/throttled")
+    def throttled():
+        raise TooManyAttempts("too many failed logins for this user: wait 7 seconds")
+
+    with TestClient(app) as c:
+        r = c.get("/throttled")
+    assert error_of(r, 429).detail.startswith("too many") and r.headers["retry-after"] == "7"
 
 
 def test_an_unexpected_failure_answers_500_with_the_error_body_and_no_traceback(settings):
