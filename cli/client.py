@@ -29,7 +29,7 @@ def seg(value: object) -> str:
 
 
 def format_detail(detail: Any) -> str:
-    """Turn an error body's `detail` into text; 422 lists become one `field: msg` per line."""
+    """Turn an error body's `detail` (or its `errors` list) into text; lists become one `field: msg` per line."""
     if isinstance(detail, str):
         return detail
     if isinstance(detail, list):
@@ -148,8 +148,11 @@ class KadaluClient:
         return self.request("DELETE", path, params=params)
 
     def _api_error(self, response: httpx.Response) -> ApiError:
+        """The server's explanation: `errors` (one `field: msg` per line) when it lists fields,
+        else `detail`, else the status line and the start of the body."""
         try:
-            detail = response.json().get("detail")
+            body = response.json()
+            detail = body.get("errors") or body.get("detail")
         except (ValueError, AttributeError):
             detail = None
         if detail is None or detail == "" or detail == []:

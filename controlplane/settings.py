@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     login_lock_max_seconds: int = Field(default=900, ge=1)
     # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: str = ""
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger request bodies get HTTP 413
 
     brick_port_base: int = Field(default=49152, ge=1024, le=65535)
     brick_port_last: int = Field(default=60999, ge=1024, le=65535)

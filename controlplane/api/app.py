@@ -5,12 +5,12 @@ import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
+from fastapi.responses import Response
 from sqlmodel import Session
 
 from controlplane import __version__
+from controlplane.api import errors, openapi
+from controlplane.api.body_limit import BodyLimit
 from controlplane.api.routes import agent, auth, clusters, devices, failures, health, nodes, tasks, users, volumes
 from controlplane.db import make_engine
 from controlplane.dispatch import CelerySender
@@ -19,7 +19,7 @@ from controlplane.services import agent_access
 from controlplane.services import clusters as cluster_service
 from controlplane.services import users as user_service
 from controlplane.services.access import READ, load_access
-from controlplane.services.errors import ServiceError, Unauthorized
+from controlplane.services.errors import Unauthorized
 from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
     for module in (health, auth, users, clusters, nodes, devices, volumes, tasks, failures, agent):
         app.include_router(module.router, prefix=API_PREFIX)
 
+    # an oversized body is refused before anything reads it; inside `observe`, so 413s are counted
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+
     @app.middleware("http")
     async def observe(request: Request, call_next):
         started = time.perf_counter()
@@ -61,22 +64,8 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
         metrics.observe(request.method, getattr(route, "path", "unmatched"), response.status_code, started)
         return response
 
-    @app.exception_handler(ServiceError)
-    async def service_error(_request: Request, exc: ServiceError):
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else getattr(exc, "headers", None)
-        return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_body(_request: Request, exc: RequestValidationError):
-        details = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
-        ]
-        return JSONResponse(status_code=422, content={"detail": details})
-
-    @app.exception_handler(SQLAlchemyError)
-    async def database_error(_request: Request, exc: SQLAlchemyError):
-        log.exception("database error", exc_info=exc)
-        return JSONResponse(status_code=503, content={"detail": "the database is unavailable or busy: retry shortly"})
+    errors.install(app)
+    openapi.install(app)
 
     @app.get("/metrics", include_in_schema=False)
     def read_metrics(request: Request):

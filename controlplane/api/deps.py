@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from controlplane.models import ApiToken, Node
@@ -25,6 +25,9 @@ def get_session(request: Request) -> Iterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/login")
+# documents the agents' scheme in OpenAPI; get_node reads and checks the header itself
+_node_credentials = APIKeyHeader(name="Authorization", scheme_name="NodeCredentials", auto_error=False,
+                                 description="'Node <node-id>:<node-secret>', as answered by POST /api/v1/agent/register")
 
 
 def _authorization(request: Request) -> tuple[str, str]:
@@ -49,7 +52,8 @@ def get_access(auth: Annotated[tuple[Access, ApiToken], Depends(get_token_row)])
     return auth[0]
 
 
-def get_node(request: Request, session: SessionDep, settings: SettingsDep) -> Node:
+def get_node(request: Request, session: SessionDep, settings: SettingsDep,
+             _c: Annotated[str | None, Depends(_node_credentials)]) -> Node:
     scheme, value = _authorization(request)
     node_id, _, secret = value.partition(":")
     if scheme != "node" or not secret:

@@ -2,13 +2,23 @@
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
+UNKNOWN_FIELDS_LISTED = 16
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_flood_of_unknown_fields(cls, data: Any) -> Any:
+        # each unknown field is one validation error: a body of 50,000 would cost a second of CPU
+        if isinstance(data, dict) and len(data) > len(cls.model_fields) + UNKNOWN_FIELDS_LISTED:
+            raise ValueError(f"the body has {len(data)} fields; this request takes only: "
+                             f"{', '.join(cls.model_fields)}")
+        return data
 
 
 class ListOf(BaseModel, Generic[T]):

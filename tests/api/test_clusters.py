@@ -35,7 +35,7 @@ def test_duplicate_cluster_is_409(admin):
 
 def test_unknown_fields_and_malformed_json_are_422(client, admin):
     r = admin.post("/clusters", {"name": "c2", "colour": "blue"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "colour"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "colour"]
     r = client.post(f"{API}/clusters", content=b"{not json", headers={**admin.headers, "content-type": "application/json"})
     assert r.status_code == 422
     assert [c["name"] for c in admin.get("/clusters").json()["data"]] == ["default"]

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from controlplane.models import Grant, User
@@ -106,10 +107,16 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(client, admin, h
                 elif how == "demote":
                     grants.add_grant(s, target, "viewer", "all", None, None)
                 else:
-                    users.delete_user(s, target, s.get(User, ids[actor]))
+                    acting = s.get(User, ids[actor])
+                    if acting is None:  # deleted by the other one first: the API answers its token 401
+                        outcomes[actor] = "refused: the acting user is gone"
+                        return
+                    users.delete_user(s, target, acting)
                 outcomes[actor] = "done"
             except Conflict as exc:
                 outcomes[actor] = f"refused: {exc.message}"
+            except OperationalError as exc:  # SQLite: a read snapshot that cannot become a write (the API answers 503)
+                outcomes[actor] = f"busy: {exc}"
 
     threads = [threading.Thread(target=demote, args=pair) for pair in (("admin", "bob"), ("bob", "admin"))]
     try:
@@ -119,5 +126,6 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(client, admin, h
             t.join(timeout=60)
     finally:
         event.remove(engine, "after_cursor_execute", listener)
-    assert sorted(o.split(":")[0] for o in outcomes.values()) == ["done", "refused"], outcomes
+    first, second = sorted(o.split(":")[0] for o in outcomes.values())
+    assert first == "done" and second in ("refused", "busy"), outcomes
     assert len(_admins_of_all(client)) == 1

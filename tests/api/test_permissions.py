@@ -65,3 +65,19 @@ def test_grants_validate_role_and_scope(admin):
 def test_admin_cannot_delete_themselves(admin):
     r = admin.delete("/users/admin")
     assert r.status_code == 409
+
+
+def _grant_ids(admin, username: str) -> list[str]:
+    users = admin.get("/users").json()["data"]
+    return [g["id"] for u in users if u["username"] == username for g in u["grants"]]
+
+
+def test_the_last_admin_grant_on_scope_all_can_not_be_dropped(admin):
+    """Found by fuzzing: an admin could demote or ungrant themselves and lock everyone out."""
+    [grant] = _grant_ids(admin, "admin")
+    for r in (admin.post("/users/admin/grants", {"role": "viewer"}), admin.delete(f"/users/admin/grants/{grant}")):
+        assert r.status_code == 409 and "would leave no user with the admin role" in r.json()["detail"], r.text
+    assert admin.get("/users").status_code == 200  # still admin
+    admin.make_user("second", "admin")
+    assert admin.delete(f"/users/admin/grants/{grant}").status_code == 204
+    assert admin.get("/users").status_code == 403

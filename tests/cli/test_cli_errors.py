@@ -26,7 +26,33 @@ def test_server_4xx_detail_goes_to_stderr(server, run, logged_in):
     assert result.stderr.strip() == f"Error: {detail}"
 
 
-def test_validation_422_list_is_rendered_as_field_and_message(server, run, logged_in):
+def test_validation_422_errors_are_rendered_as_field_and_message(server, run, logged_in):
+    server.on("POST", "/clusters", {
+        "detail": "invalid request: body.name: String should match pattern '^[A-Za-z0-9]' (2 problems in all, "
+                  "the first 2 listed in `errors`); fix the request and send it again",
+        "errors": [
+            {"type": "string_pattern_mismatch", "loc": ["body", "name"], "msg": "String should match pattern '^[A-Za-z0-9]'"},
+            {"type": "extra_forbidden", "loc": ["body", "colour"], "msg": "Extra inputs are not permitted"},
+        ]}, status=422)
+
+    result = run("cluster", "add", "bad_name")
+
+    assert_clean_failure(result)
+    assert result.stderr.strip().splitlines() == ["Error: name: String should match pattern '^[A-Za-z0-9]'",
+                                                  "colour: Extra inputs are not permitted"]
+
+
+def test_413_says_the_body_is_too_large(server, run, logged_in):
+    detail = "the request body is larger than 1048576 bytes: send less (the server's limit is KADALU_MAX_REQUEST_BYTES)"
+    server.on("POST", "/clusters", {"detail": detail}, status=413)
+
+    result = run("cluster", "add", "c1")
+
+    assert_clean_failure(result)
+    assert result.stderr.strip() == f"Error: {detail}"
+
+
+def test_validation_422_list_detail_of_an_older_server_is_still_rendered(server, run, logged_in):
     server.on("POST", "/clusters", {"detail": [
         {"type": "string_pattern_mismatch", "loc": ["body", "name"],
          "msg": "String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.-]*$'", "input": "-x"},

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request, status
 from contracts.messages import Heartbeat
 from controlplane.api import schemas
 from controlplane.api.deps import CurrentNode, SessionDep, SettingsDep
+from controlplane.api.errors import errors
 from controlplane.services import agent_access, health, metadata, nodes, tasks
 from controlplane.services.errors import Forbidden
 
@@ -15,7 +16,7 @@ def _metadata(session, cluster_id: str) -> schemas.MetadataPublic:
     return schemas.MetadataPublic(version=row.version if row else 0, content=row.content if row else {})
 
 
-@router.post("/register", response_model=schemas.AgentRegistered)
+@router.post("/register", response_model=schemas.AgentRegistered, responses=errors(401, 409))
 def register(body: schemas.AgentRegister, request: Request, session: SessionDep, settings: SettingsDep):
     """Register a node (join token), or register again (the node's current credentials, or an admin's
     allow-rejoin): new credentials every time; tasks it was running before a restart are sent again."""
@@ -36,7 +37,7 @@ def read_metadata(node: CurrentNode, session: SessionDep):
     return _metadata(session, node.cluster_id)
 
 
-@router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403))
 def post_heartbeat(body: Heartbeat, node: CurrentNode, session: SessionDep, settings: SettingsDep):
     """The HTTP twin of the heartbeat message: for agents whose broker link is down."""
     if body.node_id != node.id:

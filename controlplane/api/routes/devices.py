@@ -2,12 +2,13 @@ from fastapi import APIRouter, Request, Response, status
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep
+from controlplane.api.errors import errors
 from controlplane.services import clusters, devices, nodes, tasks
 
 router = APIRouter(prefix="/clusters/{cluster}", tags=["devices"])
 
 
-@router.get("/devices", response_model=schemas.ListOf[schemas.DevicePublic])
+@router.get("/devices", response_model=schemas.ListOf[schemas.DevicePublic], responses=errors(404))
 def read_devices(cluster: str, access: CurrentAccess, session: SessionDep, node: str | None = None):
     c = clusters.get_visible(session, access, cluster)
     n = nodes.get(session, c, node) if node else None
@@ -15,7 +16,8 @@ def read_devices(cluster: str, access: CurrentAccess, session: SessionDep, node:
     return schemas.ListOf(data=rows, count=len(rows))
 
 
-@router.post("/nodes/{node}/devices", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/nodes/{node}/devices", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 404, 409))
 def create_device(cluster: str, node: str, body: schemas.DeviceCreate, request: Request, access: CurrentAccess, session: SessionDep):
     """Register a directory (`path`) or a block device (`device`); the node's agent validates it."""
     c = clusters.get_visible(session, access, cluster)
@@ -24,7 +26,8 @@ def create_device(cluster: str, node: str, body: schemas.DeviceCreate, request: 
     return schemas.DeviceTask(device=present.devices(session, c.id, [dev])[0], task=present.tasks(session, access, c.id, [task])[0])
 
 
-@router.delete("/devices/{device_id}", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED)
+@router.delete("/devices/{device_id}", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED,
+               responses=errors(403, 404, 409))
 def delete_device(cluster: str, device_id: str, request: Request, access: CurrentAccess, session: SessionDep, force: bool = False):
     """Unregister a device (the agent removes its marker); `force=true` drops the row without the agent."""
     c = clusters.get_visible(session, access, cluster)

@@ -2,13 +2,14 @@ from fastapi import APIRouter, Request, status
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep
+from controlplane.api.errors import errors
 from controlplane.services import agent_access, clusters, nodes
 from controlplane.services.errors import NotFound
 
 router = APIRouter(prefix="/clusters/{cluster}/nodes", tags=["nodes"])
 
 
-@router.get("", response_model=schemas.ListOf[schemas.NodePublic])
+@router.get("", response_model=schemas.ListOf[schemas.NodePublic], responses=errors(404))
 def read_nodes(cluster: str, access: CurrentAccess, session: SessionDep):
     c = clusters.get_visible(session, access, cluster)
     counts = nodes.device_counts(session, c)
@@ -20,7 +21,7 @@ def read_nodes(cluster: str, access: CurrentAccess, session: SessionDep):
     return schemas.ListOf(data=rows, count=len(rows))
 
 
-@router.get("/{node}", response_model=schemas.NodePublic)
+@router.get("/{node}", response_model=schemas.NodePublic, responses=errors(404))
 def read_node(cluster: str, node: str, access: CurrentAccess, session: SessionDep):
     c = clusters.get_visible(session, access, cluster)
     n = nodes.get(session, c, node)
@@ -29,7 +30,7 @@ def read_node(cluster: str, node: str, access: CurrentAccess, session: SessionDe
     return present.node(n, nodes.device_counts(session, c).get(n.id, 0))
 
 
-@router.delete("/{node}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{node}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403, 404, 409))
 def delete_node(cluster: str, node: str, request: Request, access: CurrentAccess, session: SessionDep):
     """Remove a node without devices or bricks; its credentials and broker user stop working."""
     c = clusters.get_visible(session, access, cluster)
@@ -38,7 +39,7 @@ def delete_node(cluster: str, node: str, request: Request, access: CurrentAccess
     agent_access.revoke(request.app.state.broker_users, n.id)
 
 
-@router.post("/{node}/allow-rejoin", response_model=schemas.RejoinAllowed)
+@router.post("/{node}/allow-rejoin", response_model=schemas.RejoinAllowed, responses=errors(403, 404))
 def allow_rejoin(cluster: str, node: str, access: CurrentAccess, session: SessionDep,
                  body: schemas.RejoinRequest | None = None):
     """Let an agent that lost its state register again under this node's name with the join token
@@ -48,7 +49,7 @@ def allow_rejoin(cluster: str, node: str, access: CurrentAccess, session: Sessio
     return schemas.RejoinAllowed(node=n.name, allowed_until=n.rejoin_allowed_until)
 
 
-@router.patch("/{node}", response_model=schemas.NodePublic)
+@router.patch("/{node}", response_model=schemas.NodePublic, responses=errors(403, 404))
 def update_node(cluster: str, node: str, body: schemas.NodeUpdate, access: CurrentAccess, session: SessionDep):
     """Label a node with its zone (failure domain): provisioning puts a set's bricks in distinct zones."""
     c = clusters.get_visible(session, access, cluster)

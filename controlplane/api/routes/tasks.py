@@ -2,13 +2,14 @@ from fastapi import APIRouter, Query
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep
+from controlplane.api.errors import errors
 from controlplane.models import Cluster
 from controlplane.services import clusters, visibility
 
 router = APIRouter(tags=["tasks"])
 
 
-@router.get("/clusters/{cluster}/tasks", response_model=schemas.ListOf[schemas.TaskPublic])
+@router.get("/clusters/{cluster}/tasks", response_model=schemas.ListOf[schemas.TaskPublic], responses=errors(404))
 def read_tasks(
     cluster: str, access: CurrentAccess, session: SessionDep,
     state: str | None = Query(default=None, max_length=16), node: str | None = None, limit: int = Query(default=50, ge=1, le=1000),
@@ -21,13 +22,13 @@ def read_tasks(
     return schemas.ListOf(data=present.tasks(session, access, c.id, rows), count=len(rows))
 
 
-@router.get("/tasks/{task_id}", response_model=schemas.TaskPublic)
+@router.get("/tasks/{task_id}", response_model=schemas.TaskPublic, responses=errors(404))
 def read_task(task_id: str, access: CurrentAccess, session: SessionDep):
     task = visibility.task(session, access, task_id)
     return present.tasks(session, access, task.cluster_id, [task])[0]
 
 
-@router.get("/clusters/{cluster}/alerts", response_model=schemas.ListOf[schemas.AlertPublic])
+@router.get("/clusters/{cluster}/alerts", response_model=schemas.ListOf[schemas.AlertPublic], responses=errors(404))
 def read_alerts(cluster: str, access: CurrentAccess, session: SessionDep, limit: int = Query(default=50, ge=1, le=1000)):
     """The newest alerts the user sees: all with a cluster grant, else those of their nodes and volumes."""
     c: Cluster = clusters.get_visible(session, access, cluster)

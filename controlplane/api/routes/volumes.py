@@ -3,6 +3,7 @@ from fastapi.responses import PlainTextResponse
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
+from controlplane.api.errors import errors
 from controlplane.services import clusters, provisioning, rebalance, tasks, volume_expand, volume_options, volume_plan, volumes
 from controlplane.services.access import WRITE
 from controlplane.services.names import check_name
@@ -12,14 +13,15 @@ from volgen import client_volfile
 router = APIRouter(prefix="/clusters/{cluster}/volumes", tags=["volumes"])
 
 
-@router.get("", response_model=schemas.ListOf[schemas.VolumePublic])
+@router.get("", response_model=schemas.ListOf[schemas.VolumePublic], responses=errors(404))
 def read_volumes(cluster: str, access: CurrentAccess, session: SessionDep):
     c = clusters.get_visible(session, access, cluster)
     rows = [present.volume(session, v) for v in volumes.list_visible(session, access, c)]
     return schemas.ListOf(data=rows, count=len(rows))
 
 
-@router.post("", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 404, 409))
 def create_volume(cluster: str, body: schemas.VolumeCreate, request: Request, access: CurrentAccess,
                   session: SessionDep, settings: SettingsDep):
     """Plan and create a volume; it starts when its bricks are created unless `start` is false."""
@@ -31,7 +33,7 @@ def create_volume(cluster: str, body: schemas.VolumeCreate, request: Request, ac
     return present.volume(session, vol, "Volume create request sent.")
 
 
-@router.post("/plan", response_model=schemas.PlanPublic)
+@router.post("/plan", response_model=schemas.PlanPublic, responses=errors(403, 404, 409))
 def plan_volume(cluster: str, body: schemas.VolumeCreate, access: CurrentAccess, session: SessionDep):
     """Where `create` with `size` would put the bricks (`--dry-run`); nothing is stored."""
     c = clusters.get_visible(session, access, cluster)
@@ -52,13 +54,14 @@ def plan_volume(cluster: str, body: schemas.VolumeCreate, access: CurrentAccess,
     )
 
 
-@router.get("/{volume}", response_model=schemas.VolumePublic)
+@router.get("/{volume}", response_model=schemas.VolumePublic, responses=errors(404))
 def read_volume(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
     c = clusters.get_visible(session, access, cluster)
     return present.volume(session, volumes.get(session, access, c, volume))
 
 
-@router.post("/{volume}/start", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{volume}/start", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 404, 409))
 def start_volume(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
                  body: schemas.VolumeStart | None = None):
     """Start every brick (and the self-heal daemons); with `force`, a Started volume restarts its missing bricks."""
@@ -72,7 +75,8 @@ def start_volume(cluster: str, volume: str, request: Request, access: CurrentAcc
     return present.volume(session, vol, "Volume start request sent.")
 
 
-@router.post("/{volume}/stop", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{volume}/stop", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 404, 409))
 def stop_volume(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
                 body: schemas.VolumeStop | None = None):
     c = clusters.get_visible(session, access, cluster)
@@ -82,7 +86,8 @@ def stop_volume(cluster: str, volume: str, request: Request, access: CurrentAcce
     return present.volume(session, vol, "Volume stop request sent.")
 
 
-@router.delete("/{volume}", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+@router.delete("/{volume}", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
+               responses=errors(403, 404, 409))
 def delete_volume(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
                   purge: bool = False):
     """Delete the volume's bricks' gluster state; the data stays in the brick directories unless `purge`."""
@@ -95,7 +100,8 @@ def delete_volume(cluster: str, volume: str, request: Request, access: CurrentAc
     return present.volume(session, vol, f"Volume delete request sent; {left}.")
 
 
-@router.post("/{volume}/expand", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{volume}/expand", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 404, 409))
 def expand_volume(cluster: str, volume: str, body: schemas.VolumeExpand, request: Request, access: CurrentAccess,
                   session: SessionDep, settings: SettingsDep):
     """Add whole sets of bricks; they are created (and started when the volume runs). Then rebalance."""
@@ -106,7 +112,8 @@ def expand_volume(cluster: str, volume: str, body: schemas.VolumeExpand, request
     return present.volume(session, vol, "Volume expand request sent; run `kadalu volume rebalance start` to spread data.")
 
 
-@router.post("/{volume}/options", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{volume}/options", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 404, 409))
 def change_options(cluster: str, volume: str, body: schemas.OptionsChange, request: Request, access: CurrentAccess,
                    session: SessionDep):
     """Set and reset options. Brick-side changes on a Started volume restart one brick of every set
@@ -119,7 +126,7 @@ def change_options(cluster: str, volume: str, body: schemas.OptionsChange, reque
     return present.volume(session, vol, f"Volume options changed: {note}.")
 
 
-@router.get("/{volume}/options", response_model=schemas.ListOf[schemas.OptionPublic])
+@router.get("/{volume}/options", response_model=schemas.ListOf[schemas.OptionPublic], responses=errors(404))
 def read_options(cluster: str, volume: str, access: CurrentAccess, session: SessionDep, name: str | None = None):
     """Every option (or one): value, default, whether changed, what it accepts, the graphs it applies to."""
     c = clusters.get_visible(session, access, cluster)
@@ -127,7 +134,8 @@ def read_options(cluster: str, volume: str, access: CurrentAccess, session: Sess
     return schemas.ListOf(data=rows, count=len(rows))
 
 
-@router.post("/{volume}/rebalance/start", response_model=schemas.RebalanceStatus, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{volume}/rebalance/start", response_model=schemas.RebalanceStatus, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 404, 409))
 def start_rebalance(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
                     body: schemas.RebalanceStart | None = None):
     """Fix the layout and move files onto new sets; each node moves the files on its own bricks."""
@@ -138,7 +146,8 @@ def start_rebalance(cluster: str, volume: str, request: Request, access: Current
     return rebalance.status(session, vol)
 
 
-@router.post("/{volume}/rebalance/stop", response_model=schemas.RebalanceStatus, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{volume}/rebalance/stop", response_model=schemas.RebalanceStatus, status_code=status.HTTP_202_ACCEPTED,
+             responses=errors(403, 404, 409))
 def stop_rebalance(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep):
     """Stop moving files (safe: a later start resumes, skipping what already moved)."""
     c = clusters.get_visible(session, access, cluster)
@@ -148,13 +157,13 @@ def stop_rebalance(cluster: str, volume: str, request: Request, access: CurrentA
     return rebalance.status(session, vol)
 
 
-@router.get("/{volume}/rebalance", response_model=schemas.RebalanceStatus)
+@router.get("/{volume}/rebalance", response_model=schemas.RebalanceStatus, responses=errors(404))
 def read_rebalance(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
     c = clusters.get_visible(session, access, cluster)
     return rebalance.status(session, volumes.get(session, access, c, volume))
 
 
-@router.get("/{volume}/volfile", response_class=PlainTextResponse)
+@router.get("/{volume}/volfile", response_class=PlainTextResponse, responses=errors(404, 409))
 def read_client_volfile(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
     """The FUSE client volfile: `glusterfs --volfile-id VOL -f FILE MOUNTPOINT` (what `kadalu mount` runs)."""
     c = clusters.get_visible(session, access, cluster)
