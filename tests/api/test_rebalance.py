@@ -20,7 +20,7 @@ def report(client, kind, data):
 
 
 def test_rebalance_runs_on_every_node_of_the_volume_and_reports_totals(client, admin, nodes):
-    started(client, admin, "dv", ["n1:/d/1", "n2:/d/2", "n3:/d/3"])
+    started(client, admin, "dv", ["n1:/e/d/1", "n2:/e/d/2", "n3:/e/d/3"])
     r = admin.post("/clusters/c1/volumes/dv/rebalance/start", {})
     assert r.status_code == 202 and {n["node"] for n in r.json()["nodes"]} == {"n1", "n2", "n3"}
     assert r.json()["state"] == "starting"
@@ -33,17 +33,17 @@ def test_rebalance_runs_on_every_node_of_the_volume_and_reports_totals(client, a
 
 
 def test_rebalance_needs_a_started_volume_with_several_sets(client, admin, nodes):
-    started(client, admin, "one", ["n1:/o/1"])
+    started(client, admin, "one", ["n1:/e/o/1"])
     r = admin.post("/clusters/c1/volumes/one/rebalance/start", {})
     assert r.status_code == 409 and "single set" in r.json()["detail"]
-    vol = create(admin, "stopped", ["n1:/s/1", "n2:/s/2"], start=False).json()
+    vol = create(admin, "stopped", ["n1:/e/s/1", "n2:/e/s/2"], start=False).json()
     finish_all(client, vol["id"])
     r = admin.post("/clusters/c1/volumes/stopped/rebalance/start", {})
     assert r.status_code == 409 and "Started" in r.json()["detail"]
 
 
 def test_stop_sends_to_every_node_and_keeps_counters(client, admin, nodes):
-    started(client, admin, "dv", ["n1:/d/1", "n2:/d/2"])
+    started(client, admin, "dv", ["n1:/e/d/1", "n2:/e/d/2"])
     admin.post("/clusters/c1/volumes/dv/rebalance/start", {})
     report(client, "START_REBALANCE", {"state": "in_progress", "files_moved": 3})
     assert admin.post("/clusters/c1/volumes/dv/rebalance/stop", {}).status_code == 202
