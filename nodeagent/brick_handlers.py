@@ -1,6 +1,7 @@
-"""The four brick task kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, DELETE_BRICK) on this node.
+"""The brick task kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, RESTART_BRICK, DELETE_BRICK) on this node.
 
-See contracts/task_specs.py for the spec and what each returns. Every handler is idempotent:
+See contracts/task_specs.py for the spec and what each returns. Each first checks that the brick
+lies inside a device this agent accepted (nodeagent.confinement). Every handler is idempotent:
 it checks what is already there (pid files, the brick directory's volume-id) and only does what
 is missing. Two tasks of one volume may run at once in the agent's thread pool; the work of
 each, the self-heal daemon's start/stop included, runs under a per-volume lock."""
@@ -96,13 +97,20 @@ def _parse(ctx: AgentContext, raw: dict[str, Any]) -> tuple[BrickTaskSpec, Brick
     if brick.node_id != ctx.node_id:
         raise AgentError("wrong_node", f"brick {brick.node_name}:{brick.path} belongs to node {brick.node_id}, "
                          f"not to this node ({ctx.node_id})", "the task was sent to the wrong node")
+    confine_brick(ctx, brick)
     return task, brick
+
+
+def confine_brick(ctx: AgentContext, brick: BrickSpec) -> str:
+    """Refuse (AgentError "outside_devices" or "symlink") a brick that is not strictly inside a
+    directory device this agent accepted, before anything of it is touched."""
+    return ctx.confinement.check_brick(brick.path, ctx.devices)
 
 
 def create_brick(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     task, brick = _parse(ctx, raw)
     with volume_lock(ctx, task.volume.id):
-        prepare_brick(brick.path, task.volume.id)
+        prepare_brick(brick.path, task.volume.id, force=task.force)
     return {}
 
 

@@ -7,10 +7,12 @@ from typing import Any
 from celery import Celery
 
 from contracts import signing
+from contracts.device_paths import DEFAULT_DEVICE_ROOTS
 from contracts.task_names import CONTROLPLANE_QUEUE
-from nodeagent import message_guard
+from nodeagent import devices, message_guard
+from nodeagent.confinement import Confinement
 from nodeagent.controlplane_client import ControlPlaneClient
-from nodeagent.devices import BlockRegistry
+from nodeagent.device_registry import DeviceRegistry
 from nodeagent.runner import Runner
 from nodeagent.state_files import AgentState
 
@@ -28,6 +30,7 @@ class AgentContext:
     key_generation: int = 1  # which generation of the node secret `secret` is (from registration)
     runner: Runner = field(default_factory=Runner)
     volfile_server: Any = None  # nodeagent.volfile_server.VolfileServer, when it runs
+    device_roots: tuple[str, ...] = DEFAULT_DEVICE_ROOTS  # AgentSettings.device_roots
     _metadata_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -35,8 +38,14 @@ class AgentContext:
         return message_guard.Keys(self.node_id, self.secret, self.key_generation)
 
     @property
-    def blocks(self) -> BlockRegistry:
-        return BlockRegistry(self.state.root)
+    def confinement(self) -> Confinement:
+        """Where this agent may act: its device roots, minus system directories and its own state."""
+        return Confinement(self.device_roots, self.state.root, f"node {self.node_name}")
+
+    @property
+    def devices(self) -> DeviceRegistry:
+        """The devices this agent accepted: bricks may only be inside these."""
+        return devices.registry_for(self.state.root, self.confinement, self.node_id, self.state.load_metadata)
 
     def signed(self, payload: dict[str, Any]) -> dict[str, Any]:
         return signing.sign(self.node_id, self.secret, payload)

@@ -2,22 +2,37 @@
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+
 from contracts.task_kinds import TaskKind
+from contracts.task_specs import DeviceTaskSpec
 from nodeagent import brick_handlers, rebalance_handlers, devices
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 
 
-def add_device(ctx: AgentContext, spec: dict[str, Any]) -> dict:
-    if spec["kind"] == "block":
-        return devices.add_block(ctx.node_name, spec["path"], spec["device_id"], ctx.blocks, ctx.runner)
-    return devices.add_directory(ctx.node_name, spec["path"], spec["device_id"])
+def _device_spec(raw: dict[str, Any]) -> DeviceTaskSpec:
+    try:
+        return DeviceTaskSpec.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise AgentError("bad_spec", f"invalid device task spec: {exc.error_count()} error(s): "
+                         f"{first.get('loc')} {first.get('msg')}",
+                         "the control plane and the agent disagree on the spec: check both versions") from exc
 
 
-def remove_device(ctx: AgentContext, spec: dict[str, Any]) -> dict:
-    if spec["kind"] == "block":
-        return devices.remove_block(spec["path"], spec["device_id"], ctx.blocks)
-    return devices.remove_directory(spec["path"], spec["device_id"])
+def add_device(ctx: AgentContext, raw: dict[str, Any]) -> dict:
+    spec = _device_spec(raw)
+    if spec.kind == "block":
+        return devices.add_block(ctx.node_name, spec.path, spec.device_id, ctx.devices, ctx.confinement, ctx.runner)
+    return devices.add_directory(ctx.node_name, spec.path, spec.device_id, ctx.devices, ctx.confinement)
+
+
+def remove_device(ctx: AgentContext, raw: dict[str, Any]) -> dict:
+    spec = _device_spec(raw)
+    if spec.kind == "block":
+        return devices.remove_block(spec.path, spec.device_id, ctx.devices)
+    return devices.remove_directory(spec.path, spec.device_id, ctx.devices)
 
 
 HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {

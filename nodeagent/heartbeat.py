@@ -19,18 +19,18 @@ METADATA_REFRESH_SECONDS = 30.0
 
 
 def device_usage(ctx: AgentContext) -> list[DeviceUsage]:
+    """Size and free space of the devices this agent accepted (its own registry, not the metadata:
+    opening a path the control plane named, such as a character device, could have side effects)."""
     out = []
-    for dev in ctx.state.load_metadata().get("content", {}).get("devices", []):
-        if dev.get("node_id") != ctx.node_id or dev.get("state") not in ("Ready", "Removing"):
-            continue
+    for device_id, dev in ctx.devices.entries().items():
         try:
             if dev["kind"] == "block":
-                size = free = devices.block_size(dev["path"])
+                size = free = devices.block_size(dev["real_path"])
             else:
-                size, free = devices.usage(dev["path"])
+                size, free = devices.usage(dev["real_path"])
         except OSError:
             continue  # gone or unreadable: the next task on it will report why
-        out.append(DeviceUsage(device_id=dev["id"], path=dev["path"], size_bytes=size, free_bytes=free))
+        out.append(DeviceUsage(device_id=device_id, path=dev["path"], size_bytes=size, free_bytes=free))
     return out
 
 

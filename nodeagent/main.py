@@ -29,6 +29,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--state-dir", help="where credentials and metadata are kept")
     p.add_argument("--zone", help="failure domain label (rack, room); provisioning spreads sets across zones")
     p.add_argument("--broker-url", help="override the broker URL the control plane hands out")
+    p.add_argument("--device-root", dest="device_roots", action="append", metavar="DIR",
+                   help="a directory devices may be under (repeat it; replaces the defaults /exports, /bricks, /data, "
+                        "/srv, /mnt, /dev; /dev allows block devices) (KADALU_DEVICE_ROOTS, comma separated)")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     log.info("registered as node %s (%s) in cluster %s", name, creds["node_id"], creds["cluster_name"])
     ctx = AgentContext(node_id=creds["node_id"], node_name=name, address=address, secret=creds["node_secret"],
                        key_generation=int(creds.get("key_generation", 1)), state=state,
-                       client=ControlPlaneClient(settings.url))
+                       client=ControlPlaneClient(settings.url), device_roots=settings.device_roots)
     try:  # clients mount with -s <node address>: volfiles from local metadata, changes pushed (FETCHSPEC)
         ctx.volfile_server = VolfileServer(address, client_volfile_lookup(ctx), settings.volfile_server_port)
         ctx.volfile_server.start()

@@ -6,11 +6,13 @@ whose daemon is not running (found by its pid file) is started, then the volume'
 daemon where the volume heals. Bricks that kept running while the agent was down are left
 alone. Nothing here calls the control plane, and no failure stops the agent: each is logged
 and listed in the returned summary. Brick directories are never prepared here: a brick whose
-device did not come back must fail to start, not be recreated on the root file system."""
+device did not come back must fail to start, not be recreated on the root file system, and a
+brick that is not inside a device this agent accepted is not started at all (the same check as
+every brick task)."""
 import logging
 
-from nodeagent.brick_handlers import (any_local_brick_running, ensure_shd, heals, layout_of, local_bricks,
-                                      metadata_volumes, volume_lock)
+from nodeagent.brick_handlers import (any_local_brick_running, confine_brick, ensure_shd, heals, layout_of,
+                                      local_bricks, metadata_volumes, volume_lock)
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 from nodeagent.gluster.pids import running_pid
@@ -35,6 +37,7 @@ def recover(ctx: AgentContext) -> dict[str, list]:
             for brick in mine:
                 what = f"brick {brick.node_name}:{brick.path} of volume {spec.name}"
                 try:
+                    confine_brick(ctx, brick)
                     pid = running_pid(layout.brick_pidfile(brick), "glusterfsd")
                     if pid:
                         log.info("recovery: %s already runs as pid %s", what, pid)

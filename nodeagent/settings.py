@@ -1,9 +1,13 @@
 """Agent settings: KADALU_* environment variables, overridden by command-line options."""
 import os
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from contracts.checks import path_problem, under
+from contracts.device_paths import BLOCK_ROOT, DEFAULT_DEVICE_ROOTS, DENIED_ROOTS
 
 
 def _default_state_dir() -> Path:
@@ -23,3 +27,23 @@ class AgentSettings(BaseSettings):
     broker_url: str | None = None  # override the URL the control plane hands out
     concurrency: int = Field(default=4, ge=1, le=64)
     register_retry_seconds: float = Field(default=300.0, ge=0)
+    # Where devices may be (KADALU_DEVICE_ROOTS=/exports,/data or --device-root, repeated): the agent
+    # refuses any device outside them. /dev in the list allows block device nodes (never directories).
+    device_roots: Annotated[tuple[str, ...], NoDecode] = DEFAULT_DEVICE_ROOTS
+
+    @field_validator("device_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        roots = tuple(dict.fromkeys(r.strip().rstrip("/") or "/" for r in value if r.strip()))
+        if not roots:
+            raise ValueError("no device roots given: list at least one directory, e.g. KADALU_DEVICE_ROOTS=/exports")
+        for root in roots:
+            problem = path_problem(root)
+            if problem:
+                raise ValueError(f"device root {root!r} {problem}")
+            inside = [d for d in DENIED_ROOTS if under(root, d)]
+            if root != BLOCK_ROOT and inside:
+                raise ValueError(f"device root {root!r} is inside the system directory {inside[0]}: give data directories")
+        return roots

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: sets everything up, starts a control plane with embedded defaults (SQLite + a private
-# redis-server), three node agents on 127.0.1.1-3, registers a device on each, then creates,
-# starts and mounts a replica-3 volume, writes a file to it, and prints the status.
+# redis-server), three node agents on 127.0.1.1-3 (each may use devices under .demo/exports only),
+# registers a device on each, then creates, starts and mounts a replica-3 volume, writes a file to
+# it, and prints the status.
 #   scripts/demo.sh          run it (processes keep running; state in .demo/)
 #   scripts/demo.sh stop     stop everything the demo started (by pid) and unmount
 set -euo pipefail
@@ -51,7 +52,7 @@ echo "== starting three node agents on 127.0.1.1-3"
 for i in 1 2 3; do
   mkdir -p "$ROOT/exports/node$i"
   KADALU_JOIN_TOKEN="$TOKEN" nohup .venv/bin/kadalu-agent --url "$URL" --name "node$i" --address "127.0.1.$i" \
-    --state-dir "$ROOT/agents/node$i" >"$ROOT/logs/agent-node$i.log" 2>&1 &
+    --state-dir "$ROOT/agents/node$i" --device-root "$ROOT/exports" >"$ROOT/logs/agent-node$i.log" 2>&1 &
   echo $! >"$ROOT/pids/agent-node$i.pid"
 done
 for _ in $(seq 100); do

@@ -1,6 +1,7 @@
 """Devices: a directory or a block device on a node, validated by the node's agent."""
 from sqlmodel import Session, select
 
+from contracts.device_paths import denied_problem
 from contracts.task_kinds import TaskKind
 from controlplane.models import Brick, Cluster, Device, Node, Task
 from controlplane.services import metadata, tasks
@@ -23,8 +24,10 @@ def add(session: Session, access: Access, cluster: Cluster, node: Node, path: st
         raise Invalid("give exactly one of 'path' (a directory) or 'device' (a block device such as /dev/vdc)")
     kind = "directory" if path is not None else "block"
     wanted = check_abs_path("device path" if path is not None else "block device", path or device)
-    if kind == "block" and not wanted.startswith("/dev/"):
-        raise Invalid(f"block device {wanted!r} is not under /dev: give the device node, e.g. /dev/vdc")
+    # Defence in depth: the node's agent checks its own allowed roots and has the last word.
+    problem = denied_problem(wanted, kind)
+    if problem:
+        raise Invalid(f"{'device path' if kind == 'directory' else 'block device'} {wanted!r} {problem}")
     existing = list(session.exec(select(Device).where(Device.node_id == node.id)))
     retry = None
     for dev in existing:

@@ -19,7 +19,7 @@ def expand(session: Session, access: Access, cluster: Cluster, volume: Volume, s
     if not raw_bricks:
         raise Invalid(f"no bricks given: add whole sets of {lay.set_size} bricks as NODE:/PATH")
     planned = volume_plan.resolve_bricks(session, cluster, raw_bricks, lay, force)
-    volume_plan.lock_nodes(session, {node.id for node, _ in planned})
+    volume_plan.lock_nodes(session, {p.node.id for p in planned})
     try:
         volume_plan.check_not_used(session, planned)
         ports = volume_plan.allocate_ports(session, planned, settings.brick_port_base, settings.brick_port_last)
@@ -27,12 +27,13 @@ def expand(session: Session, access: Access, cluster: Cluster, volume: Volume, s
         session.rollback()
         raise
     first = len(volumes.bricks_of(session, volume))
-    new_bricks = [Brick(volume_id=volume.id, cluster_id=cluster.id, node_id=node.id, idx=first + i, path=path, port=port)
-                  for i, ((node, path), port) in enumerate(zip(planned, ports, strict=True))]
+    new_bricks = [Brick(volume_id=volume.id, cluster_id=cluster.id, node_id=p.node.id, idx=first + i, path=p.path,
+                        port=port, device_id=p.device_id)
+                  for i, (p, port) in enumerate(zip(planned, ports, strict=True))]
     session.add_all(new_bricks)
     volume.resume_state = volume.state
     transition(volume, "Expanding")
-    made = volumes.operation_tasks(session, volume, new_bricks, TaskKind.CREATE_BRICK)
+    made = volumes.operation_tasks(session, volume, new_bricks, TaskKind.CREATE_BRICK, force=force)
     metadata.bump(session, cluster)
     session.commit()
     return made

@@ -3,11 +3,12 @@
 Everything here runs in the server (the CLI only parses). Each refusal names the offending
 brick and says how to fix it."""
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from controlplane.models import Brick, Cluster, Node, Volume
+from controlplane.models import Brick, Cluster, Device, Node, Volume
 from controlplane.services.errors import Conflict, Invalid, NotFound
 from controlplane.services.names import check_abs_path
 
@@ -76,7 +77,43 @@ def _nested(a: str, b: str) -> bool:
     return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
 
 
-def resolve_bricks(session: Session, cluster: Cluster, raw: list[str], lay: Layout, force: bool) -> list[tuple[Node, str]]:
+class Placed(NamedTuple):
+    """One brick of a plan: its node, its path, and the Ready directory device holding it."""
+
+    node: Node
+    path: str
+    device_id: str
+
+
+def device_for(devices: list[Device], cluster: Cluster, node: Node, path: str) -> Device:
+    """The Ready directory device (of `devices`, those of `node`) that `path` lies strictly inside.
+    A node's agent acts only inside devices it accepted, so a brick anywhere else (an existing
+    directory of the node, the device directory itself) is refused here, before any task is sent."""
+    brick = f"{node.name}:{path}"
+    for dev in devices:
+        if path == dev.path:
+            raise Invalid(f"brick {brick} is the device directory {dev.path} itself: give a directory inside it, "
+                          f"e.g. {node.name}:{dev.path}/<volume-name>")
+        if _nested(dev.path, path) and not path.startswith(dev.path + "/"):
+            raise Invalid(f"brick {brick} contains device {dev.path}: give a directory inside the device, "
+                          f"e.g. {node.name}:{dev.path}/<volume-name>")
+        if path.startswith(dev.path + "/"):
+            if dev.kind != "directory":
+                raise Invalid(f"brick {brick} is inside block device {dev.path}: bricks go in directory devices; "
+                              f"add one with `kadalu device add -c {cluster.name} {node.name} --path DIR --wait`")
+            if dev.state != "Ready":
+                raise Invalid(f"brick {brick} is on device {dev.path}, which is {dev.state}, not Ready: "
+                              f"{'wait for it' if dev.state == 'Adding' else 'add it again'} "
+                              f"(`kadalu device list -c {cluster.name} --node {node.name}`)")
+            return dev
+    ready = [d.path for d in devices if d.kind == "directory" and d.state == "Ready"]
+    known = f"its Ready devices are {', '.join(ready[:5])}" if ready else "it has no Ready directory device"
+    raise Invalid(f"brick {brick} is not inside a registered device of node {node.name} ({known}): register the "
+                  f"brick's parent directory with `kadalu device add -c {cluster.name} {node.name} --path DIR --wait`, "
+                  "then give bricks below it")
+
+
+def resolve_bricks(session: Session, cluster: Cluster, raw: list[str], lay: Layout, force: bool) -> list[Placed]:
     if not raw:
         raise Invalid("no bricks given: list them as NODE:/PATH")
     if len(raw) > MAX_BRICKS:
@@ -107,7 +144,10 @@ def resolve_bricks(session: Session, cluster: Cluster, raw: list[str], lay: Layo
                         "node: losing that node loses both; put them on different nodes, or add --force"
                     )
                 seen[node.name] = path
-    return bricks
+    devices: dict[str, list[Device]] = {}
+    for dev in session.exec(select(Device).where(Device.cluster_id == cluster.id)):
+        devices.setdefault(dev.node_id, []).append(dev)
+    return [Placed(node, path, device_for(devices.get(node.id, []), cluster, node, path).id) for node, path in bricks]
 
 
 def lock_nodes(session: Session, node_ids: set[str]) -> None:
@@ -115,15 +155,15 @@ def lock_nodes(session: Session, node_ids: set[str]) -> None:
     session.execute(update(Node).where(Node.id.in_(sorted(node_ids))).values(allocation_seq=Node.allocation_seq + 1))
 
 
-def check_not_used(session: Session, bricks: list[tuple[Node, str]]) -> None:
+def check_not_used(session: Session, bricks: list[Placed]) -> None:
     by_node: dict[str, list[str]] = {}
-    for node, path in bricks:
+    for node, path, _ in bricks:
         by_node.setdefault(node.id, []).append(path)
     rows = session.exec(select(Brick, Volume.name).join(Volume, Volume.id == Brick.volume_id).where(Brick.node_id.in_(list(by_node))))
     for brick, vol_name in rows:
         for path in by_node[brick.node_id]:
             if _nested(brick.path, path):
-                node = next(x for x, _ in bricks if x.id == brick.node_id)
+                node = next(p.node for p in bricks if p.node.id == brick.node_id)
                 relation = "is" if brick.path == path else "overlaps"
                 raise Conflict(
                     f"brick {node.name}:{path} {relation} brick {brick.path} of volume {vol_name!r}: "
@@ -131,14 +171,14 @@ def check_not_used(session: Session, bricks: list[tuple[Node, str]]) -> None:
                 )
 
 
-def allocate_ports(session: Session, bricks: list[tuple[Node, str]], base: int, last: int) -> list[int]:
+def allocate_ports(session: Session, bricks: list[Placed], base: int, last: int) -> list[int]:
     """Lowest free ports per node; the unique (node, port) constraint makes a double grant impossible."""
     used: dict[str, set[int]] = {}
-    for node, _ in bricks:
+    for node, _, _ in bricks:
         if node.id not in used:
             used[node.id] = set(session.exec(select(Brick.port).where(Brick.node_id == node.id)))
     ports = []
-    for node, path in bricks:
+    for node, path, _ in bricks:
         port = base
         while port in used[node.id]:
             port += 1

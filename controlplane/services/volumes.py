@@ -75,7 +75,7 @@ def create(session: Session, access: Access, cluster: Cluster, settings, name: s
     elif distribute is not None:
         raise Invalid("--distribute (the number of sets) goes with --size; with bricks, the count of bricks sets it")
     planned = volume_plan.resolve_bricks(session, cluster, raw_bricks, lay, force)
-    volume_plan.lock_nodes(session, {node.id for node, _ in planned})
+    volume_plan.lock_nodes(session, {p.node.id for p in planned})
     if session.exec(select(Volume).where(Volume.cluster_id == cluster.id, Volume.name == name)).first():
         session.rollback()
         raise Conflict(f"volume {name!r} already exists in cluster {cluster.name!r}: pick another name")
@@ -90,8 +90,9 @@ def create(session: Session, access: Access, cluster: Cluster, settings, name: s
                     redundancy_count=lay.redundancy_count, state="Creating", start_after_create=start)
     session.add(volume)
     session.flush()  # the volume row first: bricks refer to it
-    bricks = [Brick(volume_id=volume.id, cluster_id=cluster.id, node_id=node.id, idx=i, path=path, port=port)
-              for i, ((node, path), port) in enumerate(zip(planned, ports, strict=True))]
+    bricks = [Brick(volume_id=volume.id, cluster_id=cluster.id, node_id=p.node.id, idx=i, path=p.path, port=port,
+                    device_id=p.device_id)
+              for i, (p, port) in enumerate(zip(planned, ports, strict=True))]
     session.add_all(bricks)
     if provisioned is not None:
         provisioning.reserve(session, provisioned, bricks)
@@ -100,7 +101,7 @@ def create(session: Session, access: Access, cluster: Cluster, settings, name: s
 
         volume.options = validated(options)
     try:
-        new = operation_tasks(session, volume, bricks, TaskKind.CREATE_BRICK)
+        new = operation_tasks(session, volume, bricks, TaskKind.CREATE_BRICK, force=force)
         metadata.bump(session, cluster)
         session.commit()
     except IntegrityError:

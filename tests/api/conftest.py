@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 import controlplane.models  # noqa: F401
 from controlplane.api.app import create_app
 from controlplane.settings import Settings
+from tests.api.volume_helpers import ready_device
 from tests.conftest import REDIS_URL
 from tests.factories import ApiUser, register_node
 
@@ -40,6 +41,10 @@ def admin(client) -> ApiUser:
 
 @pytest.fixture
 def nodes(client, admin):
-    """Cluster c1 with four registered nodes n1..n4 on 127.0.1.1-4."""
+    """Cluster c1 with four registered nodes n1..n4 on 127.0.1.1-4, each with a Ready directory device
+    /e (bricks go inside a device: n1:/e/b1)."""
     token = admin.make_cluster("c1")
-    return {f"n{i}": register_node(client, token, f"n{i}", f"127.0.1.{i}") for i in (1, 2, 3, 4)}
+    made = {f"n{i}": register_node(client, token, f"n{i}", f"127.0.1.{i}") for i in (1, 2, 3, 4)}
+    for name in made:
+        ready_device(client, admin, name, "/e")
+    return made

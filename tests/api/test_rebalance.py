@@ -24,7 +24,7 @@ def report(client, kind, data):
 
 
 def test_rebalance_runs_on_every_node_of_the_volume_and_reports_totals(client, admin, nodes):
-    started(client, admin, "dv", ["n1:/d/1", "n2:/d/2", "n3:/d/3"])
+    started(client, admin, "dv", ["n1:/e/d/1", "n2:/e/d/2", "n3:/e/d/3"])
     r = admin.post("/clusters/c1/volumes/dv/rebalance/start", {})
     assert r.status_code == 202 and {n["node"] for n in r.json()["nodes"]} == {"n1", "n2", "n3"}
     assert r.json()["state"] == "starting"
@@ -37,17 +37,17 @@ def test_rebalance_runs_on_every_node_of_the_volume_and_reports_totals(client, a
 
 
 def test_rebalance_needs_a_started_volume_with_several_sets(client, admin, nodes):
-    started(client, admin, "one", ["n1:/o/1"])
+    started(client, admin, "one", ["n1:/e/o/1"])
     r = admin.post("/clusters/c1/volumes/one/rebalance/start", {})
     assert r.status_code == 409 and "single set" in r.json()["detail"]
-    vol = create(admin, "stopped", ["n1:/s/1", "n2:/s/2"], start=False).json()
+    vol = create(admin, "stopped", ["n1:/e/s/1", "n2:/e/s/2"], start=False).json()
     finish_all(client, vol["id"])
     r = admin.post("/clusters/c1/volumes/stopped/rebalance/start", {})
     assert r.status_code == 409 and "Started" in r.json()["detail"]
 
 
 def test_stop_sends_to_every_node_and_keeps_counters(client, admin, nodes):
-    started(client, admin, "dv", ["n1:/d/1", "n2:/d/2"])
+    started(client, admin, "dv", ["n1:/e/d/1", "n2:/e/d/2"])
     admin.post("/clusters/c1/volumes/dv/rebalance/start", {})
     report(client, "START_REBALANCE", {"state": "in_progress", "files_moved": 3})
     assert admin.post("/clusters/c1/volumes/dv/rebalance/stop", {}).status_code == 202
@@ -74,14 +74,14 @@ def states(client, volume_id):
 
 def running(client, admin, nodes):
     """dv on n1, n2, a rebalance started and reported in_progress by both."""
-    vol = started(client, admin, "dv", ["n1:/d/1", "n2:/d/2"])
+    vol = started(client, admin, "dv", ["n1:/e/1", "n2:/e/2"])
     assert admin.post("/clusters/c1/volumes/dv/rebalance/start", {}).status_code == 202
     report(client, "START_REBALANCE", {"state": "in_progress", "files_moved": 1})
     return vol
 
 
 def test_a_node_of_another_cluster_or_without_bricks_cannot_report_on_a_volume(client, admin, nodes):
-    vol = started(client, admin, "dv", ["n1:/d/1", "n2:/d/2"])
+    vol = started(client, admin, "dv", ["n1:/e/1", "n2:/e/2"])
     other = register_node(client, admin.make_cluster("c2"), "m1", "127.0.2.1")
     heartbeat(client, other["node_id"], vol["id"], state="in_progress", files_moved=7)
     heartbeat(client, nodes["n4"]["node_id"], vol["id"], state="in_progress", files_moved=7)  # same cluster, no brick
@@ -130,7 +130,7 @@ def test_a_stop_answered_with_in_progress_is_a_failed_stop_and_a_start_may_follo
 
 
 def test_a_report_from_the_previous_run_does_not_settle_a_start(client, admin, nodes):
-    vol = started(client, admin, "dv", ["n1:/d/1", "n2:/d/2"])
+    vol = started(client, admin, "dv", ["n1:/e/1", "n2:/e/2"])
     admin.post("/clusters/c1/volumes/dv/rebalance/start", {})
     heartbeat(client, nodes["n1"]["node_id"], vol["id"], state="completed", files_moved=50)
     assert set(states(client, vol["id"]).values()) == {"starting"}
@@ -138,7 +138,7 @@ def test_a_report_from_the_previous_run_does_not_settle_a_start(client, admin, n
 
 
 def test_a_node_that_no_longer_holds_bricks_does_not_block_start_or_stop(client, admin, nodes):
-    vol = started(client, admin, "dv", ["n1:/d/1", "n2:/d/2"])
+    vol = started(client, admin, "dv", ["n1:/e/1", "n2:/e/2"])
     with Session(client.app.state.engine) as s:  # n4's row from a time it held a brick of dv
         s.add(Rebalance(volume_id=vol["id"], node_id=nodes["n4"]["node_id"], state="in_progress"))
         s.commit()

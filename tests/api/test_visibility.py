@@ -26,8 +26,8 @@ def world(client, admin, nodes):
     d3's add failed; every node then went Unreachable (one alert each). Task specs carry va's
     credentials, as they do once volume specs include them."""
     ids = {name: n["node_id"] for name, n in nodes.items()}
-    va = create(admin, "va", ["n1:/a/1", "n2:/a/2"]).json()
-    vb = create(admin, "vb", ["n3:/b/3", "n4:/b/4"]).json()
+    va = create(admin, "va", ["n1:/e/1", "n2:/e/2"]).json()
+    vb = create(admin, "vb", ["n3:/e/3", "n4:/e/4"]).json()
     d1 = admin.post("/clusters/c1/nodes/n1/devices", {"path": "/exports/d1"}).json()
     d3 = admin.post("/clusters/c1/nodes/n3/devices", {"path": "/exports/d3"}).json()
     with Session(client.app.state.engine) as s:
@@ -84,17 +84,17 @@ def test_node_scoped_viewer_sees_only_its_node(world):
     nodey = world["users"]["node"]
     tasks = tasks_of(nodey)
     assert {t["node"] for t in tasks} == {"n1"}
-    assert sorted(t["kind"] for t in tasks) == ["ADD_DEVICE", "CREATE_BRICK"]
+    assert sorted(t["kind"] for t in tasks) == ["ADD_DEVICE", "ADD_DEVICE", "CREATE_BRICK"]  # its /e, d1
     brick_task = next(t for t in tasks if t["kind"] == "CREATE_BRICK")
     assert brick_nodes(brick_task) == ["n1"]  # not va's brick on n2
     assert [(a["kind"], a["node"]) for a in alerts_of(nodey)] == [("node_unreachable", "n1")]
     assert {f["node"] for f in failures_of(nodey)} == {"n1"}  # its tasks waiting on Unreachable n1
     status = nodey.get("/clusters/c1").json()
     assert (status["nodes_by_state"], status["node_count"], status["device_count"], status["volume_count"]) == (
-        {"Unreachable": 1}, 1, 1, 0)
+        {"Unreachable": 1}, 1, 2, 0)
     assert [c["node_count"] for c in nodey.get("/clusters").json()["data"]] == [1]
     assert [n["name"] for n in nodey.get("/clusters/c1/nodes").json()["data"]] == ["n1"]
-    assert [d["path"] for d in nodey.get("/clusters/c1/devices").json()["data"]] == ["/exports/d1"]
+    assert [d["path"] for d in nodey.get("/clusters/c1/devices").json()["data"]] == ["/e", "/exports/d1"]
     assert nodey.get("/clusters/c1/volumes").json()["count"] == 0
     assert nodey.get("/clusters/c1/tasks", params={"node": "n2"}).status_code == 404
     other = next(t for t in tasks_of(world["users"]["cluster"]) if t["node"] == "n2")
@@ -137,7 +137,7 @@ def test_device_scoped_viewer_sees_only_its_device(world):
 def test_cluster_viewer_sees_everything_of_the_cluster(world, client):
     clusty = world["users"]["cluster"]
     tasks = tasks_of(clusty)
-    assert len(tasks) == 6 and {t["node"] for t in tasks} == {"n1", "n2", "n3", "n4"}
+    assert len(tasks) == 10 and {t["node"] for t in tasks} == {"n1", "n2", "n3", "n4"}  # 4 of them: the /e devices
     assert all(brick_nodes(t) in (["n1", "n2"], ["n3", "n4"]) for t in tasks if "volume" in t["spec"])
     kinds = sorted((a["kind"], a["node"]) for a in alerts_of(clusty))
     assert kinds == sorted([("node_unreachable", n) for n in ("n1", "n2", "n3", "n4")]
@@ -145,9 +145,9 @@ def test_cluster_viewer_sees_everything_of_the_cluster(world, client):
     assert {f["node"] for f in failures_of(clusty)} == {"n1", "n2", "n3", "n4"}
     status = clusty.get("/clusters/c1").json()
     assert (status["nodes_by_state"], status["node_count"], status["device_count"], status["volume_count"]) == (
-        {"Unreachable": 4}, 4, 2, 2)
+        {"Unreachable": 4}, 4, 6, 2)
     assert clusty.get("/clusters/c1/nodes").json()["count"] == 4
-    assert clusty.get("/clusters/c1/devices").json()["count"] == 2
+    assert clusty.get("/clusters/c1/devices").json()["count"] == 6
     assert clusty.get("/clusters/c1/volumes").json()["count"] == 2
     with Session(client.app.state.engine) as s:  # the stored spec keeps what the agents need
         stored = s.exec(select(Task).where(Task.volume_id == world["va"]["id"])).first()

@@ -12,6 +12,18 @@ class NoSend:
         pass
 
 
+def ready_device(client, admin, node: str, path: str, cluster: str = "c1", size: int = 100 << 30) -> dict:
+    """Register a directory device on `node` and play its agent's ADD_DEVICE success: a Ready device."""
+    r = admin.post(f"/clusters/{cluster}/nodes/{node}/devices", {"path": path})
+    assert r.status_code == 202, r.text
+    body = r.json()
+    with Session(client.app.state.engine) as s:
+        task = s.get(Task, body["task"]["id"])
+        reconcile.apply_result(s, TaskResult(task_id=task.id, node_id=task.node_id, ok=True,
+                                             data={"size_bytes": size, "free_bytes": size}), NoSend())
+    return body["device"]
+
+
 def create(admin, name, bricks, **kw):
     return admin.post("/clusters/c1/volumes", {"name": name, "bricks": bricks, **kw})
 

@@ -134,7 +134,7 @@ class Cluster:
     def start_agent(self, name: str, address: str, join_token: str) -> None:
         env = {**self.env, "KADALU_URL": self.url, "KADALU_JOIN_TOKEN": join_token}
         argv = [PY, "-m", "nodeagent.main", "--name", name, "--address", address,
-                "--state-dir", str(self.root / "agents" / name)]
+                "--state-dir", str(self.root / "agents" / name), "--device-root", str(self.root)]
         self.procs.start(f"agent-{name}", argv, env)
 
     def kill_agent(self, name: str) -> None:

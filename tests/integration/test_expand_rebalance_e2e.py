@@ -27,9 +27,7 @@ def data_files(brick_path: str) -> set[str]:
 
 def test_distribute_grows_from_two_to_four_bricks_and_rebalances(gcp):  # noqa: F811
     cp = gcp
-    exports = cp.root / "exports"
-    for n in ("node1", "node2", "node3"):
-        (exports / n).mkdir(parents=True, exist_ok=True)
+    exports = cp.root / "exports"  # each node's device (the gcp fixture registered them)
     first = [f"node1:{exports / 'node1' / 'd0'}", f"node2:{exports / 'node2' / 'd1'}"]
     kadalu(cp, "volume", "create", "-c", "mycluster", "dv", *first, "--wait")
     mnt = mount(cp, "dv")

@@ -32,14 +32,18 @@ def test_device_add_validated_by_the_agent(cp, tmp_path):
     good = tmp_path / "exports" / "b1"
     good.mkdir(parents=True)
     (tmp_path / "afile").write_text("x")
-    cases = {str(good): "done", str(tmp_path / "missing"): "ENOENT", str(tmp_path / "afile"): "ENOTDIR"}
+    (tmp_path / "to-etc").symlink_to("/etc")
+    cases = {str(good): "done", str(tmp_path / "missing"): "ENOENT", str(tmp_path / "afile"): "ENOTDIR",
+             # the agent runs with --device-root <tmp_path>: /srv is fine for the server, not for this agent
+             "/srv/kadalu-not-a-root": "outside_roots", str(tmp_path / "to-etc"): "denied_path"}
     for path, expected in cases.items():
         task_id = cp.api("POST", "/clusters/mycluster/nodes/node1/devices", json={"path": path}).json()["task"]["id"]
         task = cp.wait_task_done(task_id)
         if expected == "done":
             assert task["phase"] == "done" and task["state"] == "ADDED", task
         else:
-            assert task["phase"] == "failed" and task["error"]["errno"] == expected and task["error"]["hint"], task
+            assert task["phase"] == "failed" and task["error"]["hint"], task
+            assert expected in (task["error"]["errno"], task["error"]["code"]), task
     devices = {d["path"]: d for d in cp.api("GET", "/clusters/mycluster/devices").json()["data"]}
     assert devices[str(good)]["state"] == "Ready" and devices[str(good)]["size_bytes"] > 0
     assert devices[str(tmp_path / "missing")]["state"] == "Failed"

@@ -295,6 +295,12 @@ def test_cleanup_brick_unmarks_and_purges_only_its_own_volume(tmp_path):
     assert VOLUME_ID_XATTR not in os.listxattr(brick)
     assert not (brick / ".glusterfs").exists() and (brick / "dir" / "f").exists()
     assert os.getxattr(brick, "trusted.kadalu.device-id") == b"dev-1"
-    cleanup_brick(str(brick), volume_id, purge=True)
-    assert list(brick.iterdir()) == []
-    prepare_brick(str(brick), other)  # reusable by another volume now
+    with pytest.raises(AgentError) as err:  # no longer marked: its files are not proven to be the volume's
+        cleanup_brick(str(brick), volume_id, purge=True)
+    assert err.value.code == "purge_refused" and (brick / "dir" / "f").exists()
+    with pytest.raises(AgentError) as err:  # files and no volume id: not taken over unless forced
+        prepare_brick(str(brick), other)
+    assert err.value.code == "not_empty"
+    prepare_brick(str(brick), other, force=True)  # reusable by another volume, files and all, when forced
+    cleanup_brick(str(brick), other, purge=True)
+    assert list(brick.iterdir()) == [] and os.getxattr(brick, "trusted.kadalu.device-id") == b"dev-1"

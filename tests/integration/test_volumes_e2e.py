@@ -25,7 +25,23 @@ def gcp(cp, tmp_path):
     wait_for(lambda: cp.node_states("mycluster") == {n: "Online" for n in NODES}, 60, "agents Online", cp.procs.tails)
     cp.home = tmp_path / "home"
     kadalu(cp, "login", "--username", "admin", "--password", "password-123")
+    cp.exports = add_devices(cp, "exports")
     return cp
+
+
+def add_devices(cp, under: str, nodes=NODES) -> dict[str, str]:
+    """Register <root>/<under>/<node> on each node as a directory device and wait until it is Ready:
+    bricks are accepted only inside a device (node -> device id)."""
+    tasks = {}
+    for node in nodes:
+        path = cp.root / under / node
+        path.mkdir(parents=True, exist_ok=True)
+        r = cp.api("POST", f"/clusters/mycluster/nodes/{node}/devices", json={"path": str(path)})
+        assert r.status_code == 202, r.text
+        tasks[node] = (r.json()["device"]["id"], r.json()["task"]["id"])
+    for node, (_, task_id) in tasks.items():
+        assert cp.wait_task_done(task_id)["phase"] == "done", f"device of {node}: {cp.task(task_id)}"
+    return {node: device_id for node, (device_id, _) in tasks.items()}
 
 
 def kadalu(cp, *args, ok=True):
@@ -44,9 +60,7 @@ def brick_dirs(cp, name, n=3, spread=NODES):
     bricks = []
     for i in range(n):
         node = spread[i % len(spread)]
-        bricks.append(f"{node}:{cp.root / 'exports' / node / f'{name}-b{i}'}")
-    for node in spread:
-        (cp.root / "exports" / node).mkdir(parents=True, exist_ok=True)
+        bricks.append(f"{node}:{cp.root / 'exports' / node / f'{name}-b{i}'}")  # inside the gcp devices
     return bricks
 
 
@@ -142,7 +156,17 @@ def test_invalid_create_is_refused_with_the_brick_named(gcp):
     out = kadalu(cp, "volume", "create", "-c", "mycluster", "bad", "--replica", "3",
                  "node1:/e/a", "node1:/e/b", "node2:/e/c", ok=False)
     assert out.returncode == 1 and "node1:/e/a" in out.stderr and "--force" in out.stderr
+    # an existing directory of the node, not a device (the finding: create + delete --purge emptied it)
+    precious = cp.root / "precious"
+    precious.mkdir()
+    (precious / "data.txt").write_text("keep me")
+    out = kadalu(cp, "volume", "create", "-c", "mycluster", "bad", f"node1:{precious}", ok=False)
+    assert out.returncode == 1 and f"node1:{precious}" in out.stderr and "kadalu device add" in out.stderr
+    out = kadalu(cp, "volume", "create", "-c", "mycluster", "bad",
+                 f"node1:{cp.root / 'exports' / 'node1' / 'b'}\noption remote-host attacker.example", ok=False)
+    assert out.returncode == 1 and "whitespace" in out.stderr
     assert cp.api("GET", "/clusters/mycluster/volumes").json()["count"] == 0
+    assert (precious / "data.txt").read_text() == "keep me"
 
 
 def test_agent_restarted_after_a_reboot_restarts_bricks_without_the_control_plane(gcp):
@@ -175,6 +199,8 @@ def test_agent_restarted_after_a_reboot_restarts_bricks_without_the_control_plan
 def test_size_provisioned_volume_on_registered_devices(gcp):
     cp = gcp
     for i, node in enumerate(NODES):
+        # only the new devices may be chosen: the fixture's exports devices go first
+        kadalu(cp, "device", "remove", "-c", "mycluster", node, str(cp.root / "exports" / node), "--yes", "--wait")
         path = cp.root / "devices" / node
         path.mkdir(parents=True)
         kadalu(cp, "device", "add", "-c", "mycluster", node, "--path", str(path), "--wait")

@@ -59,11 +59,13 @@ class Nodes:
         self.ctxs = [
             AgentContext(node_id=str(uuid.uuid4()), node_name=f"n{i + 1}", address=addr, secret="secret",
                          state=AgentState(root / f"n{i + 1}" / "state"),
-                         client=ControlPlaneClient("http://127.0.0.1:9"))
+                         client=ControlPlaneClient("http://127.0.0.1:9"), device_roots=(str(root),))
             for i, addr in enumerate(ADDRESSES)
         ]
-        for ctx in self.ctxs:
+        for ctx in self.ctxs:  # each node's bricks directory is a device its agent accepted
             (root / ctx.node_name / "bricks").mkdir(parents=True)
+            handlers.handle(ctx, "ADD_DEVICE", {"device_id": str(uuid.uuid4()), "kind": "directory",
+                                                "path": str(root / ctx.node_name / "bricks")})
 
     def ctx_of(self, brick) -> AgentContext:
         return next(c for c in self.ctxs if c.node_id == brick.node_id)

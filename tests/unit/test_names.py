@@ -19,7 +19,8 @@ def test_paths_are_normalised():
     assert check_abs_path("p", "/exports//b1/") == "/exports/b1"
 
 
-@pytest.mark.parametrize("path", ["", "rel", "/a/../b", "/./a", "/", "/a\x00b", "/" + "a" * 5000])
+@pytest.mark.parametrize("path", ["", "rel", "/a/../b", "/./a", "/", "/a\x00b", "/" + "a" * 5000,
+                                  "/a b", "/a\nb", "/a\tb", '/a"b', "/a\\b", "/a\x7fb"])
 def test_bad_paths(path):
     with pytest.raises(Invalid):
         check_abs_path("p", path)
