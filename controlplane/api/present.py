@@ -57,13 +57,27 @@ def devices(session: Session, cluster_id: str, devs: list[Device]) -> list[schem
     ]
 
 
+CREDENTIAL_KEYS = ("auth_username", "auth_password")
+HIDDEN = "(hidden)"
+
+
+def without_credentials(spec: dict) -> dict:
+    """A task spec as a viewer may read it: the volume's client credentials (they let their holder
+    act as any user on the volume's bricks) are replaced by a marker."""
+    volume = spec.get("volume")
+    if not isinstance(volume, dict) or not any(volume.get(k) for k in CREDENTIAL_KEYS):
+        return spec
+    return {**spec, "volume": {**volume, **{k: HIDDEN for k in CREDENTIAL_KEYS if volume.get(k)}}}
+
+
 def tasks(session: Session, cluster_id: str, rows: list[Task]) -> list[schemas.TaskPublic]:
     c = session.get(Cluster, cluster_id)
     names = _node_names(session, cluster_id)
     return [
         schemas.TaskPublic(
-            **t.model_dump(include={"id", "kind", "phase", "spec", "reason", "error", "result", "attempts", "created_at",
+            **t.model_dump(include={"id", "kind", "phase", "reason", "error", "result", "attempts", "created_at",
                                     "started_at", "finished_at"}),
+            spec=without_credentials(t.spec),
             cluster=c.name if c else cluster_id, node=names.get(t.node_id, t.node_id), state=state_word(t.kind, t.phase),
         )
         for t in rows

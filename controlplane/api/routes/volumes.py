@@ -3,7 +3,7 @@ from fastapi.responses import PlainTextResponse
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
-from controlplane.services import clusters, provisioning, rebalance, tasks, volume_expand, volume_options, volume_plan, volumes
+from controlplane.services import client_volfiles, clusters, provisioning, rebalance, tasks, volume_expand, volume_options, volume_plan, volumes
 from controlplane.services.access import WRITE
 from controlplane.services.names import check_name
 from controlplane.services.errors import Conflict, Invalid
@@ -156,9 +156,7 @@ def read_rebalance(cluster: str, volume: str, access: CurrentAccess, session: Se
 
 @router.get("/{volume}/volfile", response_class=PlainTextResponse)
 def read_client_volfile(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
-    """The FUSE client volfile: `glusterfs --volfile-id VOL -f FILE MOUNTPOINT` (what `kadalu mount` runs)."""
+    """The FUSE client volfile: `glusterfs --volfile-id VOL -f FILE MOUNTPOINT` (what `kadalu mount
+    --local-volfile` runs). It holds the volume's client credentials: maintainer role needed."""
     c = clusters.get_visible(session, access, cluster)
-    vol = volumes.get(session, access, c, volume)
-    if vol.state in ("Creating", "CreateFailed", "Deleting"):
-        raise Conflict(f"volume {volume!r} is {vol.state}: there is nothing to mount yet")
-    return PlainTextResponse(client_volfile(volumes.spec(session, vol)))
+    return PlainTextResponse(client_volfiles.for_user(session, access, volumes.get(session, access, c, volume)))
