@@ -164,6 +164,10 @@ def test_an_unprivileged_libgfapi_client_gets_eacces_and_eperm_from_the_bricks(b
 def test_a_client_without_the_volume_credentials_is_refused(bricks):
     spec = bricks.volume("creds", "distribute", 2)
     bricks.start(spec)
+    for brick in spec.bricks:  # the password is on the node only where root alone reads it
+        node = next(n for n in bricks.nodes if n["id"] == brick.node_id)
+        volfile = node["layout"].brick_volfile(spec, brick)
+        assert spec.auth_password in volfile.read_text() and volfile.stat().st_mode & 0o077 == 0
     ops = [["write", "/f", "data"], ["read", "/f"]]
     good = bricks.gfapi(spec, client_volfile(spec), ops)
     assert good["init"] == "OK" and good["results"] == ["OK", "OK"], good
