@@ -8,6 +8,10 @@ from controlplane.models import Task, Volume
 from tests.api.volume_helpers import R3, create, finish_all
 
 
+def _agent_headers(node: dict) -> dict:
+    return {"Authorization": f"Node {node['node_id']}:{node['node_secret']}"}
+
+
 def _row(client, name) -> Volume:
     with Session(client.app.state.engine) as s:
         return s.exec(select(Volume).where(Volume.name == name)).one()
@@ -59,3 +63,26 @@ def test_task_listings_hide_the_credentials(client, admin, nodes):
     with Session(client.app.state.engine) as s:
         task = s.exec(select(Task).where(Task.volume_id == row.id)).first()
     assert task.spec["volume"]["auth_password"] == row.auth_password
+
+
+def test_credentials_change_only_while_no_brick_runs_and_reach_the_agents(client, admin, nodes):
+    vol = create(admin, "gvol1", R3, replica=3).json()
+    finish_all(client, vol["id"])
+    finish_all(client, vol["id"])
+    before = _row(client, "gvol1")
+    refused = admin.post("/clusters/c1/volumes/gvol1/credentials")
+    assert refused.status_code == 409 and "kadalu volume stop gvol1" in refused.json()["detail"]
+    assert _row(client, "gvol1").auth_password == before.auth_password
+
+    admin.post("/clusters/c1/volumes/gvol1/stop", {})
+    finish_all(client, vol["id"])
+    viewer = admin.make_user("vera", "viewer", scope="volume", cluster="c1", name="gvol1")
+    assert viewer.post("/clusters/c1/volumes/gvol1/credentials").status_code == 403
+    done = admin.post("/clusters/c1/volumes/gvol1/credentials")
+    assert done.status_code == 200 and "apply when the volume starts" in done.json()["message"]
+    after = _row(client, "gvol1")
+    assert {after.auth_username, after.auth_password}.isdisjoint({before.auth_username, before.auth_password})
+    assert f"option password {after.auth_password}" in admin.get("/clusters/c1/volumes/gvol1/volfile").text
+    agent = client.get("/api/v1/agent/metadata", headers=_agent_headers(nodes["n1"]))
+    (entry,) = [v for v in agent.json()["content"]["volumes"] if v["spec"]["name"] == "gvol1"]
+    assert entry["spec"]["auth_password"] == after.auth_password  # what the bricks start with

@@ -3,11 +3,10 @@ from fastapi.responses import PlainTextResponse
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
-from controlplane.services import client_volfiles, clusters, provisioning, rebalance, tasks, volume_expand, volume_options, volume_plan, volumes
+from controlplane.services import client_access, clusters, provisioning, rebalance, tasks, volume_expand, volume_options, volume_plan, volumes
 from controlplane.services.access import WRITE
 from controlplane.services.names import check_name
 from controlplane.services.errors import Conflict, Invalid
-from volgen import client_volfile
 
 router = APIRouter(prefix="/clusters/{cluster}/volumes", tags=["volumes"])
 
@@ -159,4 +158,14 @@ def read_client_volfile(cluster: str, volume: str, access: CurrentAccess, sessio
     """The FUSE client volfile: `glusterfs --volfile-id VOL -f FILE MOUNTPOINT` (what `kadalu mount
     --local-volfile` runs). It holds the volume's client credentials: maintainer role needed."""
     c = clusters.get_visible(session, access, cluster)
-    return PlainTextResponse(client_volfiles.for_user(session, access, volumes.get(session, access, c, volume)))
+    return PlainTextResponse(client_access.for_user(session, access, volumes.get(session, access, c, volume)))
+
+
+@router.post("/{volume}/credentials", response_model=schemas.VolumePublic)
+def rotate_client_credentials(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
+    """New client credentials for a stopped volume (maintainer role); saved volfiles must be fetched again."""
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    client_access.rotate(session, access, vol)
+    return present.volume(session, vol, "New client credentials: they apply when the volume starts; "
+                                        "fetch saved volfiles again (`kadalu mount` mounts follow by themselves).")
