@@ -32,8 +32,9 @@ def for_user(session: Session, access: Access, volume: Volume) -> str:
 
 def rotate(session: Session, access: Access, volume: Volume) -> None:
     """New client credentials for a volume whose bricks are not running. Agents get them with the
-    metadata; mounts made with `kadalu mount` refetch their volfile and reconnect when the volume
-    starts again; saved volfiles (`--local-volfile`, libgfapi users) must be fetched again."""
+    metadata and start the bricks with them. Every client must fetch the volfile again (mount
+    again): GlusterFS applies a changed password only to a new graph, so a mount left in place is
+    refused at the start and ends itself."""
     access.require(WRITE, volume.cluster_id, f"change the client credentials of volume {volume.name!r}", refs(volume))
     if volume.state not in ROTATABLE:
         raise Conflict(f"volume {volume.name!r} is {volume.state}: stop it first (`kadalu volume stop "

@@ -168,4 +168,4 @@ def rotate_client_credentials(cluster: str, volume: str, access: CurrentAccess, 
     vol = volumes.get(session, access, c, volume)
     client_access.rotate(session, access, vol)
     return present.volume(session, vol, "New client credentials: they apply when the volume starts; "
-                                        "fetch saved volfiles again (`kadalu mount` mounts follow by themselves).")
+                                        "mount every client again (`kadalu mount`) and fetch saved volfiles again.")
