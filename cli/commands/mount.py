@@ -104,10 +104,15 @@ def save_volfile(cluster: str, volume: str, text: str) -> Path:
 
 
 def _writable_log(path: Path) -> bool:
+    """Create (or keep) the log with mode 0600: glusterfs writes its volfile into it ("Final
+    graph"), credentials included, and only appends to a file that already exists."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8"):
-            pass
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
     except OSError:
         return False
     return True
@@ -203,6 +208,8 @@ def mount(
         exit_with_error(f"{target} is already a mount point ({current}); unmount it first"
                         f" with `kadalu umount {target}`")
     log = Path(log_file) if log_file else default_log_file(cluster, volume)
+    if log_file and not _writable_log(log):
+        exit_with_error(f"cannot write the log file {log}: choose another --log-file")
     relay_log = log.with_name(f"{log.stem}-relay.log")
     if volfile_path is not None:
         argv = ["glusterfs", "--process-name", "fuse", "-l", str(log), "--volfile-id", volume,

@@ -468,6 +468,23 @@ def test_mount_log_falls_back_to_config_dir(server, run, logged_in, system, tmp_
     assert system.calls[-1][4] == str(isolated_env / "kadalu-default-vol1.log")
 
 
+def test_mount_logs_are_private_glusterfs_writes_the_volfile_with_its_credentials_there(
+        server, run, logged_in, system, tmp_path):
+    server.on("GET", f"{VOL1}/volfile", httpx.Response(200, text=VOLFILE))
+    mine = tmp_path / "mine.log"
+    mine.write_text("older lines\n")
+    os.chmod(mine, 0o644)
+    assert run("mount", "vol1", str(tmp_path / "m"), "--local-volfile", "--log-file", str(mine)).exit_code == 0
+    assert run("mount", "vol1", str(tmp_path / "m2"), "--local-volfile").exit_code == 0
+    for log in (mine, tmp_path / "log" / "kadalu-default-vol1.log"):
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600, log
+    assert mine.read_text() == "older lines\n"  # appended to, never truncated
+    (tmp_path / "plain-file").write_text("")
+    refused = run("mount", "vol1", str(tmp_path / "m3"), "--local-volfile", "--log-file",
+                  str(tmp_path / "plain-file" / "x.log"))
+    assert refused.exit_code == 1 and "cannot write the log file" in refused.stderr
+
+
 def test_mount_failure_prints_log_tail(server, run, logged_in, system, tmp_path):
     system.mounts_after_run = False
     log_dir = tmp_path / "log"
