@@ -128,10 +128,14 @@ def client_alive(pid_file: Path, started: float) -> bool:
 
 def serve(sock_path: Path, servers: list[str], port: int, client_pid_file: Path) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock_path.unlink(missing_ok=True)
-    listener.bind(str(sock_path))
-    os.chmod(sock_path, 0o600)
+    # Bound and listening under a temporary name, then renamed: the socket `start()` waits for
+    # accepts connections from the moment it exists.
+    tmp = sock_path.with_name(f".{sock_path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    listener.bind(str(tmp))
+    os.chmod(tmp, 0o600)
     listener.listen(8)
+    os.replace(tmp, sock_path)
     listener.settimeout(CHECK_EVERY)
     started = time.monotonic()
     try:
