@@ -20,6 +20,14 @@ connection.
 
 The callback sent by `notify_change()` is an RPC CALL from server to client: program
 GLUSTER_CBK 52743234 v1, proc FETCHSPEC (1), AUTH_NULL credentials, no arguments, no reply.
+
+Who gets a volfile: volfiles carry the volume's client credentials (whoever holds them can act as
+any user on the bricks), so GETSPEC is answered only for an authorised peer. `peer_check(address,
+port)` decides first (default: the peer's source port must be privileged, below 1024, which only
+root can bind: `kadalu mount` relays the glusterfs client's management connection from one, see
+cli/volfile_relay.py); then `volfile_for(key, address)` may refuse by raising `Refused` (the
+volume's auth.allow / auth.reject, see nodeagent/client_volfiles.py). A refusal is logged and
+answered with op_ret -1, op_errno EACCES.
 """
 from __future__ import annotations
 
@@ -58,8 +66,23 @@ PROGRAMS = [("GlusterFS Handshake", HNDSK_PROGRAM, HNDSK_VERSION),
             ("GF-DUMP", DUMP_PROGRAM, DUMP_VERSION)]
 
 
+PRIVILEGED_PORT_CEILING = 1024  # GlusterFS's own name for it (auth/addr, rpcsvc)
+
+
 class Malformed(Exception):
     """The peer sent something that is not a well-formed record: drop the connection."""
+
+
+class Refused(Exception):
+    """`volfile_for` will not give this peer the volfile; the message says why (it is logged)."""
+
+
+def privileged_port(address: str, port: int) -> str | None:
+    """The default peer check: None (go on) for a privileged source port, else why not."""
+    if port < PRIVILEGED_PORT_CEILING:
+        return None
+    return (f"source port {port} is not privileged (below {PRIVILEGED_PORT_CEILING}): only root may fetch "
+            "volfiles, they carry the volume's credentials (mount with `kadalu mount` as root)")
 
 
 class XdrReader:
@@ -208,10 +231,12 @@ class _TCPServer(socketserver.ThreadingTCPServer):
 
 class VolfileServer:
     """Serves client volfiles over Gluster's handshake program and tells connected clients when
-    to fetch again. `volfile_for(key)` gives the volfile for a --volfile-id, or None."""
+    to fetch again. `volfile_for(key, peer address)` gives the volfile for a --volfile-id, None
+    for an unknown key, or raises Refused; `peer_check` (see the module docstring) runs first."""
 
-    def __init__(self, address: str, volfile_for: Callable[[str], str | None], port: int = 24007):
-        self.address, self.port, self.volfile_for = address, port, volfile_for
+    def __init__(self, address: str, volfile_for: Callable[[str, str], str | None], port: int = 24007,
+                 peer_check: Callable[[str, int], str | None] = privileged_port):
+        self.address, self.port, self.volfile_for, self.peer_check = address, port, volfile_for, peer_check
         self._server: _TCPServer | None = None
         self._thread: threading.Thread | None = None
         self._conns: set[_Handler] = set()
@@ -354,8 +379,15 @@ class VolfileServer:
         return None
 
     def _getspec(self, key: str, conn: _Handler) -> bytes:
+        address, port = conn.client_address[:2]
         try:
-            text = self.volfile_for(key)
+            why = self.peer_check(address, port)
+            if why:
+                raise Refused(why)
+            text = self.volfile_for(key, address)
+        except Refused as exc:
+            log.warning("volfile server: refused volfile %r to %s:%s: %s", key, address, port, exc)
+            return getspec_rsp(-1, errno.EACCES, b"")
         except Exception:  # a broken lookup must not take the connection down
             log.exception("volfile lookup for %r failed", key)
             return getspec_rsp(-1, errno.EIO, b"")

@@ -36,7 +36,12 @@ def client_name(spec: VolumeSpec, index: int) -> str:
 
 
 def protocol_clients(spec: VolumeSpec) -> list[Xlator]:
-    """remote-port is given, so clients connect straight to the brick (no glusterd portmapper)."""
+    """remote-port is given, so clients connect straight to the brick (no glusterd portmapper).
+
+    Every client of the volume (mounts, the self-heal daemon, rebalance) carries the volume's
+    credentials when the spec has them: bricks refuse a client without them (volgen.brick)."""
+    login = {"username": spec.auth_username, "password": spec.auth_password} \
+        if spec.auth_username and spec.auth_password else {}
     return [
         xlator(client_name(spec, i), "protocol/client", {
             "remote-host": b.address,
@@ -44,6 +49,7 @@ def protocol_clients(spec: VolumeSpec) -> list[Xlator]:
             "remote-subvolume": b.path,
             "transport-type": "tcp",
             "transport.address-family": "inet",
+            **login,
         })
         for i, b in enumerate(spec.bricks)
     ]

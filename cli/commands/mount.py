@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cli import config, options
+from cli import config, options, volfile_relay
 from cli.client import connect, seg
 from cli.errors import CliError
 from cli.output import err_console, exit_with_error, say, spinner, warn
@@ -104,10 +104,15 @@ def save_volfile(cluster: str, volume: str, text: str) -> Path:
 
 
 def _writable_log(path: Path) -> bool:
+    """Create (or keep) the log with mode 0600: glusterfs writes its volfile into it ("Final
+    graph"), credentials included, and only appends to a file that already exists."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8"):
-            pass
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
     except OSError:
         return False
     return True
@@ -150,6 +155,14 @@ def _wait_until_mounted(mountpoint: str) -> bool:
             time.sleep(min(MOUNT_POLL, remaining))
 
 
+def _fail(target: str, log: Path | None, message: str) -> None:
+    """A failed mount: stop its relay (if any), show the log's tail, exit with `message`."""
+    volfile_relay.stop(target)
+    if log is not None:
+        _print_log_tail(log)
+    exit_with_error(message)
+
+
 def mount(
     volume: Annotated[str, typer.Argument(metavar="VOLUME", help="Volume name.",
                                           show_default=False)],
@@ -168,9 +181,10 @@ def mount(
         " servers (the mount then never follows expands or option changes).")] = False,
     url: options.Url = None,
 ) -> None:
-    """Mount a volume with the GlusterFS FUSE client. The client fetches its volfile from the node
-    agents (`-s NODE` for up to three of the volume's nodes) and follows changes (expand, client
-    options) live; with --local-volfile it uses a copy saved from the API."""
+    """Mount a volume with the GlusterFS FUSE client (as root). The client fetches its volfile from
+    the node agents (up to three of the volume's nodes, through a relay that proves to them it runs
+    as root) and follows changes (expand, client options) live; with --local-volfile it uses a copy
+    saved from the API (needs the maintainer role on the volume)."""
     _check_name("cluster", cluster)
     _check_name("volume", volume)
     target = os.path.abspath(mountpoint)
@@ -194,31 +208,37 @@ def mount(
         exit_with_error(f"{target} is already a mount point ({current}); unmount it first"
                         f" with `kadalu umount {target}`")
     log = Path(log_file) if log_file else default_log_file(cluster, volume)
+    if log_file and not _writable_log(log):
+        exit_with_error(f"cannot write the log file {log}: choose another --log-file")
+    relay_log = log.with_name(f"{log.stem}-relay.log")
     if volfile_path is not None:
         argv = ["glusterfs", "--process-name", "fuse", "-l", str(log), "--volfile-id", volume,
                 "-f", str(volfile_path), target]
     else:
-        argv = ["glusterfs", "--process-name", "fuse", "-l", str(log)]
-        for server in servers:
-            argv += ["-s", server]
-        argv += ["--volfile-server-port", str(volfile_server_port), "--volfile-id", volume, target]
+        # The nodes hand the volfile (it holds the volume's credentials) only to root, seen by a
+        # privileged source port, which glusterfs's own management connection never has: it
+        # talks to them through a relay (cli/volfile_relay.py) and still follows changes.
+        try:
+            relay = volfile_relay.start(target, servers, volfile_server_port, relay_log)
+        except OSError as exc:
+            exit_with_error(f"cannot mount {volume}: {exc}")
+        # -s before --volfile-server-transport: glusterfs resets the transport when it reads -s.
+        argv = ["glusterfs", "--process-name", "fuse", "-l", str(log), "-s", str(relay["socket"]),
+                "--volfile-server-transport", "unix", "--volfile-id", volume, "-p", str(relay["client_pid"]),
+                target]
     try:
         result = run_command(argv, COMMAND_TIMEOUT)
     except FileNotFoundError:
-        exit_with_error(INSTALL_HINT)
+        _fail(target, None, INSTALL_HINT)
     except subprocess.TimeoutExpired:
-        _print_log_tail(log)
-        exit_with_error(f"glusterfs did not return within {COMMAND_TIMEOUT:g}s while mounting"
-                        f" {volume} on {target}")
+        _fail(target, log, f"glusterfs did not return within {COMMAND_TIMEOUT:g}s while mounting {volume} on {target}")
     if result.returncode != 0:
         output = (result.stderr or result.stdout or "").strip()
-        _print_log_tail(log)
-        exit_with_error(f"glusterfs exited with code {result.returncode} while mounting"
-                        f" {volume} on {target}" + (f": {output}" if output else ""))
+        _fail(target, log, f"glusterfs exited with code {result.returncode} while mounting"
+                           f" {volume} on {target}" + (f": {output}" if output else ""))
     if not _wait_until_mounted(target):
-        _print_log_tail(log)
-        exit_with_error(f"{target} did not show up as a {FUSE_TYPE} mount within"
-                        f" {MOUNT_TIMEOUT:g}s; see the log above ({log})")
+        _fail(target, log, f"{target} did not show up as a {FUSE_TYPE} mount within"
+                           f" {MOUNT_TIMEOUT:g}s; see the log above ({log})")
     say(f"Mounted volume {volume} of cluster {cluster} on {target}.")
     say(f"Volfile: {volfile_path}" if volfile_path else f"Volfile from: {', '.join(servers)} (follows changes)")
     say(f"Log: {log}")
@@ -233,6 +253,7 @@ def umount(
     try:
         result = run_command(["umount", target], COMMAND_TIMEOUT)
         if result.returncode == 0:
+            volfile_relay.stop(target)  # it would end by itself once glusterfs has gone
             say(f"Unmounted {target}.")
             return
         first = (result.stderr or result.stdout or "").strip()
@@ -242,6 +263,7 @@ def umount(
     except subprocess.TimeoutExpired:
         exit_with_error(f"umount {target} did not return within {COMMAND_TIMEOUT:g}s")
     if lazy.returncode == 0:
+        volfile_relay.stop(target)
         if first:
             warn(f"umount {target} failed ({first}); detached it lazily (umount -l)")
         say(f"Unmounted {target} (lazy: it is released once no process uses it).")

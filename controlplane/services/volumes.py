@@ -53,6 +53,7 @@ def spec(session: Session, volume: Volume, bricks: list[Brick] | None = None) ->
         id=volume.id, name=volume.name, type=volume.type, replica_count=volume.replica_count,
         arbiter_count=volume.arbiter_count, disperse_count=volume.disperse_count,
         redundancy_count=volume.redundancy_count, options={k: str(v) for k, v in volume.options.items()},
+        auth_username=volume.auth_username, auth_password=volume.auth_password,
         bricks=[BrickSpec(id=b.id, node_id=b.node_id, node_name=nodes[b.node_id].name, address=nodes[b.node_id].address,
                           path=b.path, port=b.port) for b in bricks],
     )

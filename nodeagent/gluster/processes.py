@@ -48,10 +48,13 @@ class ProcessLayout:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Temp file, fsync, rename: a daemon starting concurrently never reads half a volfile."""
+    """Temp file, fsync, rename: a daemon starting concurrently never reads half a volfile.
+    Mode 0600: volfiles hold the volume's client credentials (see volgen.brick)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a leftover temp file keeps its old mode through O_CREAT
+    with os.fdopen(fd, "w") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())

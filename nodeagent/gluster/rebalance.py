@@ -81,6 +81,7 @@ from nodeagent.gluster.processes import write_atomic
 from nodeagent.runner import Runner
 from volgen.client import data_graph
 from volgen.graph import render, stack, xlator
+from volgen.options import apply_options
 
 __all__ = ["start_rebalance", "rebalance_status", "stop_rebalance", "rebalance_argv", "rebalance_volfile",
            "new_commit_hash", "summarize"]
@@ -139,9 +140,12 @@ def _dht_name(spec: VolumeSpec) -> str:
 
 def rebalance_volfile(spec: VolumeSpec) -> str:
     """The graph glusterd builds for rebalance (build_rebalance_volfile): the volume's clients and
-    sets under distribute, io-stats named after the volume on top, no performance translators."""
+    sets under distribute, io-stats named after the volume on top, no performance translators.
+    The volume's client-side options apply as on a mount (glusterd does the same): client.ssl and
+    the certificate paths, ping-timeout, ...; the clients carry the volume's credentials."""
     _dht_name(spec)
-    return render(stack(data_graph(spec), [xlator(spec.name, "debug/io-stats", {"volume-id": spec.id})]))
+    graph = stack(data_graph(spec), [xlator(spec.name, "debug/io-stats", {"volume-id": spec.id})])
+    return render(apply_options(graph, "client", spec.options))
 
 
 def new_commit_hash() -> int:

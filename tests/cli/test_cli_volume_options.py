@@ -60,3 +60,15 @@ def test_node_label_sets_the_zone(server, run, logged_in):
     route = server.on("PATCH", "/clusters/default/nodes/n1", node)
     result = run("node", "label", "n1", "--zone", "a")
     assert result.exit_code == 0 and body(route.calls[0]) == {"zone": "a"}
+
+
+def test_rotate_credentials_posts_and_relays_the_server_message_and_refusal(server, run, logged_in):
+    route = server.on("POST", f"{VOL1}/credentials", make_volume(state="Stopped") | {
+        "message": "New client credentials: they apply when the volume starts"})
+    result = run("volume", "rotate-credentials", "vol1")
+    assert result.exit_code == 0, result.output
+    assert len(route.calls) == 1 and "apply when the volume starts" in result.stdout
+    server.on("POST", "/clusters/prod/volumes/vol1/credentials",
+              {"detail": "volume 'vol1' is Started: stop it first (`kadalu volume stop vol1`)"}, status=409)
+    refused = run("volume", "rotate-credentials", "-c", "prod", "vol1")
+    assert refused.exit_code == 1 and "stop it first" in refused.stderr

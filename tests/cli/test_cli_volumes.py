@@ -6,11 +6,13 @@ import json
 import os
 import stat
 import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
 
 import cli.commands.mount as mount_mod
+from cli import volfile_relay
 from tests.cli.cli_fakes import (
     VOLFILE,
     body,
@@ -348,9 +350,13 @@ def test_volume_status_not_found(server, run, logged_in):
 # --- mount / umount -------------------------------------------------------------------------
 
 class FakeSystem:
-    """The two edges of cli.commands.mount: running a command and reading /proc/mounts."""
+    """The edges of cli.commands.mount: running a command, reading /proc/mounts, and starting and
+    stopping a mount's volfile relay (cli.volfile_relay.start/stop)."""
 
     def __init__(self, mounts_after_run: bool = True, returncode: int = 0) -> None:
+        self.relays: list[tuple] = []
+        self.relays_stopped: list[str] = []
+        self.relay_error: OSError | None = None
         self.calls: list[list[str]] = []
         self.mounts = ""
         self.mounts_after_run = mounts_after_run
@@ -373,11 +379,22 @@ class FakeSystem:
     def read(self):
         return "proc /proc proc rw 0 0\n" + self.mounts
 
+    def start_relay(self, mountpoint, servers, port, log_file):
+        if self.relay_error:
+            raise self.relay_error
+        self.relays.append((mountpoint, servers, port, log_file))
+        return {"socket": Path("/run/kadalu/mounts/x/volfile.sock"), "client_pid": Path("/run/kadalu/mounts/x/glusterfs.pid")}
+
+    def stop_relay(self, mountpoint):
+        self.relays_stopped.append(mountpoint)
+
 
 @pytest.fixture
 def system(monkeypatch, tmp_path):
     fake = FakeSystem()
     monkeypatch.setattr(mount_mod, "run_command", fake.run)
+    monkeypatch.setattr(volfile_relay, "start", fake.start_relay)
+    monkeypatch.setattr(volfile_relay, "stop", fake.stop_relay)
     monkeypatch.setattr(mount_mod, "read_proc_mounts", fake.read)
     monkeypatch.setattr(mount_mod, "LOG_DIR", str(tmp_path / "log"))
     monkeypatch.setattr(mount_mod, "MOUNT_TIMEOUT", 0.05)
@@ -393,9 +410,27 @@ def test_mount_fetches_from_the_volume_nodes_volfile_servers(server, run, logged
     result = run("mount", "-c", "prod", "vol1", str(target))
     assert result.exit_code == 0, result.output
     log = tmp_path / "log" / "kadalu-prod-vol1.log"
-    assert system.calls == [["glusterfs", "--process-name", "fuse", "-l", str(log), "-s", "10.0.0.1", "-s", "10.0.0.2",
-                             "--volfile-server-port", "24007", "--volfile-id", "vol1", str(target)]]
-    assert "follows changes" in result.stdout
+    # Through the mount's relay, which reaches the volume's nodes from a privileged port.
+    assert system.relays == [(str(target), ["10.0.0.1", "10.0.0.2"], 24007, tmp_path / "log" / "kadalu-prod-vol1-relay.log")]
+    assert system.calls == [["glusterfs", "--process-name", "fuse", "-l", str(log),
+                             "-s", "/run/kadalu/mounts/x/volfile.sock", "--volfile-server-transport", "unix",
+                             "--volfile-id", "vol1", "-p", "/run/kadalu/mounts/x/glusterfs.pid", str(target)]]
+    assert "follows changes" in result.stdout and system.relays_stopped == []
+
+
+def test_mount_stops_its_relay_when_glusterfs_fails_and_reports_a_relay_that_cannot_start(
+        server, run, logged_in, system, tmp_path):
+    server.on("GET", "/clusters/prod/volumes/vol1", make_volume(bricks=[make_brick(node="n1")]))
+    system.returncode, system.mounts_after_run = 1, False
+    target = tmp_path / "mnt" / "vol1"
+    result = run("mount", "-c", "prod", "vol1", str(target))
+    assert result.exit_code == 1 and "glusterfs exited with code 1" in result.stderr
+    assert system.relays_stopped == [str(target)]
+
+    system.relay_error = PermissionError("`kadalu mount` must run as root: FUSE mounts need it")
+    result = run("mount", "-c", "prod", "vol1", str(target))
+    assert result.exit_code == 1 and "must run as root" in result.stderr
+    assert len(system.calls) == 1  # glusterfs was not run again
 
 
 def test_mount_local_volfile_saves_it_and_runs_glusterfs(server, run, logged_in, system, tmp_path,
@@ -431,6 +466,23 @@ def test_mount_log_falls_back_to_config_dir(server, run, logged_in, system, tmp_
     result = run("mount", "vol1", str(tmp_path / "m2"), "--local-volfile")
     assert result.exit_code == 0, result.output
     assert system.calls[-1][4] == str(isolated_env / "kadalu-default-vol1.log")
+
+
+def test_mount_logs_are_private_glusterfs_writes_the_volfile_with_its_credentials_there(
+        server, run, logged_in, system, tmp_path):
+    server.on("GET", f"{VOL1}/volfile", httpx.Response(200, text=VOLFILE))
+    mine = tmp_path / "mine.log"
+    mine.write_text("older lines\n")
+    os.chmod(mine, 0o644)
+    assert run("mount", "vol1", str(tmp_path / "m"), "--local-volfile", "--log-file", str(mine)).exit_code == 0
+    assert run("mount", "vol1", str(tmp_path / "m2"), "--local-volfile").exit_code == 0
+    for log in (mine, tmp_path / "log" / "kadalu-default-vol1.log"):
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600, log
+    assert mine.read_text() == "older lines\n"  # appended to, never truncated
+    (tmp_path / "plain-file").write_text("")
+    refused = run("mount", "vol1", str(tmp_path / "m3"), "--local-volfile", "--log-file",
+                  str(tmp_path / "plain-file" / "x.log"))
+    assert refused.exit_code == 1 and "cannot write the log file" in refused.stderr
 
 
 def test_mount_failure_prints_log_tail(server, run, logged_in, system, tmp_path):
@@ -496,6 +548,7 @@ def test_umount_and_lazy_fallback(run, system, tmp_path):
     result = run("umount", str(tmp_path / "m"))
     assert result.exit_code == 1
     assert "target is busy" in result.stderr
+    assert system.relays_stopped == [str(tmp_path / "m")] * 2  # the mount's relay goes with it, not before
 
 
 # --- failurereport --------------------------------------------------------------------------

@@ -1,17 +1,24 @@
 """The volfile server: raw SunRPC checks of DUMP/GETSPEC/callbacks, then a real FUSE mount that
 fetches its volfile from it and switches to a grown graph (2 -> 4 distribute bricks) after
 notify_change(), on the same mount. Loopback addresses 127.0.30.1-4 play four nodes."""
+import errno
 import os
 import shutil
 import socket
 import struct
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 
+from cli import volfile_relay
 from contracts.volume_spec import VolumeSpec
+from nodeagent.client_volfiles import client_volfile_lookup
+from nodeagent.context import AgentContext
+from nodeagent.controlplane_client import ControlPlaneClient
+from nodeagent.state_files import AgentState
 from nodeagent.gluster.bricks import prepare_brick
 from nodeagent.gluster.mount import fuse_mounted
 from nodeagent.gluster.pids import wait_for
@@ -42,6 +49,7 @@ def _missing_for_gluster() -> str:
 
 
 needs_gluster = pytest.mark.skipif(bool(_missing_for_gluster()), reason=_missing_for_gluster() or "-")
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="binding a privileged port needs root")
 
 
 # --- a tiny RPC client -------------------------------------------------------------------------
@@ -50,9 +58,32 @@ def _opaque(b: bytes) -> bytes:
     return struct.pack(">I", len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
 
 
+def privileged_socket(source: str = "0.0.0.0") -> socket.socket:
+    """A TCP socket bound to a privileged port (root only), as the mount relay binds one."""
+    for port in range(1023, 511, -1):
+        s = socket.socket()
+        try:
+            s.bind((source, port))
+            return s
+        except OSError as exc:
+            s.close()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+    raise OSError(errno.EADDRINUSE, "no free privileged port")
+
+
 class RawClient:
-    def __init__(self, address: str, port: int):
-        self.sock = socket.create_connection((address, port), timeout=5)
+    """`privileged`: connect from a port below 1024 (root only); `source`: from that address."""
+
+    def __init__(self, address: str, port: int, privileged: bool = False, source: str = "0.0.0.0"):
+        if privileged or source != "0.0.0.0":
+            self.sock = privileged_socket(source) if privileged else socket.socket()
+            if not privileged:
+                self.sock.bind((source, 0))
+            self.sock.settimeout(5)
+            self.sock.connect((address, port))
+        else:
+            self.sock = socket.create_connection((address, port), timeout=5)
         self.rfile = self.sock.makefile("rb")
         self.xid = 100
 
@@ -83,7 +114,7 @@ def getspec_args(key: str) -> bytes:
 @pytest.fixture
 def served(tmp_path):
     volfiles = {"gvol1": "volume x\n    type debug/trace\nend-volume\n"}
-    server = VolfileServer("127.0.30.1", volfiles.get, port=0)
+    server = VolfileServer("127.0.30.1", lambda key, peer: volfiles.get(key), port=0)
     server.start()
     try:
         yield server, volfiles
@@ -109,9 +140,10 @@ def test_dump_lists_the_handshake_program(served):
         c.close()
 
 
+@needs_root
 def test_getspec_answers_known_and_unknown_keys(served):
     server, volfiles = served
-    c = RawClient("127.0.30.1", server.port)
+    c = RawClient("127.0.30.1", server.port, privileged=True)
     try:
         stat, r = c.call(HNDSK_PROGRAM, HNDSK_VERSION, HNDSK_GETSPEC, getspec_args("gvol1"))
         spec = volfiles["gvol1"].encode()
@@ -123,6 +155,58 @@ def test_getspec_answers_known_and_unknown_keys(served):
         assert c.call(4242, 1, 1)[0] == PROG_UNAVAIL
     finally:
         c.close()
+
+
+@needs_root
+def test_getspec_from_an_unprivileged_port_is_refused_and_logged(served, caplog):
+    """Volfiles carry the volume's credentials: only root on the client machine (a privileged
+    source port) gets one; anyone else gets EACCES, and the refusal is logged."""
+    server, volfiles = served
+    user, root = RawClient("127.0.30.1", server.port), RawClient("127.0.30.1", server.port, privileged=True)
+    try:
+        assert user.sock.getsockname()[1] >= 1024
+        stat, r = user.call(HNDSK_PROGRAM, HNDSK_VERSION, HNDSK_GETSPEC, getspec_args("gvol1"))
+        assert stat == SUCCESS and (r.int(), r.int(), r.opaque()) == (-1, errno.EACCES, b"")
+        assert "refused volfile 'gvol1'" in caplog.text and "not privileged" in caplog.text
+        stat, r = root.call(HNDSK_PROGRAM, HNDSK_VERSION, HNDSK_GETSPEC, getspec_args("gvol1"))
+        assert stat == SUCCESS and r.int() == len(volfiles["gvol1"])
+    finally:
+        user.close()
+        root.close()
+
+
+@needs_root
+def test_agent_lookup_serves_a_volume_only_to_addresses_its_auth_allow_admits(tmp_path, caplog):
+    """The agent's lookup (nodeagent.client_volfiles) on a real metadata copy: auth.allow and
+    auth.reject decide which client addresses get the volfile with the credentials."""
+    state = AgentState(tmp_path / "state")
+    brick = {"id": str(uuid.uuid4()), "node_id": str(uuid.uuid4()), "node_name": "node1", "address": ADDRESSES[0],
+             "port": 49152, "path": "/bricks/avol"}
+    spec = VolumeSpec(id=str(uuid.uuid4()), name="avol", type="distribute", bricks=[brick],
+                      auth_username=str(uuid.uuid4()), auth_password=str(uuid.uuid4()),
+                      options={"auth.allow": "127.0.30.8,127.0.30.9", "auth.reject": "127.0.30.8"})
+    state.save_metadata(3, {"volumes": [{"spec": spec.model_dump(), "state": "Started"}]})
+    ctx = AgentContext(node_id=brick["node_id"], node_name="node1", address=ADDRESSES[0], secret="s",
+                       state=state, client=ControlPlaneClient("http://127.0.0.1:9"))
+    server = VolfileServer(ADDRESSES[0], client_volfile_lookup(ctx), port=0)
+    server.start()
+    answers = {}
+    try:
+        for source in ("127.0.30.9", "127.0.30.8", "127.0.30.7"):
+            c = RawClient(ADDRESSES[0], server.port, privileged=True, source=source)
+            try:
+                stat, r = c.call(HNDSK_PROGRAM, HNDSK_VERSION, HNDSK_GETSPEC, getspec_args("avol"))
+                assert stat == SUCCESS
+                answers[source] = (r.int(), r.int(), r.opaque().decode())
+            finally:
+                c.close()
+    finally:
+        server.stop()
+    text = answers["127.0.30.9"][2]
+    assert answers["127.0.30.9"][:2] == (len(text), 0) and f"option password {spec.auth_password}" in text
+    assert answers["127.0.30.8"] == (-1, errno.EACCES, "")  # allowed, but rejected
+    assert answers["127.0.30.7"] == (-1, errno.EACCES, "")  # not allowed
+    assert "127.0.30.8 is in auth.reject" in caplog.text and "127.0.30.7 is not in auth.allow" in caplog.text
 
 
 def test_notify_change_calls_back_and_malformed_input_drops_only_that_connection(served):
@@ -147,7 +231,11 @@ def test_notify_change_calls_back_and_malformed_input_drops_only_that_connection
 # --- the real data path ------------------------------------------------------------------------
 
 @needs_gluster
-def test_mounted_client_switches_to_the_grown_graph_on_notify(tmp_path):
+def test_mounted_client_switches_to_the_grown_graph_on_notify(tmp_path, monkeypatch):
+    """Mounted as `kadalu mount` does it: glusterfs's management connection goes through the
+    mount's volfile relay (a privileged source port); a plain `glusterfs -s` is refused."""
+    run_dir = Path(tempfile.mkdtemp(prefix="kadalu-run-"))  # short: unix socket paths are limited
+    monkeypatch.setattr(volfile_relay, "RUN_DIR", run_dir)
     runner, ports = Runner(), set()
     nodes = [{"id": str(uuid.uuid4()), "name": f"node{i + 1}", "address": a,
               "layout": ProcessLayout(tmp_path / f"node{i + 1}" / "state")} for i, a in enumerate(ADDRESSES)]
@@ -158,8 +246,9 @@ def test_mounted_client_switches_to_the_grown_graph_on_notify(tmp_path):
     spec2 = VolumeSpec(id=vol_id, name=name, type="distribute", bricks=bricks[:2])
     spec4 = VolumeSpec(id=vol_id, name=name, type="distribute", bricks=bricks)
     current = {name: client_volfile(spec2)}
-    server = VolfileServer(ADDRESSES[0], current.get, port=free_port(ADDRESSES[0], ports))
+    server = VolfileServer(ADDRESSES[0], lambda key, peer: current.get(key), port=free_port(ADDRESSES[0], ports))
     mnt, log = tmp_path / "client" / "mnt", tmp_path / "client" / "fuse.log"
+    plain = tmp_path / "client" / "plain"
     pidfiles: list[Path] = []
     try:
         for node, brick, spec in zip(nodes, spec4.bricks, [spec2, spec2, spec4, spec4]):
@@ -169,9 +258,17 @@ def test_mounted_client_switches_to_the_grown_graph_on_notify(tmp_path):
             start_brick(node["layout"], spec, brick, node["id"], runner)
         server.start()
 
-        mnt.mkdir(parents=True)
+        plain.mkdir(parents=True)
         argv = ["glusterfs", "--process-name", "fuse", "-s", ADDRESSES[0], "--volfile-server-port",
-                str(server.port), "--volfile-id", name, "-l", str(log), str(mnt)]
+                str(server.port), "--volfile-id", name, "-l", str(tmp_path / "client" / "plain.log"), str(plain)]
+        subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        assert not wait_for(lambda: fuse_mounted(str(plain)), 3)  # its source port is not privileged
+        assert "failed to fetch volume file" in (tmp_path / "client" / "plain.log").read_text()
+
+        mnt.mkdir(parents=True)
+        relay = volfile_relay.start(str(mnt), [ADDRESSES[0]], server.port, tmp_path / "client" / "relay.log")
+        argv = ["glusterfs", "--process-name", "fuse", "-l", str(log), "-s", str(relay["socket"]),
+                "--volfile-server-transport", "unix", "--volfile-id", name, "-p", str(relay["client_pid"]), str(mnt)]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
         assert wait_for(lambda: fuse_mounted(str(mnt)), 20), log.read_text() if log.exists() else "no log"
@@ -212,10 +309,12 @@ def test_mounted_client_switches_to_the_grown_graph_on_notify(tmp_path):
         assert server.connections() == 1  # same mount, same management connection
     finally:
         try:
-            unmount_and_stop([mnt], pidfiles, runner)
+            unmount_and_stop([m for m in (mnt, plain) if fuse_mounted(str(m))], pidfiles, runner)
         finally:
+            volfile_relay.stop(str(mnt))
             server.stop()
-    assert not fuse_mounted(str(mnt))
+            shutil.rmtree(run_dir, ignore_errors=True)
+    assert not fuse_mounted(str(mnt)) and not list(run_dir.glob("*/relay.pid"))
 
 
 @needs_gluster
@@ -236,7 +335,11 @@ def test_brick_fetches_its_volfile_signs_in_and_reconfigures_live(tmp_path):
     key = brick_volfile_id(spec, spec.bricks[0])
     current = {key: brick_volfile(spec, spec.bricks[0], node_id)}
     port = free_port(address, ports)
-    server = VolfileServer(address, current.get, port=port)
+    # glusterfsd's management connection never binds a privileged port, so the default check
+    # would refuse it. Agents start bricks from local volfiles; served brick volfiles (they hold
+    # the volume's credentials) would need a root-only unix socket, like glusterd's.
+    any_peer = {"peer_check": lambda address, port: None}
+    server = VolfileServer(address, lambda key, peer: current.get(key), port=port, **any_peer)
     pidfile, log = tmp_path / "brick.pid", tmp_path / "brick.log"
     try:
         server.start()
@@ -267,7 +370,7 @@ def test_brick_fetches_its_volfile_signs_in_and_reconfigures_live(tmp_path):
         assert running_pid(pidfile, "glusterfsd") == pid  # no restart
 
         server.stop()
-        server = VolfileServer(address, current.get, port=port)
+        server = VolfileServer(address, lambda key, peer: current.get(key), port=port, **any_peer)
         server.start()
         assert wait_for(lambda: server.connections() == 1, SWITCH_WAIT, interval=0.5)
     finally:

@@ -4,11 +4,11 @@ from fastapi.responses import PlainTextResponse
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
 from controlplane.api.errors import errors
-from controlplane.services import clusters, provisioning, rebalance, tasks, volume_expand, volume_options, volume_plan, volumes
+from controlplane.services import (client_access, clusters, provisioning, rebalance, tasks, volume_expand, volume_options,
+                                   volume_plan, volumes)
 from controlplane.services.access import WRITE
 from controlplane.services.names import check_name
 from controlplane.services.errors import Conflict, Invalid
-from volgen import client_volfile
 
 router = APIRouter(prefix="/clusters/{cluster}/volumes", tags=["volumes"])
 
@@ -163,11 +163,19 @@ def read_rebalance(cluster: str, volume: str, access: CurrentAccess, session: Se
     return rebalance.status(session, volumes.get(session, access, c, volume))
 
 
-@router.get("/{volume}/volfile", response_class=PlainTextResponse, responses=errors(404, 409))
+@router.get("/{volume}/volfile", response_class=PlainTextResponse, responses=errors(403, 404, 409))
 def read_client_volfile(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
-    """The FUSE client volfile: `glusterfs --volfile-id VOL -f FILE MOUNTPOINT` (what `kadalu mount` runs)."""
+    """The FUSE client volfile: `glusterfs --volfile-id VOL -f FILE MOUNTPOINT` (what `kadalu mount
+    --local-volfile` runs). It holds the volume's client credentials: maintainer role needed."""
+    c = clusters.get_visible(session, access, cluster)
+    return PlainTextResponse(client_access.for_user(session, access, volumes.get(session, access, c, volume)))
+
+
+@router.post("/{volume}/credentials", response_model=schemas.VolumePublic, responses=errors(403, 404, 409))
+def rotate_client_credentials(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
+    """New client credentials for a stopped volume (maintainer role); saved volfiles must be fetched again."""
     c = clusters.get_visible(session, access, cluster)
     vol = volumes.get(session, access, c, volume)
-    if vol.state in ("Creating", "CreateFailed", "Deleting"):
-        raise Conflict(f"volume {volume!r} is {vol.state}: there is nothing to mount yet")
-    return PlainTextResponse(client_volfile(volumes.spec(session, vol)))
+    client_access.rotate(session, access, vol)
+    return present.volume(session, vol, "New client credentials: they apply when the volume starts; "
+                                        "mount every client again (`kadalu mount`) and fetch saved volfiles again.")

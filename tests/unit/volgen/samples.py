@@ -19,8 +19,11 @@ def sample_spec(name: str, type_: str, bricks: int, options: dict[str, str] | No
             "node_id": node_id, "node_name": node_name, "address": address,
             "path": f"/bricks/{name}/b{i}", "port": 49252 + i // 3,
         })
+    # Credentials as the control plane makes them (uuid4 text), fixed here.
     return VolumeSpec(id=f"a1b2c3d4-0000-4000-8000-{len(name):04d}{bricks:08d}", name=name, type=type_,
-                      bricks=listed, options=options or {}, **counts)
+                      bricks=listed, options=options or {},
+                      auth_username=f"c0ffee00-0000-4000-8000-{len(name):012d}",
+                      auth_password=f"5ec2e700-0000-4000-8000-{bricks:012d}", **counts)
 
 
 CASES = {
@@ -44,6 +47,15 @@ CASES = {
         "auth.allow": "192.168.10.*",  # brick: auth.addr.<brick path>.allow
         "cluster.self-heal-daemon": "off",  # shd only
         "cluster.data-self-heal": "off",  # client only: the daemon keeps healing data
+    }),
+    # TLS between clients and bricks (GlusterFS's own): every graph gets the certificate options.
+    "replicate3-tls": sample_spec("rep3tls", "replicate", 3, replica_count=3, options={
+        "server.ssl": "on",  # brick protocol/server
+        "client.ssl": "on",  # client + shd protocol/client
+        "ssl.own-cert": "/etc/ssl/glusterfs.pem",  # all three graphs
+        "ssl.private-key": "/etc/ssl/glusterfs.key",
+        "ssl.ca-list": "/etc/ssl/glusterfs.ca",
+        "auth.ssl-allow": "client1,node*",  # brick: auth.login.<brick path>.ssl-allow
     }),
     "distribute-shard": sample_spec("dshard", "distribute", 2, options={
         "features.shard": "on",  # switch: shard above the volume

@@ -37,7 +37,7 @@ def test_brick_stack_order_top_to_bottom():
     text = brick_volfile(spec, spec.bricks[1], "node-uuid-2")
     assert list(reversed(_types(text))) == [
         "protocol/server", "debug/io-stats", "features/index", "performance/io-threads", "features/locks",
-        "storage/posix"]
+        "features/access-control", "storage/posix"]
     assert _top(text) == "rep3-server"
     assert "volume /bricks/rep3/b1\n" in text  # io-stats named after the brick path
     assert "option glusterd-uuid node-uuid-2" in text
@@ -49,7 +49,7 @@ def test_only_the_arbiter_brick_has_the_arbiter_translator_right_above_posix():
     for i, brick in enumerate(spec.bricks):
         types = _types(brick_volfile(spec, brick, "u"))
         if i % 3 == 2:
-            assert types[:2] == ["storage/posix", "features/arbiter"]
+            assert types[:3] == ["storage/posix", "features/arbiter", "features/access-control"]
         else:
             assert "features/arbiter" not in types
 
