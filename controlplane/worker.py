@@ -3,11 +3,12 @@ beat's jobs. Agent messages are untrusted: each is checked against the sending n
 import logging
 import os
 from functools import cache
+from typing import TypeVar
 
 from celery.signals import worker_process_init
 
 import celeryconfig
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -23,6 +24,7 @@ from controlplane.services import agent_access, health, nodes, reconcile, redisp
 from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
 settings = Settings()
 app = make_celery(settings)
 
@@ -57,55 +59,46 @@ def _verified(session, envelope: dict) -> tuple[Node, dict] | None:
     return node, payload
 
 
+def _message(session, envelope: dict, model: type[M]) -> tuple[Node, M] | None:
+    """The sending node and its payload, when the signature verifies and the payload fits `model`."""
+    checked = _verified(session, envelope)
+    if not checked:
+        return None
+    try:
+        return checked[0], model.model_validate(checked[1])
+    except ValidationError as exc:
+        log.warning("dropped a malformed %s from node %s: %s", model.__name__, checked[0].id, exc)
+        return None
+
+
 @app.task(name=TASK_PROGRESS)
 def task_progress(envelope: dict) -> None:
     with session_scope(engine()) as session:
-        checked = _verified(session, envelope)
-        if checked:
-            progress = TaskProgress.model_validate(checked[1])
-            tasks.apply_progress(session, checked[0].id, progress.task_id)
+        if got := _message(session, envelope, TaskProgress):
+            tasks.apply_progress(session, got[0].id, got[1].task_id)
 
 
 @app.task(name=TASK_RESULT)
 def task_result(envelope: dict) -> None:
     with session_scope(engine()) as session:
-        checked = _verified(session, envelope)
-        if not checked:
-            return
-        try:
-            result = TaskResult.model_validate(checked[1])
-        except ValidationError as exc:
-            log.warning("dropped a malformed task result from node %s: %s", checked[0].id, exc)
-            return
-        reconcile.apply_result(session, result, sender())
+        if got := _message(session, envelope, TaskResult):
+            reconcile.apply_result(session, got[1], sender())
 
 
 @app.task(name=TASK_REJECTED)
 def task_rejected(envelope: dict) -> None:
     with session_scope(engine()) as session:
-        checked = _verified(session, envelope)
-        if not checked:
-            return
-        try:
-            rejected = TaskRejected.model_validate(checked[1])
-        except ValidationError as exc:
-            log.warning("dropped a malformed rejection report from node %s: %s", checked[0].id, exc)
-            return
-        log.warning("node %s refused a task message (%s): %s", checked[0].name, rejected.code, rejected.message)
-        rejections.apply(session, checked[0], rejected, sender())
+        if got := _message(session, envelope, TaskRejected):
+            node, rejected = got
+            log.warning("node %s refused a task message (%s): %s", node.name, rejected.code, rejected.message)
+            rejections.apply(session, node, rejected, sender())
 
 
 @app.task(name=HEARTBEAT)
 def heartbeat(envelope: dict) -> None:
     with session_scope(engine()) as session:
-        checked = _verified(session, envelope)
-        if checked:
-            try:
-                hb = Heartbeat.model_validate(checked[1])
-            except ValidationError as exc:
-                log.warning("dropped a malformed heartbeat from node %s: %s", checked[0].id, exc)
-                return
-            health.receive_heartbeat(session, checked[0], hb, settings.effective_node_timeout)
+        if got := _message(session, envelope, Heartbeat):
+            health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout)
 
 
 @app.task(name=HEALTH_CHECK)

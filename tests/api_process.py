@@ -1,12 +1,11 @@
 """A real API server process (uvicorn) for tests that need real HTTP: body limits, fuzzing.
 
-Started with `python -m uvicorn controlplane.api.asgi:app`, exactly as `kadalu-server api` runs it,
-and stopped by pid when the test ends, whatever happened.
+Started with the command line `kadalu-server api` uses, and stopped by pid when the test ends,
+whatever happened. The broker is the test Redis; no node broker users are made on it.
 """
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +14,23 @@ from pathlib import Path
 
 import httpx
 
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+import controlplane.models  # noqa: F401  (fills SQLModel.metadata)
 from controlplane.embedded_redis import free_port
+from controlplane.server_cli import _api_argv
+from controlplane.settings import Settings
 from tests.conftest import REDIS_URL
+
+
+def empty_database(url: str) -> None:
+    """Delete every row (the session's database may hold rows of earlier tests)."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
+    engine.dispose()
 
 
 @dataclass
@@ -54,11 +68,11 @@ def api_process(database_url: str, state_dir: Path, **settings: str) -> Iterator
         "KADALU_DATABASE_URL": database_url,
         "KADALU_BROKER_URL": REDIS_URL,
         "KADALU_SECRET_KEY": "api-process-test-secret",
+        "KADALU_BROKER_ACL": "false",  # the shared test Redis: no ACL users on it
         **{f"KADALU_{key.upper()}": value for key, value in settings.items()},
     }
     log = state_dir / "api.log"
-    argv = [sys.executable, "-m", "uvicorn", "controlplane.api.asgi:app", "--host", "127.0.0.1",
-            "--port", str(port), "--no-access-log"]
+    argv = _api_argv(Settings(state_dir=state_dir, api_host="127.0.0.1", api_port=port))  # as `kadalu-server api`
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = ApiProcess(f"http://127.0.0.1:{port}", proc, log)

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 MAX_ERRORS = 20
 MAX_MESSAGE = 200
 MAX_LOC_PART = 64
+SECURITY_REFUSALS = frozenset({401, 403, 429})
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -122,7 +123,10 @@ def install(app: FastAPI) -> None:
     """Register the handlers: every error the app answers goes through one of them."""
 
     @app.exception_handler(ServiceError)
-    async def service_error(_request: Request, exc: ServiceError):
+    async def service_error(request: Request, exc: ServiceError):
+        if exc.status in SECURITY_REFUSALS:  # failed logins, bad tokens, missing roles: for the operator's log
+            log.warning("refused %s %s from %s: %d %s", request.method, _cut(request.url.path, 200),
+                        request.client.host if request.client else "-", exc.status, _cut(exc.message, 200))
         # a service error may carry headers of its own (e.g. Retry-After with a 429)
         headers = {**({"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else {}),
                    **(getattr(exc, "headers", None) or {})}

@@ -90,3 +90,14 @@ def test_an_unexpected_failure_answers_500_with_the_error_body_and_no_traceback(
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.get("/boom")
     assert "server log" in error_of(r, 500).detail and "secret internals" not in r.text
+
+
+def test_security_refusals_are_logged_for_the_operator(client, admin, caplog):
+    caplog.set_level("WARNING", logger="controlplane.api.errors")
+    client.post("/api/v1/auth/login", json={"username": "admin", "password": "not-the-password"})
+    viewer = admin.make_user("vic", "viewer")
+    viewer.post("/clusters", {"name": "c9"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "controlplane.api.errors"]
+    assert any(line.startswith("refused POST /api/v1/auth/login from ") and " 401 " in line for line in lines), lines
+    assert any(line.startswith("refused POST /api/v1/clusters from ") and " 403 " in line for line in lines), lines
+    assert not any("not-the-password" in line for line in lines)

@@ -16,11 +16,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
+from sqlalchemy import create_engine
+from sqlmodel import Session
 
-import controlplane.models  # noqa: F401  (registers the tables)
-from tests.api_process import api_process
+from contracts.messages import TaskResult
+from controlplane.models import Task
+from controlplane.services import reconcile
+from tests.api.volume_helpers import NoSend
+from tests.api_process import api_process, empty_database
 
 pytestmark = pytest.mark.api_fuzz
 
@@ -28,15 +31,6 @@ API = "/api/v1"
 SEED = 20240607
 MAX_EXAMPLES = 15
 PASSWORD = "password-123"
-
-
-def _empty(database_url: str) -> None:
-    """The session's database may hold rows of earlier tests; the first user must be ours."""
-    engine = create_engine(database_url)
-    with engine.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            conn.execute(text(f'DELETE FROM "{table.name}"'))
-    engine.dispose()
 
 
 def _ok(r: httpx.Response, status: int) -> dict:
@@ -48,8 +42,18 @@ def _login(client: httpx.Client, username: str) -> str:
     return _ok(client.post(f"{API}/auth/login", json={"username": username, "password": PASSWORD}), 200)["token"]
 
 
-def make_world(url: str) -> dict:
-    """An admin, a cluster c1 with node n1, a device and a volume, another user; their names and ids."""
+def _device_ready(database_url: str, task_id: str) -> None:
+    """Play the agent's ADD_DEVICE success the way the control worker applies it (no agent runs here)."""
+    engine = create_engine(database_url)
+    with Session(engine) as s:
+        task = s.get(Task, task_id)
+        reconcile.apply_result(s, TaskResult(task_id=task.id, node_id=task.node_id, ok=True,
+                                             data={"size_bytes": 100 << 30, "free_bytes": 100 << 30}), NoSend())
+    engine.dispose()
+
+
+def make_world(url: str, database_url: str) -> dict:
+    """An admin, a cluster c1 with node n1, a Ready device and a volume on it, another user; their names and ids."""
     with httpx.Client(base_url=url, timeout=30) as client:
         _ok(client.post(f"{API}/auth/first-user", json={"username": "admin", "password": PASSWORD}), 201)
         admin = {"Authorization": f"Bearer {_login(client, 'admin')}"}
@@ -57,14 +61,18 @@ def make_world(url: str) -> dict:
         node = _ok(client.post(f"{API}/agent/register",
                                json={"join_token": join, "name": "n1", "address": "127.0.1.1"}), 200)
         added = _ok(client.post(f"{API}/clusters/c1/nodes/n1/devices", json={"path": "/exports/d1"}, headers=admin), 202)
+        _device_ready(database_url, added["task"]["id"])
         _ok(client.post(f"{API}/clusters/c1/volumes", json={"name": "v1", "bricks": ["n1:/exports/d1/b1"]},
                         headers=admin), 202)
         _ok(client.post(f"{API}/users", json={"username": "u1", "password": PASSWORD}, headers=admin), 201)
         grant = _ok(client.post(f"{API}/users/u1/grants", json={"role": "viewer"}, headers=admin), 201)
         # logout is fuzzed with a token of its own, so it can't end the admin's session
         _ok(client.post(f"{API}/users", json={"username": "leaver", "password": PASSWORD}, headers=admin), 201)
+        # revoke-sessions is fuzzed on a user of its own too, so it can't end the admin's session either
+        _ok(client.post(f"{API}/users", json={"username": "quitter", "password": PASSWORD}, headers=admin), 201)
         return {
             "admin_token": admin["Authorization"].split()[1], "leaver_token": _login(client, "leaver"),
+            "quitter_token": _login(client, "quitter"),
             "node_auth": f"Node {node['node_id']}:{node['node_secret']}", "node_id": node["node_id"],
             "join_token": join, "device_id": added["device"]["id"], "task_id": added["task"]["id"],
             "grant_id": grant["id"],
@@ -88,7 +96,8 @@ def dictionaries(world: dict) -> dict[str, tuple[list, list[str]]]:
         "volume": (["v1"], ["path.volume"]),
         "device": ([world["device_id"]], ["path.device_id"]),
         "task": ([world["task_id"]], ["path.task_id"]),
-        "username": (["u1", "admin", "leaver"], ["path.username"]),
+        # not "admin": revoke-sessions and password on the admin would end the fuzzing session's token
+        "username": (["u1", "leaver", "quitter"], ["path.username"]),
         "grant": ([world["grant_id"]], ["path.grant_id"]),
         "join_token": ([world["join_token"]], ["body.join_token"]),
         "node_id": ([world["node_id"]], ["body.node_id"]),
@@ -110,7 +119,7 @@ def write_config(path: Path, world: dict) -> None:
              "[checks]", "enabled = true",
              # a schema can't say which option names exist or which bricks form sets: the services
              # refuse such values with 422 (documented), so valid-looking data may get 422 too
-             "positive_data_acceptance.expected-statuses = [\"2xx\", \"401\", \"403\", \"404\", \"409\", \"422\"]",
+             "positive_data_acceptance.expected-statuses = [\"2xx\", \"401\", \"403\", \"404\", \"409\", \"422\", \"429\"]",
              # a body over KADALU_MAX_REQUEST_BYTES is refused before it is parsed
              "negative_data_rejection.expected-statuses = [\"400\", \"401\", \"403\", \"404\", \"409\", \"413\", \"422\"]",
              "",
@@ -122,8 +131,11 @@ def write_config(path: Path, world: dict) -> None:
     for name, (values, _keys) in known.items():
         lines += ["", f"[dictionaries.{name}]", f"values = {_toml(values)}"]
     for regex, auth in ((f"^{API}/agent/(metadata|heartbeat)$", world["node_auth"]),
-                        (f"^{API}/auth/logout$", "Bearer " + world["leaver_token"])):
+                        (f"^{API}/auth/logout$", "Bearer " + world["leaver_token"]),
+                        (f"^{API}/auth/revoke-sessions$", "Bearer " + world["quitter_token"])):
         lines += ["", "[[operations]]", f"include-path-regex = {_toml(regex)}", f"headers = {_toml({'Authorization': auth})}"]
+    lines += ["", "[[operations]]", f"include-path-regex = {_toml(f'^{API}/users/[^/]+/revoke-sessions$')}",
+              f"parameters = {_toml({'path.username': 'quitter'})}"]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -139,9 +151,9 @@ def run_schemathesis(url: str, config: Path, report_dir: Path) -> tuple[subproce
 
 
 def test_whole_api_conforms_to_its_schema_under_fuzzing(pg_database, redis_client, tmp_path):
-    _empty(pg_database)
+    empty_database(pg_database)
     with api_process(pg_database, tmp_path / "server") as server:
-        world = make_world(server.url)
+        world = make_world(server.url, pg_database)
         config = tmp_path / "schemathesis.toml"
         write_config(config, world)
         (tmp_path / "report").mkdir()

@@ -223,6 +223,9 @@ def test_distribute_grown_from_two_to_four_bricks_spreads_every_file(cluster):
     assert_intact(cluster.mount(spec), sums)  # and through a fresh client
 
 
+IN_FLIGHT_AT_STOP = 16  # migration threads of a rebalance process, at most
+
+
 @needs_gluster
 def test_rebalance_stopped_midway_resumes_and_completes(cluster):
     spec, mnt, sums, before = grow(cluster, "resume", 1000, 64 * 1024)
@@ -258,7 +261,10 @@ def test_rebalance_stopped_midway_resumes_and_completes(cluster):
     assert total["files_failed"] == 0, total
     after = assert_spread(spec, sums)
     moved = sum(1 for name, brick in after.items() if before[name] != brick)
-    assert first_run["files_moved"] + total["files_moved"] == moved
+    # Files in flight when the stop came finish moving after the stopped process's last count:
+    # the two runs' counts may miss those few, never count more than moved.
+    counted = first_run["files_moved"] + total["files_moved"]
+    assert counted <= moved <= counted + IN_FLIGHT_AT_STOP, (counted, moved)
     assert_intact(mnt, sums)
     assert_intact(cluster.mount(spec), sums)
 
