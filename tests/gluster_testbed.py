@@ -1,7 +1,10 @@
 """Helpers shared by the tests that run glusterfsd bricks and FUSE mounts directly (without the
 control plane): free ports per loopback "node", and a teardown that never skips a step."""
 import socket
+import uuid
 from pathlib import Path
+
+from contracts.volume_spec import VolumeSpec
 
 from nodeagent.errors import AgentError
 from nodeagent.gluster.mount import umount
@@ -31,3 +34,16 @@ def unmount_and_stop(mounts: list[Path], pidfiles: list[Path], runner: Runner) -
     for pidfile in reversed(pidfiles):
         stop_pid(pidfile, timeout=5)
     assert not errors, errors
+
+
+def spread_volume(root: Path, nodes: list[dict], ports: set[int], name: str, type_: str, bricks: int,
+                   **fields) -> VolumeSpec:
+    """A volume of `bricks` bricks spread over the first three `nodes` ({"id", "name", "address"}),
+    each brick on a free port of its node, under <root>/<node>/bricks/."""
+    listed = []
+    for i in range(bricks):
+        node = nodes[i % 3]
+        listed.append({"id": str(uuid.uuid4()), "node_id": node["id"], "node_name": node["name"],
+                       "address": node["address"], "port": free_port(node["address"], ports),
+                       "path": str(root / node["name"] / "bricks" / f"{name}-b{i}")})
+    return VolumeSpec(id=str(uuid.uuid4()), name=name, type=type_, bricks=listed, **fields)

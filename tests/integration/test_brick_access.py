@@ -17,7 +17,7 @@ from contracts.volume_spec import VolumeSpec
 from nodeagent.gluster.bricks import prepare_brick
 from nodeagent.gluster.processes import ProcessLayout, start_brick
 from nodeagent.runner import Runner
-from tests.gluster_testbed import free_port, unmount_and_stop
+from tests.gluster_testbed import spread_volume, unmount_and_stop
 from volgen import client_volfile
 
 pytestmark = pytest.mark.integration
@@ -60,14 +60,8 @@ class Bricks:
         self.scratch: list[str] = []
 
     def volume(self, name: str, type_: str, bricks: int, options: dict | None = None, **counts) -> VolumeSpec:
-        listed = []
-        for i in range(bricks):
-            node = self.nodes[i % 3]
-            listed.append({"id": str(uuid.uuid4()), "node_id": node["id"], "node_name": node["name"],
-                           "address": node["address"], "port": free_port(node["address"], self.ports),
-                           "path": str(self.root / node["name"] / "bricks" / f"{name}-b{i}")})
-        return VolumeSpec(id=str(uuid.uuid4()), name=name, type=type_, bricks=listed, options=options or {},
-                          auth_username=str(uuid.uuid4()), auth_password=str(uuid.uuid4()), **counts)
+        return spread_volume(self.root, self.nodes, self.ports, name, type_, bricks, options=options or {},
+                              auth_username=str(uuid.uuid4()), auth_password=str(uuid.uuid4()), **counts)
 
     def start(self, spec: VolumeSpec) -> None:
         for brick in spec.bricks:

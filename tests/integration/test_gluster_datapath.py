@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gluster_testbed import free_port, unmount_and_stop
+from tests.gluster_testbed import spread_volume, unmount_and_stop
 
 from contracts.volume_spec import VolumeSpec
 from nodeagent.errors import AgentError
@@ -61,13 +61,7 @@ class DataPath:
         return next(n for n in self.nodes if n["id"] == brick.node_id)
 
     def volume(self, name: str, type_: str, bricks: int, **counts) -> VolumeSpec:
-        listed = []
-        for i in range(bricks):
-            node = self.nodes[i % 3]
-            listed.append({"id": str(uuid.uuid4()), "node_id": node["id"], "node_name": node["name"],
-                           "address": node["address"], "port": free_port(node["address"], self.ports),
-                           "path": str(self.root / node["name"] / "bricks" / f"{name}-b{i}")})
-        return VolumeSpec(id=str(uuid.uuid4()), name=name, type=type_, bricks=listed, **counts)
+        return spread_volume(self.root, self.nodes, self.ports, name, type_, bricks, **counts)
 
     def start_brick(self, spec: VolumeSpec, brick) -> int:
         node = self.node_of(brick)
