@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli.commands import alert, auth, cluster, device, failures, mount, node, task, user, volume  # noqa: I001
-from cli.commands import volume_credentials, volume_options, volume_rebalance  # noqa: F401  (register volume set/reset/get, rebalance, rotate-credentials)
+from cli.commands import volume_credentials, volume_expand, volume_options, volume_rebalance  # noqa: F401  (register expand, set/reset/get, rebalance, rotate-credentials)
 from cli.errors import CliError
 from cli.output import exit_with_error
 

@@ -18,8 +18,6 @@ from cli.output import exit_with_error, say, spinner
 POLL_INTERVAL = 0.5  # seconds between two GET /tasks/{id} (or GET of a volume)
 DEFAULT_TIMEOUT = 300.0
 FINAL_PHASES = ("done", "failed")
-# A volume in one of these states has a request in flight (the server answers 409 to others).
-VOLUME_IN_PROGRESS = ("Creating", "Starting", "Stopping", "Deleting", "Expanding", "Reconfiguring")
 
 
 def describe_failure(task: dict[str, Any]) -> str:
@@ -107,14 +105,16 @@ def wait_for_volume(
 ) -> dict[str, Any] | None:
     """Poll the volume until its state is settled and return it (None once it is gone).
 
-    Settled means not Creating/Starting/Stopping/Deleting nor one of `also_pending` (create
-    passes `("Created",)` when it asked for a start). With `until_gone` (delete) only a 404
-    ends the wait successfully. Exits 1 with the volume's reason on stderr when the state
-    ends in "Failed", 2 when still unsettled after `timeout` seconds (naming the nodes it
-    waits for) and 130 on Ctrl-C; the operation itself goes on in those last two cases.
+    The server says when the volume is `settled` (no request in flight) and `failed`; a state in
+    `also_pending` counts as unsettled too. With `until_gone` (delete) only a 404 ends the wait
+    successfully. Exits 1 with the volume's reason on stderr when the request failed, 2 when
+    still unsettled after `timeout` seconds (naming the nodes it waits for) and 130 on Ctrl-C;
+    the operation itself goes on in those last two cases.
     """
     path = f"/clusters/{seg(cluster)}/volumes/{seg(name)}"
-    pending = set(VOLUME_IN_PROGRESS) | set(also_pending)
+
+    def settled(v: dict[str, Any]) -> bool:
+        return bool(v.get("settled", True)) and str(v.get("state") or "") not in also_pending
     deadline = time.monotonic() + timeout
     volume: dict[str, Any] = {}
     gone = interrupted = False
@@ -132,11 +132,10 @@ def wait_for_volume(
                 if volume.get("waiting_for"):
                     text += f", waiting for {waiting_for_text(volume)}"
                 status.update(text)
-                state = str(volume.get("state") or "")
                 remaining = deadline - time.monotonic()
-                if state.endswith("Failed") or remaining <= 0:
+                if volume.get("failed") or remaining <= 0:
                     break
-                if not until_gone and state not in pending:
+                if not until_gone and settled(volume):
                     break
                 time.sleep(min(POLL_INTERVAL, remaining))
     except KeyboardInterrupt:
@@ -148,14 +147,14 @@ def wait_for_volume(
     if gone:
         return None
     state = str(volume.get("state") or "")
-    if state.endswith("Failed"):
+    if volume.get("failed"):
         reason = volume.get("reason") or "no reason recorded"
         exit_with_error(
             f"volume {name} is {state}: {reason}\n"
             f"see `kadalu failurereport -c {cluster}` for the failed tasks and how to fix them",
             code=1,
         )
-    if until_gone or state in pending:
+    if until_gone or not settled(volume):
         message = f"volume {name} is still {state} after {timeout:g}s"
         if volume.get("waiting_for"):
             nodes = ", ".join(str(node) for node in volume["waiting_for"])

@@ -6,8 +6,9 @@ fields are pinned by tests/unit/test_message_contract.py and tests/unit/contract
 to the wire format is a visible decision there."""
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.states import REBALANCE_REPORTED, RebalanceState
 from contracts.task_kinds import TaskKind
 from contracts.volume_spec import Uuid
 
@@ -96,13 +97,20 @@ class BrickReport(_AgentMessage):
 
 class RebalanceReport(_AgentMessage):
     volume_id: str
-    state: str
+    state: RebalanceState  # one of REBALANCE_REPORTED: an unknown word is refused here, at the edge
     files_scanned: int = 0
     files_moved: int = 0
     files_failed: int = 0
     files_skipped: int = 0
     bytes_moved: int = 0
     elapsed_seconds: float = 0.0
+
+    @field_validator("state")
+    @classmethod
+    def _an_agent_word(cls, value: RebalanceState) -> RebalanceState:
+        if value not in REBALANCE_REPORTED:
+            raise ValueError(f"an agent reports one of {sorted(REBALANCE_REPORTED)}, not {value!r}")
+        return value
 
 
 class Heartbeat(_AgentMessage):

@@ -2,6 +2,8 @@
 beat's jobs. Agent messages are untrusted: each is checked against the sending node's secret."""
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import TypeVar
 
@@ -10,17 +12,18 @@ from celery.signals import worker_process_init
 import celeryconfig
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from contracts import signing
 from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
 from contracts.task_names import (BROKER_USERS_SYNC, HEALTH_CHECK, HEARTBEAT, REDISPATCH, TASK_PROGRESS, TASK_REJECTED,
                                   TASK_RESULT)
 from controlplane.celery_app import make_celery
-from controlplane.db import make_engine, session_scope
+from controlplane.db import make_engine
 from controlplane.dispatch import BrokerQueues, CelerySender
 from controlplane.models import Node
-from controlplane.services import agent_access, health, nodes, reconcile, redispatch, rejections, tasks, volume_options
+from controlplane.services import agent_access, health, nodes, outbox, reconcile, redispatch, rejections, tasks
+from controlplane.services.volume_ops import advance_waiting_waves
 from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,13 @@ def _fresh_engine(**_):
 
 def sender() -> CelerySender:
     return CelerySender(app, settings.effective_secret_key)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session whose commits send the tasks they wrote and bump the metadata they changed."""
+    with Session(engine(), expire_on_commit=False) as session:
+        yield outbox.configure(session, sender(), settings.metadata_keep_versions)
 
 
 def _verified(session, envelope: dict) -> tuple[Node, dict] | None:
@@ -73,39 +83,39 @@ def _message(session, envelope: dict, model: type[M]) -> tuple[Node, M] | None:
 
 @app.task(name=TASK_PROGRESS)
 def task_progress(envelope: dict) -> None:
-    with session_scope(engine()) as session:
+    with session_scope() as session:
         if got := _message(session, envelope, TaskProgress):
             tasks.apply_progress(session, got[0].id, got[1].task_id)
 
 
 @app.task(name=TASK_RESULT)
 def task_result(envelope: dict) -> None:
-    with session_scope(engine()) as session:
+    with session_scope() as session:
         if got := _message(session, envelope, TaskResult):
-            reconcile.apply_result(session, got[1], sender())
+            reconcile.apply_result(session, got[1])
 
 
 @app.task(name=TASK_REJECTED)
 def task_rejected(envelope: dict) -> None:
-    with session_scope(engine()) as session:
+    with session_scope() as session:
         if got := _message(session, envelope, TaskRejected):
             node, rejected = got
             log.warning("node %s refused a task message (%s): %s", node.name, rejected.code, rejected.message)
-            rejections.apply(session, node, rejected, sender())
+            rejections.apply(session, node, rejected)
 
 
 @app.task(name=HEARTBEAT)
 def heartbeat(envelope: dict) -> None:
-    with session_scope(engine()) as session:
+    with session_scope() as session:
         if got := _message(session, envelope, Heartbeat):
             health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout)
 
 
 @app.task(name=HEALTH_CHECK)
 def health_check() -> int:
-    with session_scope(engine()) as session:
+    with session_scope() as session:
         stale = len(health.mark_unreachable(session, settings.effective_node_timeout))
-        volume_options.advance_waiting_waves(session, sender())
+        advance_waiting_waves(session)
         return stale
 
 
@@ -116,10 +126,10 @@ def _queues() -> BrokerQueues:
 
 @app.task(name=REDISPATCH)
 def redispatch_lost() -> int:
-    with session_scope(engine()) as session:
+    with session_scope() as session:
         present = lambda t: _queues().message_present(t.node_id, t.id)  # noqa: E731
         sent = redispatch.redispatch(session, sender(), settings.redispatch_after, present)
-        redispatch.reap_stuck(session, celeryconfig.TASK_TIME_LIMIT + 120, sender())
+        redispatch.reap_stuck(session, celeryconfig.TASK_TIME_LIMIT + 120)
         return sent
 
 
@@ -130,7 +140,7 @@ def broker_users_sync() -> int:
     users = agent_access.broker_users(settings)
     if users is None:
         return 0
-    with session_scope(engine()) as session:
+    with session_scope() as session:
         pairs = [(n.id, n.secret_generation) for n in session.exec(select(Node))]
     changed = users.sync(pairs)
     if changed:

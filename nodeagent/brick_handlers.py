@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from contracts.states import VOLUME_BRICKS_REPORTED
 from contracts.task_specs import BrickTaskSpec
 from contracts.volume_spec import BrickSpec, VolumeSpec
 from nodeagent.context import AgentContext
@@ -26,7 +27,7 @@ from volgen.shd import HEALS_VOLUME_TYPES
 log = logging.getLogger(__name__)
 
 # Volume states in which the agent reports its bricks in heartbeats.
-REPORTED_STATES = frozenset({"Starting", "Started", "StartFailed", "Stopping"})
+REPORTED_STATES = VOLUME_BRICKS_REPORTED
 
 _locks: dict[tuple[str, str], threading.Lock] = {}
 _locks_guard = threading.Lock()

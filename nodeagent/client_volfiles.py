@@ -11,13 +11,13 @@ import re
 import socket
 from collections.abc import Callable
 
+from contracts.states import VOLUME_MOUNTABLE
 from contracts.volume_spec import VolumeSpec
 from nodeagent.context import AgentContext
 from nodeagent.volfile_server import Refused
 from volgen import client_volfile
 
-SERVED_STATES = frozenset({"Created", "Starting", "Started", "StartFailed", "Stopping", "Stopped", "StopFailed",
-                           "Expanding", "Reconfiguring", "ReconfigureFailed", "ExpandFailed"})
+SERVED_STATES = VOLUME_MOUNTABLE
 # libglusterfs valid_host_name(): dot-separated labels of letters, digits and inner hyphens.
 _HOST_NAME = re.compile(r"(?=.{1,255}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
 

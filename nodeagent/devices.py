@@ -7,6 +7,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from contracts.states import DEVICE_IN_USE
 from nodeagent.confinement import Confinement
 from nodeagent.device_registry import DeviceRegistry
 from nodeagent.errors import AgentError
@@ -132,7 +133,7 @@ def adopted(confinement: Confinement, node_id: str, metadata_devices: list, lega
     block registry; each still under the roots. Used once, to write the first registry."""
     found: dict[str, dict] = {}
     candidates = [(d.get("id"), d.get("path"), d.get("kind")) for d in metadata_devices
-                  if isinstance(d, dict) and d.get("node_id") == node_id and d.get("state") in ("Ready", "Removing")]
+                  if isinstance(d, dict) and d.get("node_id") == node_id and d.get("state") in DEVICE_IN_USE]
     candidates += [(device_id, dev, "block") for dev, device_id in legacy_blocks.items()]
     for device_id, path, kind in candidates:
         if not isinstance(device_id, str) or not isinstance(path, str) or kind not in ("directory", "block"):

@@ -11,6 +11,8 @@ brick that is not inside a device this agent accepted is not started at all (the
 every brick task)."""
 import logging
 
+from contracts.states import VOLUME_BRICKS_SHOULD_RUN
+
 from nodeagent.brick_handlers import (any_local_brick_running, confine_brick, ensure_shd, heals, layout_of,
                                       local_bricks, metadata_volumes, volume_lock)
 from nodeagent.context import AgentContext
@@ -19,7 +21,7 @@ from nodeagent.gluster.pids import running_pid
 from nodeagent.gluster.processes import start_brick
 
 log = logging.getLogger(__name__)
-SHOULD_RUN = frozenset({"Starting", "Started", "StartFailed"})
+SHOULD_RUN = VOLUME_BRICKS_SHOULD_RUN
 
 
 def recover(ctx: AgentContext) -> dict[str, list]:

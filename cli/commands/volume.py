@@ -180,23 +180,6 @@ def create(
                           timeout=timeout, also_pending=() if no_start else ("Created",))
 
 
-@app.command("expand")
-def expand(
-    name: Name,
-    bricks: Bricks,
-    cluster: options.Cluster = "default",
-    force: Annotated[bool, typer.Option(
-        "--force", help="Allow two bricks of one set on the same node.")] = False,
-    wait: Wait = False,
-    timeout: options.Timeout = DEFAULT_TIMEOUT,
-    url: options.Url = None,
-) -> None:
-    """Add whole sets of bricks to a volume; then `kadalu volume rebalance start` spreads the data."""
-    with connect(url) as client:
-        answer = client.post(f"{volume_path(cluster, name)}/expand", {"bricks": bricks, "force": force})
-        _send_then_follow(client, cluster, name, answer, action="expand", wait=wait, timeout=timeout)
-
-
 @app.command("start")
 def start(
     name: Name,

@@ -11,7 +11,8 @@ from sqlmodel import Session
 from controlplane import __version__
 from controlplane.api import errors, openapi
 from controlplane.api.body_limit import BodyLimit
-from controlplane.api.routes import agent, auth, clusters, devices, failures, health, nodes, tasks, users, volumes
+from controlplane.api.routes import (agent, auth, clusters, devices, failures, health, nodes, tasks, users, volume_changes,
+                                     volumes)
 from controlplane.db import make_engine
 from controlplane.dispatch import CelerySender
 from controlplane.metrics import Metrics
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
                     "node's queue (see docs/security.md)")
     app.state.metrics = metrics = Metrics(engine)
 
-    for module in (health, auth, users, clusters, nodes, devices, volumes, tasks, failures, agent):
+    for module in (health, auth, users, clusters, nodes, devices, volumes, volume_changes, tasks, failures, agent):
         app.include_router(module.router, prefix=API_PREFIX)
 
     # an oversized body is refused before anything reads it; inside `observe`, so 413s are counted

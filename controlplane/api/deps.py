@@ -7,7 +7,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlmodel import Session
 
 from controlplane.models import ApiToken, Node
-from controlplane.services import nodes, users
+from controlplane.services import nodes, outbox, users
 from controlplane.services.access import Access, load_access
 from controlplane.services.errors import Unauthorized
 from controlplane.settings import Settings
@@ -18,8 +18,9 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
+    """A session whose commits send the tasks they wrote and bump the metadata they changed."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
-        yield session
+        yield outbox.configure(session, request.app.state.sender, request.app.state.settings.metadata_keep_versions)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

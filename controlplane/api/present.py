@@ -1,10 +1,11 @@
 """Rows to public shapes (names instead of ids where a user reads them)."""
 from sqlmodel import Session, select
 
+from contracts.states import VOLUME_FAILED, volume_settled
 from contracts.task_kinds import state_word
 from controlplane.api import schemas
 from controlplane.models import Alert, Cluster, Device, Grant, Node, Task, User, Volume
-from controlplane.services import nodes, visibility
+from controlplane.services import nodes, visibility, volume_health, volume_plan, volumes
 from controlplane.services.access import Access
 
 
@@ -89,9 +90,7 @@ def alerts(session: Session, cluster_id: str, rows: list[Alert]) -> list[schemas
     ]
 
 
-def volume(session: Session, v, message: str = "") -> schemas.VolumePublic:
-    from controlplane.services import volume_health, volume_plan, volumes
-
+def volume(session: Session, v: Volume, message: str = "") -> schemas.VolumePublic:
     bricks = volumes.bricks_of(session, v)
     states = volume_health.node_states(session, v.cluster_id)
     nodes_by_id = {n.id: n for n in session.exec(select(Node).where(Node.cluster_id == v.cluster_id))}
@@ -101,6 +100,7 @@ def volume(session: Session, v, message: str = "") -> schemas.VolumePublic:
         **v.model_dump(include={"id", "name", "type", "state", "replica_count", "arbiter_count", "disperse_count",
                                 "redundancy_count", "reason", "created_at", "updated_at"}),
         cluster=c.name if c else v.cluster_id, health=volume_health.health(v, bricks, states),
+        settled=volume_settled(v.state), failed=v.state in VOLUME_FAILED,
         brick_count=len(bricks), set_size=size, waiting_for=volumes.waiting_for(session, v), message=message,
         options={k: str(val) for k, val in v.options.items()},
         bricks=[

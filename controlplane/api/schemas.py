@@ -266,6 +266,8 @@ class VolumePublic(BaseModel):
     cluster: str
     type: str
     state: str
+    settled: bool = True  # no request in flight: what a client waiting on the volume waits for
+    failed: bool = False  # the last request failed; `reason` says why
     health: str | None
     replica_count: int
     arbiter_count: int

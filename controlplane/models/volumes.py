@@ -19,12 +19,13 @@ class Volume(SQLModel, table=True):
     arbiter_count: int = 0
     disperse_count: int = 0
     redundancy_count: int = 0
-    state: str = Field(default="Creating", max_length=16)
+    state: str = Field(default="Creating", max_length=32)  # contracts.states.VolumeState
     reason: str = Field(default="", max_length=8192)
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     operation_id: str | None = Field(default=None, max_length=36)  # the request whose tasks decide the state
     start_after_create: bool = True
-    resume_state: str = Field(default="", max_length=16)  # where an expand or option change returns to
+    resume_state: str = Field(default="", max_length=32)  # where an expand or option change returns to
+    expand_from: int | None = None  # a pending expand added the bricks from this index on
     wave: int = 0  # rolling restarts: which brick of every set the current wave restarts
     wave_waits_since: datetime | None = None  # the next wave waits for self-heal to finish since then
     # Client credentials the bricks demand (protocol/server auth.login), generated at create time and

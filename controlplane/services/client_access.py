@@ -8,11 +8,11 @@ import uuid
 
 from sqlmodel import Session
 
-from controlplane.models import Cluster, Volume
+from controlplane.models import Volume
 from controlplane.services import metadata
 from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Conflict
-from controlplane.services.volumes import refs, spec
+from controlplane.services.volume_specs import refs, spec
 from volgen import client_volfile
 
 NOTHING_TO_MOUNT = ("Creating", "CreateFailed", "Deleting")
@@ -41,5 +41,5 @@ def rotate(session: Session, access: Access, volume: Volume) -> None:
                        f"{volume.name}`); bricks take new credentials only when they start")
     volume.auth_username, volume.auth_password = str(uuid.uuid4()), str(uuid.uuid4())
     session.add(volume)
-    metadata.bump(session, session.get(Cluster, volume.cluster_id))
+    metadata.changed(session, volume.cluster_id)
     session.commit()

@@ -2,9 +2,11 @@
 from sqlmodel import Session, select
 
 from contracts.device_paths import denied_problem
+from contracts.states import DeviceState
 from contracts.task_kinds import TaskKind
 from controlplane.models import Brick, Cluster, Device, Node, Task
 from controlplane.services import metadata, tasks
+from controlplane.services.transitions import DEVICE
 from controlplane.services.access import READ, WRITE, Access
 from controlplane.services.errors import Conflict, Invalid, NotFound
 from controlplane.services.names import check_abs_path
@@ -18,7 +20,8 @@ def _nested(a: str, b: str) -> bool:
     return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
 
 
-def add(session: Session, access: Access, cluster: Cluster, node: Node, path: str | None, device: str | None) -> tuple[Device, Task]:
+def add(session: Session, *, access: Access, cluster: Cluster, node: Node, path: str | None = None,
+        device: str | None = None) -> tuple[Device, Task]:
     access.require(WRITE, cluster.id, f"add a device to node {node.name!r}", (("node", node.id),))
     if (path is None) == (device is None):
         raise Invalid("give exactly one of 'path' (a directory) or 'device' (a block device such as /dev/vdc)")
@@ -31,40 +34,45 @@ def add(session: Session, access: Access, cluster: Cluster, node: Node, path: st
     existing = list(session.exec(select(Device).where(Device.node_id == node.id)))
     retry = None
     for dev in existing:
-        if dev.path == wanted and dev.state == "Failed":
+        if dev.path == wanted and dev.state == DeviceState.FAILED:
             retry = dev  # adding a failed device again retries it
         elif _nested(dev.path, wanted):
             raise Conflict(
                 f"{wanted} overlaps device {dev.path} already registered on node {node.name!r} ({dev.state}): "
                 "a device cannot be inside another; pick a separate directory or remove the old device"
             )
-    dev = retry or Device(cluster_id=cluster.id, node_id=node.id, path=wanted, kind=kind)
-    dev.kind, dev.state, dev.reason = kind, "Adding", ""
+    if retry is not None:
+        dev = retry
+        DEVICE.move(dev, DeviceState.ADDING, "")
+    else:
+        dev = Device(cluster_id=cluster.id, node_id=node.id, path=wanted, kind=kind, state=DeviceState.ADDING)
+    dev.kind = kind
     session.add(dev)
     session.flush()
     task = tasks.new_task(session, node, TaskKind.ADD_DEVICE, {"device_id": dev.id, "path": wanted, "kind": kind})
     dev.task_id = task.id
-    metadata.bump(session, cluster)
+    metadata.changed(session, cluster.id)
     session.commit()
     return dev, task
 
 
 def added(session: Session, task: Task, data: dict) -> None:
     dev = session.get(Device, task.spec["device_id"])
-    if dev is None:
+    if dev is None or not DEVICE.can(dev.state, DeviceState.READY):
         return
-    dev.state, dev.reason = "Ready", ""
+    DEVICE.move(dev, DeviceState.READY, "")
     dev.size_bytes = int(data.get("size_bytes", 0))
     dev.free_bytes = int(data.get("free_bytes", 0))
     session.add(dev)
-    metadata.bump(session, session.get(Cluster, dev.cluster_id))
+    metadata.changed(session, dev.cluster_id)
 
 
 def add_failed(session: Session, task: Task) -> None:
     dev = session.get(Device, task.spec["device_id"])
-    if dev is not None:
-        dev.state, dev.reason = "Failed", task.reason
+    if dev is not None and DEVICE.can(dev.state, DeviceState.FAILED):
+        DEVICE.move(dev, DeviceState.FAILED, task.reason)
         session.add(dev)
+        metadata.changed(session, dev.cluster_id)
 
 
 def get(session: Session, access: Access, cluster: Cluster, device_id: str) -> Device:
@@ -82,26 +90,28 @@ def list_visible(session: Session, access: Access, cluster: Cluster, node: Node 
     return [d for d in devs if access.resource_rank(cluster.id, refs(d)) >= READ]
 
 
-def remove(session: Session, access: Access, cluster: Cluster, dev: Device, force: bool) -> Task | None:
+def remove(session: Session, *, access: Access, cluster: Cluster, dev: Device, force: bool = False) -> Task | None:
     access.require(WRITE, cluster.id, f"remove device {dev.path}", refs(dev))
     holding = session.exec(select(Brick).where(Brick.node_id == dev.node_id)).all()
     inside = [b.path for b in holding if b.device_id == dev.id or _nested(b.path, dev.path)]
     if inside:
         raise Conflict(f"device {dev.path} holds bricks ({', '.join(inside[:3])}): delete their volumes first")
-    if force or dev.state == "Failed":
+    if force or dev.state == DeviceState.FAILED:
         session.delete(dev)
-        metadata.bump(session, cluster)
+        metadata.changed(session, cluster.id)
         session.commit()
         return None
-    if dev.state in ("Adding", "Removing"):
+    if dev.state in DEVICE.in_progress:
         raise Conflict(
-            f"device {dev.path} is {dev.state.lower()} (task {dev.task_id}): wait for it, or use --force to drop "
-            "the registration without asking the agent"
+            f"device {dev.path} is {dev.state.lower()} (task {dev.task_id}): wait for it, or remove it with `force` "
+            "to drop the registration without asking the agent"
         )
+    DEVICE.move(dev, DeviceState.REMOVING)
     node = session.get(Node, dev.node_id)
     task = tasks.new_task(session, node, TaskKind.REMOVE_DEVICE, {"device_id": dev.id, "path": dev.path, "kind": dev.kind})
-    dev.state, dev.task_id = "Removing", task.id
+    dev.task_id = task.id
     session.add(dev)
+    metadata.changed(session, cluster.id)
     session.commit()
     return task
 
@@ -109,13 +119,13 @@ def remove(session: Session, access: Access, cluster: Cluster, dev: Device, forc
 def removed(session: Session, task: Task, data: dict) -> None:
     dev = session.get(Device, task.spec["device_id"])
     if dev is not None:
-        cluster = session.get(Cluster, dev.cluster_id)
+        metadata.changed(session, dev.cluster_id)
         session.delete(dev)
-        metadata.bump(session, cluster)
 
 
 def remove_failed(session: Session, task: Task) -> None:
     dev = session.get(Device, task.spec["device_id"])
-    if dev is not None:
-        dev.state, dev.reason = "Ready", f"remove failed: {task.reason}"
+    if dev is not None and DEVICE.can(dev.state, DeviceState.READY):
+        DEVICE.move(dev, DeviceState.READY, f"remove failed: {task.reason}")
         session.add(dev)
+        metadata.changed(session, dev.cluster_id)

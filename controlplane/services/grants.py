@@ -20,10 +20,10 @@ def _resolve_scope(session: Session, scope: str, cluster: str | None, name: str 
         raise NotFound(f"cluster {cluster!r} not found: `kadalu cluster list` shows the clusters")
     if scope == "cluster":
         if name:
-            raise Invalid("scope 'cluster' takes no name: leave --name out")
+            raise Invalid("scope 'cluster' takes no `name`: leave it out")
         return c.id, None
     if not name:
-        raise Invalid(f"scope {scope!r} needs the {scope}'s name: add --name")
+        raise Invalid(f"scope {scope!r} needs the {scope}'s name in `name`")
     if scope == "node":
         node = session.exec(select(Node).where(Node.cluster_id == c.id, Node.name == name)).first()
         if node is None:

@@ -9,7 +9,9 @@ from sqlmodel import Session, or_, select
 from contracts.messages import Heartbeat
 from controlplane.db import utcnow
 from controlplane.models import Device, Node
+from contracts.states import NodeState
 from controlplane.services import alerts, rebalance, volume_health
+from controlplane.services.transitions import NODE
 
 log = logging.getLogger(__name__)
 MAX_CLOCK_SKEW_SECONDS = 300.0
@@ -44,7 +46,8 @@ def receive_heartbeat(session: Session, node: Node, hb: Heartbeat, timeout: floa
 def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
     previous = node.state
     node.last_heartbeat_at = utcnow()
-    node.state = "Online"
+    if node.state != NodeState.ONLINE:
+        NODE.move(node, NodeState.ONLINE)
     node.metadata_version = hb.metadata_version
     for key in ("hostname", "glusterfs_version", "agent_version"):
         value = getattr(hb, key)
@@ -58,10 +61,10 @@ def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
             session.add(dev)
     volume_health.apply_reports(session, node, hb.bricks)
     rebalance.apply_reports(session, node, hb.rebalances)
-    if previous != "Online":
+    if previous != NodeState.ONLINE:
         alerts.record(
             session, node.cluster_id, "node_online",
-            f"node {node.name} ({node.address}) is Online" + (" again" if previous == "Unreachable" else ""),
+            f"node {node.name} ({node.address}) is Online" + (" again" if previous == NodeState.UNREACHABLE else ""),
             severity="info", node_id=node.id,
         )
     session.commit()
@@ -73,13 +76,13 @@ def mark_unreachable(session: Session, timeout: float) -> list[Node]:
     stale = session.exec(
         select(Node).where(
             or_(
-                (Node.state == "Online") & (Node.last_heartbeat_at < cutoff),
-                (Node.state == "Registered") & (Node.registered_at < cutoff),
+                (Node.state == NodeState.ONLINE) & (Node.last_heartbeat_at < cutoff),
+                (Node.state == NodeState.REGISTERED) & (Node.registered_at < cutoff),
             )
         )
     ).all()
     for node in stale:
-        node.state = "Unreachable"
+        NODE.move(node, NodeState.UNREACHABLE)
         session.add(node)
         seen = f"last heartbeat at {node.last_heartbeat_at:%Y-%m-%d %H:%M:%S} UTC" if node.last_heartbeat_at else "never seen"
         alerts.record(

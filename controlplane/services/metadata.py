@@ -1,10 +1,27 @@
-"""Versioned cluster metadata: what every node agent keeps a copy of."""
+"""Versioned cluster metadata: what every node agent keeps a copy of.
+
+Services say that a cluster changed (`changed`); the version is bumped once, when the transaction
+commits, however many changes it made, and only the last versions are kept (`configure`'s
+keep_versions, KADALU_METADATA_KEEP_VERSIONS). Every change agents act on marks its cluster:
+nodes, devices (their states too), volumes and their bricks, options and states."""
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, event, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
+from contracts.states import VOLUME_PASSING
 from controlplane.models import Cluster, Device, MetadataVersion, Node, Volume
+from controlplane.services.outbox import KEEP_VERSIONS
+from controlplane.services.volume_specs import spec
+
+CHANGED = "kadalu.metadata_changed"
+DEFAULT_KEEP_VERSIONS = 100
+
+
+def changed(session: Session, cluster_id: str) -> None:
+    """`cluster_id`'s metadata changes with this transaction: one new version when it commits."""
+    session.info.setdefault(CHANGED, set()).add(cluster_id)
 
 
 def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
@@ -21,29 +38,42 @@ def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
 
 
 def _volumes(session: Session, cluster: Cluster) -> list[dict[str, Any]]:
-    from controlplane.services.volumes import spec  # volumes imports this module
-
     vols = session.exec(select(Volume).where(Volume.cluster_id == cluster.id).order_by(Volume.name))
     # agents act on the state the bricks should be in: during an expand or an option change, where it returns to
-    return [{"spec": spec(session, v).model_dump(), "state": v.resume_state if v.state in _PASSING else v.state}
+    return [{"spec": spec(session, v).model_dump(), "state": v.resume_state if v.state in VOLUME_PASSING else v.state}
             for v in vols]
 
 
-_PASSING = frozenset({"Expanding", "Reconfiguring"})
-
-
-def bump(session: Session, cluster: Cluster) -> int:
-    """Write a new metadata version in the caller's transaction (the row update serialises bumps)."""
+def bump(session: Session, cluster_id: str, keep: int = DEFAULT_KEEP_VERSIONS) -> int | None:
+    """Write a new metadata version in the caller's transaction (the row update serialises bumps) and
+    drop versions older than the last `keep`. None when the cluster is gone."""
     session.flush()
-    session.execute(
-        update(Cluster).where(Cluster.id == cluster.id).values(metadata_version=Cluster.metadata_version + 1)
+    done = session.execute(
+        update(Cluster).where(Cluster.id == cluster_id).values(metadata_version=Cluster.metadata_version + 1)
     )
-    version = session.exec(select(Cluster.metadata_version).where(Cluster.id == cluster.id)).one()
-    cluster.metadata_version = version
+    if done.rowcount != 1:
+        return None
+    cluster = session.get(Cluster, cluster_id)
+    session.refresh(cluster, ["metadata_version"])
+    version = cluster.metadata_version
     content = build_content(session, cluster)
     content["version"] = version
     session.add(MetadataVersion(cluster_id=cluster.id, version=version, content=content))
+    session.execute(delete(MetadataVersion).where(MetadataVersion.cluster_id == cluster.id,
+                                                  MetadataVersion.version <= version - max(1, keep)))
     return version
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _bump_changed(session: Any) -> None:
+    keep = session.info.get(KEEP_VERSIONS, DEFAULT_KEEP_VERSIONS)
+    for cluster_id in sorted(session.info.pop(CHANGED, ())):
+        bump(session, cluster_id, keep)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_changes(session: Any) -> None:
+    session.info.pop(CHANGED, None)
 
 
 def current(session: Session, cluster_id: str) -> MetadataVersion | None:

@@ -7,10 +7,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from contracts import checks as contract_checks
+from contracts.task_kinds import Phase
 from controlplane import security
 from controlplane.db import utcnow
 from controlplane.models import Brick, Cluster, Device, Node, Task
-from controlplane.services import alerts, clusters, metadata
+from controlplane.services import alerts, clusters, metadata, tasks
 from controlplane.services.access import MANAGE, WRITE, Access
 from controlplane.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from controlplane.services.names import check_name
@@ -61,23 +62,23 @@ def register(session: Session, secret_key: str, *, name: str, address: str, fact
     node = session.exec(select(Node).where(Node.cluster_id == cluster.id, Node.name == name)).first()
     if proven is not None and (node is None or node.id != proven.id):
         raise Conflict(f"these node credentials belong to a node registered under another name: start the agent "
-                       f"with the --name it registered with, or remove its state directory to join as {name!r}")
+                       f"with the `name` it registered with, or remove its state directory to join as {name!r}")
     if node is not None and proven is None and not _rejoin_allowed(node):
         _refused(session, cluster, name)
         raise Conflict(
             f"node name {name!r} is already registered in this cluster and this agent did not prove it is that "
             "node (its saved credentials are missing or wrong): if this machine is that node and lost its agent "
             f"state, an admin runs `kadalu node allow-rejoin -c {cluster.name} {name}`, then restart the agent; "
-            "otherwise start the agent with another --name"
+            "otherwise start the agent with another `name`"
         )
     if node is not None and node.address != address:
         raise Conflict(f"node {name!r} is registered with another storage address: start the agent with the "
-                       "--address it registered with (bricks are bound to it), or remove the node first")
+                       "`address` it registered with (bricks are bound to it), or remove the node first")
     taken = session.exec(select(Node.id).where(Node.cluster_id == cluster.id, Node.address == address,
                                                Node.name != name)).first()
     if taken is not None:
         raise Conflict(f"address {address} is already registered for another node of this cluster: give this "
-                       "node its own storage address (--address)")
+                       "node its own storage `address`")
     created = node is None
     if created:
         node = Node(cluster_id=cluster.id, name=name, address=address)
@@ -92,7 +93,7 @@ def register(session: Session, secret_key: str, *, name: str, address: str, fact
     session.add(node)
     try:
         if created:
-            metadata.bump(session, cluster)
+            metadata.changed(session, cluster.id)
         requeued = _requeue_running(session, node)
         session.commit()
     except IntegrityError:
@@ -114,7 +115,7 @@ def _refused(session: Session, cluster: Cluster, name: str) -> None:
     session.commit()
 
 
-def allow_rejoin(session: Session, access: Access, cluster: Cluster, node: Node, minutes: int) -> Node:
+def allow_rejoin(session: Session, *, access: Access, cluster: Cluster, node: Node, minutes: int) -> Node:
     """Let the next registration under this node's name (with the join token) take it over, once."""
     access.require(MANAGE, cluster.id, f"let node {node.name!r} rejoin")
     node.rejoin_allowed_until = utcnow() + timedelta(minutes=minutes)
@@ -125,10 +126,8 @@ def allow_rejoin(session: Session, access: Access, cluster: Cluster, node: Node,
 
 def _requeue_running(session: Session, node: Node) -> list[Task]:
     """An agent that (re)registers has restarted: what it was running is lost; run it again."""
-    running = list(session.exec(select(Task).where(Task.node_id == node.id, Task.phase == "running")))
-    for task in running:
-        task.phase = "queued"
-        session.add(task)
+    running = list(session.exec(select(Task).where(Task.node_id == node.id, Task.phase == Phase.RUNNING.value)))
+    tasks.queue_again(session, running)
     return running
 
 
@@ -165,18 +164,18 @@ def heartbeat_age(node: Node, now: datetime | None = None) -> float | None:
     return max(0.0, ((now or utcnow()) - node.last_heartbeat_at).total_seconds())
 
 
-def remove(session: Session, access: Access, cluster: Cluster, node: Node) -> None:
+def remove(session: Session, *, access: Access, cluster: Cluster, node: Node) -> None:
     access.require(MANAGE, cluster.id, f"remove node {node.name!r}", (("node", node.id),))
     if session.exec(select(func.count()).select_from(Device).where(Device.node_id == node.id)).one():
         raise Conflict(f"node {node.name!r} still has devices: remove them first (`kadalu device remove`)")
     if session.exec(select(func.count()).select_from(Brick).where(Brick.node_id == node.id)).one():
         raise Conflict(f"node {node.name!r} still holds bricks of volumes: delete those volumes first")
     session.delete(node)
-    metadata.bump(session, cluster)
+    metadata.changed(session, cluster.id)
     session.commit()
 
 
-def set_zone(session: Session, access: Access, cluster: Cluster, node: Node, zone: str) -> Node:
+def set_zone(session: Session, *, access: Access, cluster: Cluster, node: Node, zone: str) -> Node:
     access.require(WRITE, cluster.id, f"label node {node.name!r}", (("node", node.id),))
     node.zone = check_name("zone", zone) if zone else ""
     session.add(node)

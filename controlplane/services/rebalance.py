@@ -12,26 +12,25 @@ from sqlmodel import Session, select
 
 from contracts.task_specs import RebalanceTaskSpec
 from contracts.messages import RebalanceReport
+from contracts.states import REBALANCE_ACTIVE, REBALANCE_REPORTED, RebalanceState, VolumeState, rebalance_rollup
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.db import utcnow
 from controlplane.models import Brick, Node, Rebalance, Task, Volume
-from controlplane.services import tasks, volume_plan, volumes
+from controlplane.services import tasks, volume_plan
 from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Conflict
+from controlplane.services.transitions import REBALANCE
+from controlplane.services.volume_specs import bricks_of, refs, spec
 
 log = logging.getLogger(__name__)
 
 COUNTERS = ("files_scanned", "files_moved", "files_failed", "files_skipped", "bytes_moved")
-ACTIVE = ("starting", "in_progress", "stopping")
-# Words an agent reports (nodeagent.gluster.rebalance.rebalance_status); "starting" and "stopping"
-# belong to the control plane: a request sent and not yet answered.
-AGENT_WORDS = ("not_started", "in_progress", "stopped", "completed", "failed")
-STATES = (*AGENT_WORDS, "starting", "stopping")
+R = RebalanceState
 _LIMITS = {key: 2**31 - 1 for key in COUNTERS} | {"bytes_moved": 2**63 - 1}  # the columns' sizes
 
 
 def _nodes(session: Session, volume: Volume) -> list[Node]:
-    ids = {b.node_id for b in volumes.bricks_of(session, volume)}
+    ids = {b.node_id for b in bricks_of(session, volume)}
     return list(session.exec(select(Node).where(Node.id.in_(list(ids))).order_by(Node.name)))
 
 
@@ -43,41 +42,41 @@ def _row(session: Session, volume_id: str, node_id: str) -> Rebalance:
 def _rows(session: Session, volume: Volume) -> list[Rebalance]:
     """The rows of nodes that hold bricks of the volume now: a node that no longer does cannot be
     stopped through this volume, so its last word must not block a start."""
-    holders = {b.node_id for b in volumes.bricks_of(session, volume)}
+    holders = {b.node_id for b in bricks_of(session, volume)}
     rows = session.exec(select(Rebalance).where(Rebalance.volume_id == volume.id)).all()
     return [r for r in rows if r.node_id in holders]
 
 
-def start(session: Session, access: Access, volume: Volume, fix_layout_only: bool) -> list[Task]:
-    access.require(WRITE, volume.cluster_id, f"rebalance volume {volume.name!r}", volumes.refs(volume))
-    if volume.state != "Started":
+def start(session: Session, *, access: Access, volume: Volume, fix_layout_only: bool = False) -> list[Task]:
+    access.require(WRITE, volume.cluster_id, f"rebalance volume {volume.name!r}", refs(volume))
+    if volume.state != VolumeState.STARTED:
         raise Conflict(f"volume {volume.name!r} is {volume.state}: rebalance runs on a Started volume (`kadalu volume start`)")
-    if len(volumes.bricks_of(session, volume)) <= volume_plan.set_size(volume):
+    if len(bricks_of(session, volume)) <= volume_plan.set_size(volume):
         raise Conflict(f"volume {volume.name!r} has a single set: there is nothing to rebalance; expand it first")
-    if any(r.state in ACTIVE for r in _rows(session, volume)):
+    if any(r.state in REBALANCE_ACTIVE for r in _rows(session, volume)):
         raise Conflict(f"a rebalance of {volume.name!r} is running: see `kadalu volume rebalance status`, or stop it")
     current = {r.id for r in _rows(session, volume)}
     for gone in session.exec(select(Rebalance).where(Rebalance.volume_id == volume.id)).all():
         if gone.id not in current:
             session.delete(gone)  # a former holder's last run: the new run does not include it
-    return _send_to_nodes(session, volume, TaskKind.START_REBALANCE, "starting", fix_layout_only)
+    return _send_to_nodes(session, volume, TaskKind.START_REBALANCE, R.STARTING, fix_layout_only)
 
 
-def stop(session: Session, access: Access, volume: Volume) -> list[Task]:
-    access.require(WRITE, volume.cluster_id, f"stop the rebalance of volume {volume.name!r}", volumes.refs(volume))
-    if not any(r.state in ACTIVE for r in _rows(session, volume)):
+def stop(session: Session, *, access: Access, volume: Volume) -> list[Task]:
+    access.require(WRITE, volume.cluster_id, f"stop the rebalance of volume {volume.name!r}", refs(volume))
+    if not any(r.state in REBALANCE_ACTIVE for r in _rows(session, volume)):
         raise Conflict(f"no rebalance of {volume.name!r} is running")
-    return _send_to_nodes(session, volume, TaskKind.STOP_REBALANCE, "stopping", False)
+    return _send_to_nodes(session, volume, TaskKind.STOP_REBALANCE, R.STOPPING, False)
 
 
 def _send_to_nodes(session: Session, volume: Volume, kind: str, state: str, fix_layout_only: bool) -> list[Task]:
-    spec = RebalanceTaskSpec(volume=volumes.spec(session, volume), fix_layout_only=fix_layout_only).model_dump()
+    body = RebalanceTaskSpec(volume=spec(session, volume), fix_layout_only=fix_layout_only).model_dump()
     made = []
     for node in _nodes(session, volume):
-        task = tasks.new_task(session, node, kind, spec)
-        task.volume_id = volume.id
+        task = tasks.new_task(session, node, kind, body, volume_id=volume.id)
         row = _row(session, volume.id, node.id)
-        row.state, row.updated_at = state, utcnow()
+        REBALANCE.move(row, state)
+        row.updated_at = utcnow()
         if kind == TaskKind.START_REBALANCE:
             for key in COUNTERS:
                 setattr(row, key, 0)
@@ -91,7 +90,7 @@ def _send_to_nodes(session: Session, volume: Volume, kind: str, state: str, fix_
 def _checked(data: dict) -> dict | None:
     """The report's state and counters, or None when they are not what an agent sends."""
     state = data.get("state")
-    if state not in AGENT_WORDS:
+    if state not in REBALANCE_REPORTED:
         return None
     out: dict = {"state": state}
     for key in COUNTERS:
@@ -107,7 +106,11 @@ def _checked(data: dict) -> dict | None:
 
 
 def _store(session: Session, row: Rebalance, values: dict) -> None:
-    row.state = values["state"]
+    if not REBALANCE.can(row.state, values["state"]):
+        log.info("rebalance row of node %s, volume %s: %s -> %s is not an arrow of the table; dropped",
+                 row.node_id, row.volume_id, row.state, values["state"])
+        return
+    REBALANCE.move(row, values["state"])
     for key in COUNTERS:
         setattr(row, key, values[key])
     row.elapsed_seconds = values["elapsed_seconds"]
@@ -135,11 +138,11 @@ def task_finished(session: Session, task: Task, data: dict) -> None:
         if task.phase == Phase.DONE.value:
             log.warning("node %s answered %s for volume %s with an unknown rebalance status: %r",
                         task.node_id, task.kind, task.volume_id, {k: data.get(k) for k in ("state", *COUNTERS)})
-        values = {"state": "failed", **{k: getattr(row, k) or 0 for k in COUNTERS},
+        values = {"state": R.FAILED, **{k: getattr(row, k) or 0 for k in COUNTERS},
                   "elapsed_seconds": row.elapsed_seconds or 0.0}
-    elif task.kind == TaskKind.STOP_REBALANCE and values["state"] == "in_progress":
+    elif task.kind == TaskKind.STOP_REBALANCE and values["state"] == R.IN_PROGRESS:
         log.warning("node %s still runs the rebalance of volume %s after a stop", task.node_id, task.volume_id)
-        values["state"] = "failed"
+        values["state"] = R.FAILED
     _store(session, row, values)
 
 
@@ -167,9 +170,9 @@ def apply_reports(session: Session, node: Node, reports: list[RebalanceReport]) 
                         node.name, node.id, report.volume_id[:64], why)
             continue
         row = _row(session, report.volume_id, node.id)
-        if row.state in ("starting", "stopping"):
+        if row.state in (R.STARTING, R.STOPPING):
             continue
-        if values["state"] == "in_progress" and _last_command(session, report.volume_id, node.id) != TaskKind.START_REBALANCE:
+        if values["state"] == R.IN_PROGRESS and _last_command(session, report.volume_id, node.id) != TaskKind.START_REBALANCE:
             continue
         _store(session, row, values)
 
@@ -179,9 +182,7 @@ def status(session: Session, volume: Volume) -> dict:
     rows = _rows(session, volume)
     per_node = [{"node": names.get(r.node_id, r.node_id), "state": r.state, "elapsed_seconds": r.elapsed_seconds,
                  "updated_at": r.updated_at, **{k: getattr(r, k) for k in COUNTERS}} for r in rows]
-    states = {r["state"] for r in per_node}
-    overall = next((s for s in ("failed", "stopping", "starting", "in_progress", "stopped", "completed") if s in states),
-                   "not_started")
+    overall = rebalance_rollup({r["state"] for r in per_node})
     totals = {k: sum(r[k] for r in per_node) for k in COUNTERS}
     elapsed = max((r["elapsed_seconds"] for r in per_node), default=0.0)
     return {"volume": volume.name, "state": overall, **totals, "elapsed_seconds": elapsed,

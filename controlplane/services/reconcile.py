@@ -1,39 +1,46 @@
-"""What a finished task changes: one handler per kind. Handlers may start follow-up tasks
-(a created volume starts), which are sent after the commit."""
+"""What a finished task changes: one handler per kind. A handler may take the next step of an
+operation (a created volume starts); its tasks are sent when this transaction commits."""
 from collections.abc import Callable
 
 from sqlmodel import Session
 
 from contracts.messages import TaskResult
-from contracts.task_kinds import TaskKind
+from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Node, Task
-from controlplane.services import alerts, devices, rebalance, tasks, volumes
+from controlplane.services import alerts, devices, rebalance, tasks
+from controlplane.services.volume_ops.registry import BRICK_KINDS, brick_task_finished
 
-Handler = Callable[[Session, Task, dict], list[Task] | None]
-
-
-def _device_added(session, task, data):
-    devices.added(session, task, data) if task.phase == "done" else devices.add_failed(session, task)
+Handler = Callable[[Session, Task, dict], None]
 
 
-def _device_removed(session, task, data):
-    devices.removed(session, task, data) if task.phase == "done" else devices.remove_failed(session, task)
+def _device_added(session: Session, task: Task, data: dict) -> None:
+    if task.phase == Phase.DONE.value:
+        devices.added(session, task, data)
+    else:
+        devices.add_failed(session, task)
+
+
+def _device_removed(session: Session, task: Task, data: dict) -> None:
+    if task.phase == Phase.DONE.value:
+        devices.removed(session, task, data)
+    else:
+        devices.remove_failed(session, task)
 
 
 HANDLERS: dict[str, Handler] = {
     TaskKind.ADD_DEVICE: _device_added,
     TaskKind.REMOVE_DEVICE: _device_removed,
-    **{kind: volumes.brick_task_finished for kind in volumes.BRICK_KINDS},
+    **{kind: brick_task_finished for kind in BRICK_KINDS},
     TaskKind.START_REBALANCE: rebalance.task_finished,
     TaskKind.STOP_REBALANCE: rebalance.task_finished,
 }
 
 
-def apply_result(session: Session, result: TaskResult, sender: tasks.Sender) -> Task | None:
+def apply_result(session: Session, result: TaskResult) -> Task | None:
     task = tasks.apply_result(session, result)
     if task is None:
         return None  # duplicate or late: already applied
-    follow_up = HANDLERS[task.kind](session, task, result.data) or []
+    HANDLERS[task.kind](session, task, result.data)
     if not result.ok:
         node = session.get(Node, task.node_id)
         alerts.record(
@@ -42,6 +49,4 @@ def apply_result(session: Session, result: TaskResult, sender: tasks.Sender) -> 
             volume_id=task.volume_id,
         )
     session.commit()
-    if follow_up:
-        tasks.send(session, sender, follow_up)
     return task

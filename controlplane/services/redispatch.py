@@ -1,24 +1,29 @@
-"""Re-send QUEUED tasks whose message is gone (broker restarted empty, or the send failed)."""
+"""Beat's safety net for messages: re-send QUEUED tasks whose message is gone (the broker restarted
+empty, the send failed, or the process died between its commit and the send), and re-send, then
+fail, tasks stuck running."""
 from collections.abc import Callable
 from datetime import timedelta
 
 from sqlmodel import Session, and_, or_, select
 
+from contracts.messages import TaskError, TaskResult
+from contracts.states import NodeState
 from contracts.task_kinds import Phase
 from controlplane.db import utcnow
 from controlplane.models import Node, Task
-from controlplane.services import tasks
+from controlplane.services import outbox, reconcile, tasks
 
 
 def lost_tasks(session: Session, older_than: float, message_present: Callable[[Task], bool]) -> list[Task]:
     cutoff = utcnow() - timedelta(seconds=older_than)
     candidates = session.exec(
         select(Task)
-        .join(Node, Node.id == Task.node_id)
+        .join(Node, Node.id == Task.node_id)  # type: ignore[arg-type]
         .where(
             Task.phase == Phase.QUEUED.value,
-            Node.state == "Online",
-            or_(and_(Task.dispatched_at.is_(None), Task.created_at < cutoff), Task.dispatched_at < cutoff),
+            Node.state == NodeState.ONLINE,
+            or_(and_(Task.dispatched_at.is_(None), Task.created_at < cutoff),  # type: ignore[union-attr]
+                Task.dispatched_at < cutoff),  # type: ignore[operator]
         )
         .order_by(Task.created_at)
         .limit(500)
@@ -26,32 +31,26 @@ def lost_tasks(session: Session, older_than: float, message_present: Callable[[T
     return [t for t in candidates if t.dispatched_at is None or not message_present(t)]
 
 
-def redispatch(session: Session, sender: tasks.Sender, older_than: float, message_present: Callable[[Task], bool]) -> int:
+def redispatch(session: Session, sender: outbox.Sender, older_than: float,
+               message_present: Callable[[Task], bool]) -> int:
     lost = lost_tasks(session, older_than, message_present)
     if lost:
-        tasks.send(session, sender, lost)
+        outbox.send(session, sender, lost)
     return len(lost)
 
 
-def reap_stuck(session: Session, older_than: float, sender: tasks.Sender, max_attempts: int = 3) -> int:
+def reap_stuck(session: Session, older_than: float, max_attempts: int = 3) -> int:
     """A task `running` for longer than the task time limit lost its result message (or its agent
     hangs). Send it again: the agent answers from its journal when it had finished. After
     `max_attempts` sends, fail it with the reason so its volume or device settles."""
-    from contracts.messages import TaskError, TaskResult
-    from controlplane.services import reconcile
-
     cutoff = utcnow() - timedelta(seconds=older_than)
-    stuck = session.exec(select(Task).where(Task.phase == Phase.RUNNING.value, Task.started_at < cutoff).limit(100)).all()
-    again = [t for t in stuck if t.attempts < max_attempts]
-    for task in again:
-        task.phase, task.started_at = Phase.QUEUED.value, None
-        session.add(task)
-    session.commit()
-    if again:
-        tasks.send(session, sender, again)
+    stuck = session.exec(select(Task).where(Task.phase == Phase.RUNNING.value,
+                                            Task.started_at < cutoff).limit(100)).all()  # type: ignore[operator]
+    tasks.queue_again(session, [t for t in stuck if t.attempts < max_attempts])
+    session.commit()  # sent by the outbox
     for task in (t for t in stuck if t.attempts >= max_attempts):
         error = TaskError(code="timeout", errno="ETIMEDOUT",
                           message=f"no result from the node after {task.attempts} sends, {older_than:.0f}s each",
                           hint="check the agent log on the node; then retry the request")
-        reconcile.apply_result(session, TaskResult(task_id=task.id, node_id=task.node_id, ok=False, error=error), sender)
+        reconcile.apply_result(session, TaskResult(task_id=task.id, node_id=task.node_id, ok=False, error=error))
     return len(stuck)

@@ -13,7 +13,7 @@ RESEND_CODES = frozenset({"stale_key", "expired"})
 MAX_RESENDS = 10
 
 
-def apply(session: Session, node: Node, rejected: TaskRejected, sender: tasks.Sender) -> Task | None:
+def apply(session: Session, node: Node, rejected: TaskRejected) -> Task | None:
     task = session.get(Task, rejected.task_id) if rejected.task_id else None
     if task is not None and task.node_id != node.id:
         task = None  # a node reports only about its own tasks
@@ -27,7 +27,7 @@ def apply(session: Session, node: Node, rejected: TaskRejected, sender: tasks.Se
         + ("; sent again" if resend else ""),
         severity=severity, node_id=node.id, volume_id=task.volume_id if task is not None else None,
     )
-    session.commit()
     if resend:
-        tasks.send(session, sender, [task])
+        tasks.queue_again(session, [task])
+    session.commit()  # a task queued again is sent by the outbox
     return task if resend else None

@@ -1,51 +1,41 @@
-"""The task mechanism: write and commit the row, then send; apply progress and results idempotently."""
-import logging
-import time
-from typing import Any, Protocol
+"""The task mechanism: write the row (it is sent when the transaction commits, see outbox.py);
+apply progress and results idempotently."""
+from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from contracts.messages import TaskMessage, TaskResult
+from contracts.messages import TaskResult
 from contracts.task_kinds import Phase
 from contracts.task_specs import parse_spec
 from controlplane.db import utcnow
-from controlplane.models import Cluster, Node, Task
+from controlplane.models import Node, Task
+from controlplane.services import outbox
 from controlplane.services.errors import NotFound
 
-log = logging.getLogger(__name__)
 ACTIVE = (Phase.QUEUED.value, Phase.RUNNING.value)
 
 
-class Sender(Protocol):
-    def send(self, message: TaskMessage) -> None: ...
-
-
-def new_task(session: Session, node: Node, kind: str, spec: dict[str, Any]) -> Task:
-    """A QUEUED task; its spec goes through the kind's contract model (a bug, not a user, makes it fail)."""
+def new_task(session: Session, node: Node, kind: str, spec: dict[str, Any], *, volume_id: str | None = None,
+             operation_id: str | None = None) -> Task:
+    """A QUEUED task, sent once the caller's transaction commits. Its spec goes through the kind's
+    contract model (a bug, not a user, makes that fail)."""
     spec = parse_spec(kind, spec).model_dump()
-    task = Task(cluster_id=node.cluster_id, node_id=node.id, kind=kind, spec=spec)
+    task = Task(cluster_id=node.cluster_id, node_id=node.id, kind=kind, spec=spec, volume_id=volume_id,
+                operation_id=operation_id)
     session.add(task)
     session.flush()
+    outbox.add(session, [task])
     return task
 
 
-def send(session: Session, sender: Sender, tasks: list[Task]) -> None:
-    """Send committed tasks. A broker failure leaves them QUEUED: beat re-sends them."""
-    for task in tasks:
-        version = session.exec(select(Cluster.metadata_version).where(Cluster.id == task.cluster_id)).one()
-        generation = session.exec(select(Node.secret_generation).where(Node.id == task.node_id)).one()
-        message = TaskMessage(task_id=task.id, node_id=task.node_id, kind=task.kind, spec=task.spec,
-                              issued_at=time.time(), key_generation=generation, metadata_version=version)
-        try:
-            sender.send(message)
-        except Exception as exc:  # broker down: the row is the truth, beat retries
-            log.warning("could not send task %s to node %s yet: %s", task.id, task.node_id, exc)
-            continue
-        session.execute(
-            update(Task).where(Task.id == task.id).values(dispatched_at=utcnow(), attempts=Task.attempts + 1)
-        )
-    session.commit()
+def queue_again(session: Session, again: list[Task]) -> None:
+    """Back to QUEUED, sent again when the caller commits (a restarted agent, a stuck or refused task)."""
+    for task in again:
+        task.phase, task.started_at = Phase.QUEUED.value, None
+        session.add(task)
+    session.flush()
+    outbox.add(session, again)
 
 
 def apply_progress(session: Session, node_id: str, task_id: str) -> bool:

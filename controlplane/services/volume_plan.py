@@ -42,25 +42,25 @@ def set_size(volume: Volume) -> int:
 
 def layout(replica: int | None, arbiter: int | None, disperse: int | None, redundancy: int | None) -> Layout:
     if replica is not None and disperse is not None:
-        raise Invalid("give either --replica or --disperse, not both")
+        raise Invalid("give either `replica` or `disperse`, not both")
     if redundancy is not None and disperse is None:
-        raise Invalid("--redundancy needs --disperse COUNT")
+        raise Invalid("`redundancy` goes with `disperse` (the bricks per set)")
     if arbiter is not None:
         if arbiter != 1 or replica != 3:
-            raise Invalid("an arbiter volume is --replica 3 --arbiter 1 (the last brick of each set is the arbiter)")
+            raise Invalid("an arbiter volume is `replica` 3 with `arbiter` 1 (the last brick of each set is the arbiter)")
         return Layout("arbiter", replica_count=3, arbiter_count=1)
     if replica is not None:
         if replica not in (2, 3):
-            raise Invalid(f"replica count {replica} is not supported: use --replica 2 or --replica 3 (or no --replica for distribute)")
+            raise Invalid(f"`replica` {replica} is not supported: use 2 or 3 (or no `replica` for a distribute volume)")
         return Layout("replicate", replica_count=replica)
     if disperse is not None:
         r = 1 if redundancy is None else redundancy
         if disperse < 3:
-            raise Invalid(f"disperse count {disperse} is too small: use --disperse 3 or more")
+            raise Invalid(f"`disperse` {disperse} is too small: use 3 or more bricks per set")
         if r < 1 or 2 * r >= disperse:
             raise Invalid(
                 f"redundancy {r} is not valid for disperse {disperse}: it must be at least 1 and less than half the "
-                f"disperse count (for --disperse {disperse} use --redundancy 1..{(disperse - 1) // 2})"
+                f"disperse count (for `disperse` {disperse} use `redundancy` 1..{(disperse - 1) // 2})"
             )
         return Layout("disperse", disperse_count=disperse, redundancy_count=r)
     return Layout("distribute")
@@ -141,7 +141,7 @@ def resolve_bricks(session: Session, cluster: Cluster, raw: list[str], lay: Layo
                 if node.name in seen:
                     raise Invalid(
                         f"bricks {node.name}:{seen[node.name]} and {node.name}:{path} are in the same {lay.type} set on one "
-                        "node: losing that node loses both; put them on different nodes, or add --force"
+                        "node: losing that node loses both; put them on different nodes, or set `force`"
                     )
                 seen[node.name] = path
     devices: dict[str, list[Device]] = {}
@@ -151,8 +151,13 @@ def resolve_bricks(session: Session, cluster: Cluster, raw: list[str], lay: Layo
 
 
 def lock_nodes(session: Session, node_ids: set[str]) -> None:
-    """Serialise planners touching the same nodes (row locks on PostgreSQL, the write lock on SQLite)."""
-    session.execute(update(Node).where(Node.id.in_(sorted(node_ids))).values(allocation_seq=Node.allocation_seq + 1))
+    """Serialise planners touching the same nodes: row locks taken in one order (node id) on
+    PostgreSQL, so two planners can never hold one each and wait for the other's (an UPDATE ... IN
+    locks rows in whatever order it finds them); the database write lock on SQLite."""
+    ids = sorted(node_ids)
+    if session.get_bind().dialect.name != "sqlite":
+        session.exec(select(Node.id).where(Node.id.in_(ids)).order_by(Node.id).with_for_update()).all()  # type: ignore[attr-defined]
+    session.execute(update(Node).where(Node.id.in_(ids)).values(allocation_seq=Node.allocation_seq + 1))  # type: ignore[attr-defined]
 
 
 def check_not_used(session: Session, bricks: list[Placed]) -> None:

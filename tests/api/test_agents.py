@@ -66,7 +66,7 @@ def test_refusals_reveal_nothing_about_other_nodes(client, admin):
     r = client.post(f"{API}/agent/register", json={"join_token": token, "name": "n1", "address": "127.0.1.9"})
     assert r.status_code == 409 and "127.0.1.1" not in r.text
     r = client.post(f"{API}/agent/register", json={"join_token": token, "name": "n9", "address": "127.0.1.1"})
-    assert r.status_code == 409 and "n1" not in r.text and "own storage address" in r.json()["detail"]
+    assert r.status_code == 409 and "n1" not in r.text and "own storage `address`" in r.json()["detail"]
     assert admin.get("/clusters/c1/nodes").json()["count"] == 1
 
 

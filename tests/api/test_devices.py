@@ -63,6 +63,6 @@ def test_unknown_node_is_404(admin, node):
 def test_force_remove_drops_the_registration(admin, node):
     dev = admin.post("/clusters/c1/nodes/n1/devices", {"path": "/exports/b1"}).json()["device"]
     r = admin.delete(f"/clusters/c1/devices/{dev['id']}")
-    assert r.status_code == 409 and "--force" in r.json()["detail"]
+    assert r.status_code == 409 and "`force`" in r.json()["detail"]
     assert admin.delete(f"/clusters/c1/devices/{dev['id']}", params={"force": "true"}).status_code == 204
     assert admin.get("/clusters/c1/devices").json()["count"] == 0

@@ -68,7 +68,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(client, admin, zoned):
 
 def test_bad_sizes_and_mixed_requests_are_refused(admin, zoned):
     for body, word in [({"size": "lots"}, "size"), ({"size": "0GiB"}, "size"),
-                       ({"size": "10GiB", "bricks": ["n1:/x"]}, "not both"), ({"distribute": 2, "bricks": ["n1:/x"]}, "--size")]:
+                       ({"size": "10GiB", "bricks": ["n1:/x"]}, "not both"), ({"distribute": 2, "bricks": ["n1:/x"]}, "`size`")]:
         r = admin.post("/clusters/c1/volumes", {"name": "pv", **body})
         assert r.status_code == 422 and word in r.json()["detail"], (body, r.json())
 

@@ -1,13 +1,14 @@
 import time
 
 import pytest
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from contracts.messages import Heartbeat, RebalanceReport, TaskResult
 from controlplane.models import Node, Rebalance, Task
 from controlplane.services import health, reconcile
 from tests.factories import register_node
-from tests.api.volume_helpers import NoSend, create, finish_all
+from tests.api.volume_helpers import create, finish_all
 
 
 def started(client, admin, name, bricks):
@@ -20,7 +21,7 @@ def started(client, admin, name, bricks):
 def report(client, kind, data):
     with Session(client.app.state.engine) as s:
         for t in s.exec(select(Task).where(Task.kind == kind, Task.phase == "queued")).all():
-            reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=True, data=data), NoSend())
+            reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=True, data=data))
 
 
 def test_rebalance_runs_on_every_node_of_the_volume_and_reports_totals(client, admin, nodes):
@@ -90,12 +91,26 @@ def test_a_node_of_another_cluster_or_without_bricks_cannot_report_on_a_volume(c
     assert admin.post("/clusters/c1/volumes/dv/rebalance/start", {}).status_code == 202
 
 
+@pytest.mark.parametrize("word", ["running", "starting", "stopping", "in_progress" + "x" * 200])
+def test_unknown_state_words_are_refused_at_the_edge(client, admin, nodes, word):
+    """An agent reports only its own words: anything else does not even parse as a report, and a
+    heartbeat carrying it is refused whole (422 over HTTP; dropped as malformed on the broker)."""
+    vol = running(client, admin, nodes)
+    n1 = nodes["n1"]
+    with pytest.raises(ValidationError):
+        RebalanceReport(volume_id=vol["id"], state=word)
+    body = {"node_id": n1["node_id"], "sent_at": time.time(), "rebalances": [{"volume_id": vol["id"], "state": word}]}
+    r = client.post("/api/v1/agent/heartbeat", json=body,
+                    headers={"Authorization": f"Node {n1['node_id']}:{n1['node_secret']}"})
+    assert r.status_code == 422
+    assert states(client, vol["id"])[n1["node_id"]] == "in_progress"
+
+
 @pytest.mark.parametrize("report_", [
-    {"state": "running"}, {"state": "starting"}, {"state": "stopping"}, {"state": "in_progress" + "x" * 200},
     {"state": "completed", "files_moved": -1}, {"state": "completed", "files_scanned": 2**31},
     {"state": "completed", "bytes_moved": 2**63}, {"state": "completed", "elapsed_seconds": float("nan")},
 ])
-def test_unknown_words_and_impossible_counters_are_dropped(client, admin, nodes, report_):
+def test_impossible_counters_are_dropped(client, admin, nodes, report_):
     vol = running(client, admin, nodes)
     n1 = nodes["n1"]["node_id"]
     heartbeat(client, n1, vol["id"], **report_)

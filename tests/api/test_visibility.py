@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from contracts.messages import TaskError, TaskResult
 from controlplane.models import Device, Task, Volume
 from controlplane.services import health, reconcile
-from tests.api.volume_helpers import NoSend, create
+from tests.api.volume_helpers import create
 
 SECRET = "s3cr3t-password-of-va"
 
@@ -17,7 +17,7 @@ def fail(client, task_id, code="EACCES"):
     with Session(client.app.state.engine) as s:
         t = s.get(Task, task_id)
         err = TaskError(code=code, errno=code, message=f"{t.kind} failed")
-        reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=False, error=err), NoSend())
+        reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=False, error=err))
 
 
 @pytest.fixture

@@ -20,14 +20,13 @@ def advance(client, heal_pending: int) -> int:
 
     from controlplane.db import utcnow
     from controlplane.models import Brick, Node
-    from controlplane.services.volume_options import advance_waiting_waves
-    from tests.api.volume_helpers import NoSend
-
+    from controlplane.services.volume_ops import advance_waiting_waves
+    
     with Session(client.app.state.engine) as s:
         s.execute(update(Node).values(state="Online"))
         s.execute(update(Brick).values(online=True, heal_pending=heal_pending, reported_at=utcnow()))
         s.commit()
-        return advance_waiting_waves(s, NoSend())
+        return advance_waiting_waves(s)
 
 
 def change(admin, set_=None, reset=None):

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from controlplane.models import Brick, Task
-from tests.api.volume_helpers import R3, NoSend, create, finish_all
+from tests.api.volume_helpers import R3, create, finish_all
 from tests.factories import ApiUser
 
 
@@ -33,7 +33,7 @@ def test_replica3_create_plans_bricks_ports_and_goes_to_started(client, admin, n
     ({"replica": 5}, R3, "not supported"),
     ({"disperse": 3, "redundancy": 2}, R3, "less than half"),
     ({"disperse": 4, "redundancy": 2}, R3 + ["n4:/e/b4"], "less than half"),
-    ({"arbiter": 1, "replica": 2}, R3[:2], "--replica 3 --arbiter 1"),
+    ({"arbiter": 1, "replica": 2}, R3[:2], "`replica` 3 with `arbiter` 1"),
     ({"replica": 3, "disperse": 3}, R3, "not both"),
     ({}, ["n1:/e/b1", "n1:/e/b1"], "given twice"),
     ({}, ["n1:/e/b1", "n1:/e/b1/sub"], "nested"),
@@ -139,11 +139,11 @@ def test_a_task_whose_result_never_comes_is_failed_by_the_reaper(client, admin, 
         stale = dict(phase="running", started_at=utcnow() - timedelta(hours=1))
         s.execute(update(Task).where(Task.volume_id == vol["id"]).values(**stale))
         s.commit()
-        assert reap_stuck(s, 1800, NoSend()) == 3  # first: sent again
+        assert reap_stuck(s, 1800) == 3  # first: sent again
         assert {t.phase for t in s.exec(select(Task).where(Task.volume_id == vol["id"])).all()} == {"queued"}
         s.execute(update(Task).where(Task.volume_id == vol["id"]).values(attempts=3, **stale))
         s.commit()
-        assert reap_stuck(s, 1800, NoSend()) == 3  # out of attempts: failed with the reason
+        assert reap_stuck(s, 1800) == 3  # out of attempts: failed with the reason
     got = admin.get("/clusters/c1/volumes/gvol1").json()
     assert got["state"] == "CreateFailed" and "no result from the node" in got["reason"]
 

@@ -7,11 +7,6 @@ from controlplane.models import Task
 from controlplane.services import reconcile
 
 
-class NoSend:
-    def send(self, message):
-        pass
-
-
 def ready_device(client, admin, node: str, path: str, cluster: str = "c1", size: int = 100 << 30) -> dict:
     """Register a directory device on `node` and play its agent's ADD_DEVICE success: a Ready device."""
     r = admin.post(f"/clusters/{cluster}/nodes/{node}/devices", {"path": path})
@@ -20,7 +15,7 @@ def ready_device(client, admin, node: str, path: str, cluster: str = "c1", size:
     with Session(client.app.state.engine) as s:
         task = s.get(Task, body["task"]["id"])
         reconcile.apply_result(s, TaskResult(task_id=task.id, node_id=task.node_id, ok=True,
-                                             data={"size_bytes": size, "free_bytes": size}), NoSend())
+                                             data={"size_bytes": size, "free_bytes": size}))
     return body["device"]
 
 
@@ -34,7 +29,7 @@ def finish_all(client, volume_id, ok=True, error=None):
         active = s.exec(select(Task).where(Task.volume_id == volume_id, Task.phase.in_(["queued", "running"]))).all()
         for t in active:
             data = {"pid": 4242, "port": 1} if t.kind == "START_BRICK" else {}
-            reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=ok, data=data, error=error), NoSend())
+            reconcile.apply_result(s, TaskResult(task_id=t.id, node_id=t.node_id, ok=ok, data=data, error=error))
         return len(active)
 
 

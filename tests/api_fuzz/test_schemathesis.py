@@ -22,7 +22,6 @@ from sqlmodel import Session
 from contracts.messages import TaskResult
 from controlplane.models import Task
 from controlplane.services import reconcile
-from tests.api.volume_helpers import NoSend
 from tests.api_process import api_process, empty_database
 
 pytestmark = pytest.mark.api_fuzz
@@ -48,7 +47,7 @@ def _device_ready(database_url: str, task_id: str) -> None:
     with Session(engine) as s:
         task = s.get(Task, task_id)
         reconcile.apply_result(s, TaskResult(task_id=task.id, node_id=task.node_id, ok=True,
-                                             data={"size_bytes": 100 << 30, "free_bytes": 100 << 30}), NoSend())
+                                             data={"size_bytes": 100 << 30, "free_bytes": 100 << 30}))
     engine.dispose()
 
 

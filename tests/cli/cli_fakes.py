@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from contracts.states import VOLUME_FAILED, volume_settled
+
 BASE_URL = "http://kadalu.test:8080"
 TOKEN = "tok-123"
 API = "/api/v1"
@@ -148,6 +150,8 @@ def make_volume(name="vol1", state="Started", health="Up", vtype="replicate", re
     set_size = disperse or replica or 1
     return {
         "id": f"v-{name}", "name": name, "cluster": cluster, "type": vtype, "state": state,
+        # as the server computes them (controlplane/api/present.py)
+        "settled": volume_settled(state), "failed": state in VOLUME_FAILED,
         "health": health, "replica_count": replica, "arbiter_count": arbiter,
         "disperse_count": disperse, "redundancy_count": redundancy,
         "brick_count": len(bricks), "set_size": set_size, "reason": reason,

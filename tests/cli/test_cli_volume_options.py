@@ -72,3 +72,14 @@ def test_rotate_credentials_posts_and_relays_the_server_message_and_refusal(serv
               {"detail": "volume 'vol1' is Started: stop it first (`kadalu volume stop vol1`)"}, status=409)
     refused = run("volume", "rotate-credentials", "-c", "prod", "vol1")
     assert refused.exit_code == 1 and "stop it first" in refused.stderr
+
+
+def test_expand_retry_and_abort_act_on_the_failed_expand(server, run, logged_in):
+    retry = server.on("POST", f"{VOL1}/expand/retry", make_volume(state="Expanding"), status=202)
+    abort = server.on("POST", f"{VOL1}/expand/abort", make_volume(state="AbortingExpand"), status=202)
+    assert run("volume", "expand", "vol1", "--retry").exit_code == 0 and len(retry.calls) == 1
+    assert run("volume", "expand", "vol1", "--abort").exit_code == 0 and len(abort.calls) == 1
+    for args in (["--retry", "--abort"], ["--retry", "n4:/d/b"], ["--abort", "--force"], []):
+        result = run("volume", "expand", "vol1", *args)
+        assert result.exit_code != 0, args
+    assert len(retry.calls) == 1 and len(abort.calls) == 1

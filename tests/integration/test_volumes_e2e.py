@@ -155,7 +155,7 @@ def test_invalid_create_is_refused_with_the_brick_named(gcp):
     cp = gcp
     out = kadalu(cp, "volume", "create", "-c", "mycluster", "bad", "--replica", "3",
                  "node1:/e/a", "node1:/e/b", "node2:/e/c", ok=False)
-    assert out.returncode == 1 and "node1:/e/a" in out.stderr and "--force" in out.stderr
+    assert out.returncode == 1 and "node1:/e/a" in out.stderr and "`force`" in out.stderr
     # an existing directory of the node, not a device (the finding: create + delete --purge emptied it)
     precious = cp.root / "precious"
     precious.mkdir()

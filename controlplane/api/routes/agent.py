@@ -5,7 +5,7 @@ from contracts.messages import Heartbeat
 from controlplane.api import schemas
 from controlplane.api.deps import CurrentNode, SessionDep, SettingsDep
 from controlplane.api.errors import errors
-from controlplane.services import agent_access, health, metadata, nodes, tasks
+from controlplane.services import agent_access, health, metadata, nodes
 from controlplane.services.errors import Forbidden
 
 router = APIRouter(prefix="/agent", tags=["agent"])
@@ -24,7 +24,6 @@ def register(body: schemas.AgentRegister, request: Request, session: SessionDep,
     reg = nodes.register(session, settings.effective_secret_key, name=body.name, address=body.address, facts=facts,
                          join_token=body.join_token, node_id=body.node_id, node_secret=body.node_secret)
     broker = agent_access.broker_url_for(request.app.state.broker_users, settings, reg.node)
-    tasks.send(session, request.app.state.sender, reg.requeued)
     return schemas.AgentRegistered(
         node_id=reg.node.id, node_secret=nodes.secret_for(settings.effective_secret_key, reg.node),
         key_generation=reg.node.secret_generation, cluster_id=reg.cluster.id, cluster_name=reg.cluster.name,

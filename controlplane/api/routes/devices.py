@@ -1,9 +1,9 @@
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep
 from controlplane.api.errors import errors
-from controlplane.services import clusters, devices, nodes, tasks
+from controlplane.services import clusters, devices, nodes
 
 router = APIRouter(prefix="/clusters/{cluster}", tags=["devices"])
 
@@ -18,24 +18,23 @@ def read_devices(cluster: str, access: CurrentAccess, session: SessionDep, node:
 
 @router.post("/nodes/{node}/devices", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED,
              responses=errors(403, 404, 409))
-def create_device(cluster: str, node: str, body: schemas.DeviceCreate, request: Request, access: CurrentAccess, session: SessionDep):
+def create_device(cluster: str, node: str, body: schemas.DeviceCreate, access: CurrentAccess, session: SessionDep):
     """Register a directory (`path`) or a block device (`device`); the node's agent validates it."""
     c = clusters.get_visible(session, access, cluster)
-    dev, task = devices.add(session, access, c, nodes.get(session, c, node), body.path, body.device)
-    tasks.send(session, request.app.state.sender, [task])
+    dev, task = devices.add(session, access=access, cluster=c, node=nodes.get(session, c, node), path=body.path,
+                            device=body.device)
     return schemas.DeviceTask(device=present.devices(session, c.id, [dev])[0], task=present.tasks(session, access, c.id, [task])[0])
 
 
 @router.delete("/devices/{device_id}", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED,
                responses=errors(403, 404, 409))
-def delete_device(cluster: str, device_id: str, request: Request, access: CurrentAccess, session: SessionDep, force: bool = False):
+def delete_device(cluster: str, device_id: str, access: CurrentAccess, session: SessionDep, force: bool = False):
     """Unregister a device (the agent removes its marker); `force=true` drops the row without the agent."""
     c = clusters.get_visible(session, access, cluster)
     dev = devices.get(session, access, c, device_id)
     shown = present.devices(session, c.id, [dev])[0]
-    task = devices.remove(session, access, c, dev, force)
+    task = devices.remove(session, access=access, cluster=c, dev=dev, force=force)
     if task is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    tasks.send(session, request.app.state.sender, [task])
     shown.state = "Removing"
     return schemas.DeviceTask(device=shown, task=present.tasks(session, access, c.id, [task])[0])

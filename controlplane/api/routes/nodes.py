@@ -35,7 +35,7 @@ def delete_node(cluster: str, node: str, request: Request, access: CurrentAccess
     """Remove a node without devices or bricks; its credentials and broker user stop working."""
     c = clusters.get_visible(session, access, cluster)
     n = nodes.get(session, c, node)
-    nodes.remove(session, access, c, n)
+    nodes.remove(session, access=access, cluster=c, node=n)
     agent_access.revoke(request.app.state.broker_users, n.id)
 
 
@@ -45,7 +45,8 @@ def allow_rejoin(cluster: str, node: str, access: CurrentAccess, session: Sessio
     """Let an agent that lost its state register again under this node's name with the join token
     (once, within `minutes`); without this, only the node's own credentials re-register it."""
     c = clusters.get_visible(session, access, cluster)
-    n = nodes.allow_rejoin(session, access, c, nodes.get(session, c, node), (body or schemas.RejoinRequest()).minutes)
+    n = nodes.allow_rejoin(session, access=access, cluster=c, node=nodes.get(session, c, node),
+                          minutes=(body or schemas.RejoinRequest()).minutes)
     return schemas.RejoinAllowed(node=n.name, allowed_until=n.rejoin_allowed_until)
 
 
@@ -53,5 +54,5 @@ def allow_rejoin(cluster: str, node: str, access: CurrentAccess, session: Sessio
 def update_node(cluster: str, node: str, body: schemas.NodeUpdate, access: CurrentAccess, session: SessionDep):
     """Label a node with its zone (failure domain): provisioning puts a set's bricks in distinct zones."""
     c = clusters.get_visible(session, access, cluster)
-    n = nodes.set_zone(session, access, c, nodes.get(session, c, node), body.zone)
+    n = nodes.set_zone(session, access=access, cluster=c, node=nodes.get(session, c, node), zone=body.zone)
     return present.node(n, nodes.device_counts(session, c).get(n.id, 0))

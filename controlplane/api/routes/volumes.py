@@ -1,14 +1,13 @@
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import PlainTextResponse
 
 from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
 from controlplane.api.errors import errors
-from controlplane.services import (client_access, clusters, provisioning, rebalance, tasks, volume_expand, volume_options,
-                                   volume_plan, volumes)
+from controlplane.services import client_access, clusters, provisioning, volume_ops, volume_plan, volumes
 from controlplane.services.access import WRITE
+from controlplane.services.errors import Invalid
 from controlplane.services.names import check_name
-from controlplane.services.errors import Conflict, Invalid
 
 router = APIRouter(prefix="/clusters/{cluster}/volumes", tags=["volumes"])
 
@@ -22,14 +21,13 @@ def read_volumes(cluster: str, access: CurrentAccess, session: SessionDep):
 
 @router.post("", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
              responses=errors(403, 404, 409))
-def create_volume(cluster: str, body: schemas.VolumeCreate, request: Request, access: CurrentAccess,
-                  session: SessionDep, settings: SettingsDep):
+def create_volume(cluster: str, body: schemas.VolumeCreate, access: CurrentAccess, session: SessionDep,
+                  settings: SettingsDep):
     """Plan and create a volume; it starts when its bricks are created unless `start` is false."""
     c = clusters.get_visible(session, access, cluster)
-    vol, new = volumes.create(session, access, c, settings, body.name, body.bricks, body.replica, body.arbiter,
-                              body.disperse, body.redundancy, body.force, body.start, body.size, body.distribute,
-                              body.options)
-    tasks.send(session, request.app.state.sender, new)
+    request = volume_ops.CreateRequest(**body.model_dump())
+    vol, _ = volume_ops.create(session, access=access, cluster=c, request=request,
+                               port_base=settings.brick_port_base, port_last=settings.brick_port_last)
     return present.volume(session, vol, "Volume create request sent.")
 
 
@@ -39,7 +37,7 @@ def plan_volume(cluster: str, body: schemas.VolumeCreate, access: CurrentAccess,
     c = clusters.get_visible(session, access, cluster)
     access.require(WRITE, c.id, f"plan volume {body.name!r}")
     if body.size is None:
-        raise Invalid("a plan needs a size (e.g. 100GiB)")
+        raise Invalid("a plan needs a `size` (e.g. 100GiB)")
     check_name("volume", body.name)
     lay = volume_plan.layout(body.replica, body.arbiter, body.disperse, body.redundancy)
     try:
@@ -62,105 +60,35 @@ def read_volume(cluster: str, volume: str, access: CurrentAccess, session: Sessi
 
 @router.post("/{volume}/start", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
              responses=errors(403, 404, 409))
-def start_volume(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
+def start_volume(cluster: str, volume: str, access: CurrentAccess, session: SessionDep,
                  body: schemas.VolumeStart | None = None):
     """Start every brick (and the self-heal daemons); with `force`, a Started volume restarts its missing bricks."""
     c = clusters.get_visible(session, access, cluster)
     vol = volumes.get(session, access, c, volume)
-    force = bool(body and body.force)
-    if vol.state == "Started" and not force:
-        raise Conflict(f"volume {volume!r} is already Started: use --force to restart bricks that are not running")
-    new = volumes.begin(session, access, vol, "Starting", force=force)
-    tasks.send(session, request.app.state.sender, new)
+    volume_ops.start(session, access=access, volume=vol, request=volume_ops.StartRequest(force=bool(body and body.force)))
     return present.volume(session, vol, "Volume start request sent.")
 
 
 @router.post("/{volume}/stop", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
              responses=errors(403, 404, 409))
-def stop_volume(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
+def stop_volume(cluster: str, volume: str, access: CurrentAccess, session: SessionDep,
                 body: schemas.VolumeStop | None = None):
     c = clusters.get_visible(session, access, cluster)
     vol = volumes.get(session, access, c, volume)
-    new = volumes.begin(session, access, vol, "Stopping")
-    tasks.send(session, request.app.state.sender, new)
+    volume_ops.stop(session, access=access, volume=vol)
     return present.volume(session, vol, "Volume stop request sent.")
 
 
 @router.delete("/{volume}", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
                responses=errors(403, 404, 409))
-def delete_volume(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
-                  purge: bool = False):
+def delete_volume(cluster: str, volume: str, access: CurrentAccess, session: SessionDep, purge: bool = False):
     """Delete the volume's bricks' gluster state; the data stays in the brick directories unless `purge`."""
     c = clusters.get_visible(session, access, cluster)
     vol = volumes.get(session, access, c, volume)
-    new = volumes.begin(session, access, vol, "Deleting", purge=purge)
-    tasks.send(session, request.app.state.sender, new)
+    volume_ops.delete(session, access=access, volume=vol, purge=purge)
     left = "brick directories and their content are removed" if purge else (
-        "the files stay in the brick directories (use --purge to remove them)")
+        "the files stay in the brick directories (delete with `purge` to remove them)")
     return present.volume(session, vol, f"Volume delete request sent; {left}.")
-
-
-@router.post("/{volume}/expand", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
-             responses=errors(403, 404, 409))
-def expand_volume(cluster: str, volume: str, body: schemas.VolumeExpand, request: Request, access: CurrentAccess,
-                  session: SessionDep, settings: SettingsDep):
-    """Add whole sets of bricks; they are created (and started when the volume runs). Then rebalance."""
-    c = clusters.get_visible(session, access, cluster)
-    vol = volumes.get(session, access, c, volume)
-    new = volume_expand.expand(session, access, c, vol, settings, body.bricks, body.force)
-    tasks.send(session, request.app.state.sender, new)
-    return present.volume(session, vol, "Volume expand request sent; run `kadalu volume rebalance start` to spread data.")
-
-
-@router.post("/{volume}/options", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,
-             responses=errors(403, 404, 409))
-def change_options(cluster: str, volume: str, body: schemas.OptionsChange, request: Request, access: CurrentAccess,
-                   session: SessionDep):
-    """Set and reset options. Brick-side changes on a Started volume restart one brick of every set
-    at a time (state Reconfiguring); client-side changes show in the volfile for the next mount."""
-    c = clusters.get_visible(session, access, cluster)
-    vol = volumes.get(session, access, c, volume)
-    new = volume_options.change(session, access, vol, body.set, body.reset)
-    tasks.send(session, request.app.state.sender, new)
-    note = "bricks restart one per set" if new else "stored; clients pick up client-side options when they mount again"
-    return present.volume(session, vol, f"Volume options changed: {note}.")
-
-
-@router.get("/{volume}/options", response_model=schemas.ListOf[schemas.OptionPublic], responses=errors(404))
-def read_options(cluster: str, volume: str, access: CurrentAccess, session: SessionDep, name: str | None = None):
-    """Every option (or one): value, default, whether changed, what it accepts, the graphs it applies to."""
-    c = clusters.get_visible(session, access, cluster)
-    rows = volume_options.listing(volumes.get(session, access, c, volume), name)
-    return schemas.ListOf(data=rows, count=len(rows))
-
-
-@router.post("/{volume}/rebalance/start", response_model=schemas.RebalanceStatus, status_code=status.HTTP_202_ACCEPTED,
-             responses=errors(403, 404, 409))
-def start_rebalance(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep,
-                    body: schemas.RebalanceStart | None = None):
-    """Fix the layout and move files onto new sets; each node moves the files on its own bricks."""
-    c = clusters.get_visible(session, access, cluster)
-    vol = volumes.get(session, access, c, volume)
-    new = rebalance.start(session, access, vol, bool(body and body.fix_layout_only))
-    tasks.send(session, request.app.state.sender, new)
-    return rebalance.status(session, vol)
-
-
-@router.post("/{volume}/rebalance/stop", response_model=schemas.RebalanceStatus, status_code=status.HTTP_202_ACCEPTED,
-             responses=errors(403, 404, 409))
-def stop_rebalance(cluster: str, volume: str, request: Request, access: CurrentAccess, session: SessionDep):
-    """Stop moving files (safe: a later start resumes, skipping what already moved)."""
-    c = clusters.get_visible(session, access, cluster)
-    vol = volumes.get(session, access, c, volume)
-    new = rebalance.stop(session, access, vol)
-    tasks.send(session, request.app.state.sender, new)
-    return rebalance.status(session, vol)
-
-
-@router.get("/{volume}/rebalance", response_model=schemas.RebalanceStatus, responses=errors(404))
-def read_rebalance(cluster: str, volume: str, access: CurrentAccess, session: SessionDep):
-    c = clusters.get_visible(session, access, cluster)
-    return rebalance.status(session, volumes.get(session, access, c, volume))
 
 
 @router.get("/{volume}/volfile", response_class=PlainTextResponse, responses=errors(403, 404, 409))

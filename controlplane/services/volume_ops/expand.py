@@ -1,0 +1,126 @@
+"""Expand: add whole sets of bricks (validated as at create), create them, start them when the
+volume runs, then return the volume to the state it was in (`resume_state`).
+
+A failed expand (ExpandFailed) leaves the new bricks in the volume, marked by `expand_from` (the
+index of the first one). It is either retried, which sends again only the tasks that failed and
+then goes on, or aborted, which deletes the new bricks' gluster state (their data stays), drops
+them from the volume and returns it to where it was."""
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from contracts.states import VolumeState
+from contracts.task_kinds import Phase, TaskKind
+from controlplane.models import Brick, Cluster, Task, Volume
+from controlplane.services import provisioning, volume_plan
+from controlplane.services.access import Access
+from controlplane.services.errors import Conflict, Invalid
+from controlplane.services.transitions import VOLUME
+from controlplane.services.volume_ops.steps import Operation, failed, reasons, settle_to, step
+from controlplane.services.volume_specs import bricks_of
+
+V = VolumeState
+
+
+@dataclass(frozen=True)
+class ExpandRequest:
+    bricks: list[str] = field(default_factory=list)  # NODE:/PATH, whole sets
+    force: bool = False
+
+
+def _new_bricks(session: Session, volume: Volume) -> list[Brick]:
+    return [b for b in bricks_of(session, volume) if volume.expand_from is not None and b.idx >= volume.expand_from]
+
+
+def _finish(session: Session, volume: Volume) -> None:
+    volume.expand_from = None
+    settle_to(session, volume, volume.resume_state or V.STARTED)
+
+
+def _settle_expand(session: Session, volume: Volume, done: list[Task]) -> None:
+    """Every task of the current step has finished: take the next step."""
+    bad = failed(done)
+    if bad:
+        settle_to(session, volume, V.EXPAND_FAILED, reasons(session, bad))
+        return
+    if done[0].kind == TaskKind.CREATE_BRICK and volume.resume_state == V.STARTED:
+        step(session, volume, _new_bricks(session, volume), TaskKind.START_BRICK)
+        return
+    _finish(session, volume)
+
+
+def _settle_abort(session: Session, volume: Volume, done: list[Task]) -> None:
+    bad = failed(done)
+    if bad:
+        settle_to(session, volume, V.EXPAND_FAILED, "abort failed: " + reasons(session, bad))
+        return
+    gone = _new_bricks(session, volume)
+    provisioning.release(session, gone)
+    for brick in gone:
+        session.delete(brick)
+    session.flush()
+    _finish(session, volume)
+
+
+EXPAND = Operation(V.EXPANDING, _settle_expand)
+ABORT = Operation(V.ABORTING_EXPAND, _settle_abort)
+
+
+def expand(session: Session, *, access: Access, cluster: Cluster, volume: Volume, request: ExpandRequest,
+           port_base: int, port_last: int) -> list[Task]:
+    EXPAND.check_access(access, volume)
+    if volume.state == V.EXPAND_FAILED:
+        raise Conflict(f"volume {volume.name!r} is ExpandFailed: retry that expand (`kadalu volume expand --retry`) "
+                       "or abort it (`kadalu volume expand --abort`) before adding other bricks")
+    VOLUME.check(volume, V.EXPANDING)
+    lay = volume_plan.layout_of(volume)
+    if not request.bricks:
+        raise Invalid(f"no bricks given: add whole sets of {lay.set_size} bricks as NODE:/PATH in `bricks`")
+    planned = volume_plan.resolve_bricks(session, cluster, request.bricks, lay, request.force)
+    volume_plan.lock_nodes(session, {p.node.id for p in planned})
+    try:
+        volume_plan.check_not_used(session, planned)
+        ports = volume_plan.allocate_ports(session, planned, port_base, port_last)
+    except Exception:
+        session.rollback()
+        raise
+    first = len(bricks_of(session, volume))
+    new_bricks = [Brick(volume_id=volume.id, cluster_id=cluster.id, node_id=p.node.id, idx=first + i, path=p.path,
+                        port=port, device_id=p.device_id)
+                  for i, (p, port) in enumerate(zip(planned, ports, strict=True))]
+    session.add_all(new_bricks)
+    volume.resume_state, volume.expand_from = volume.state, first
+    VOLUME.move(volume, V.EXPANDING)
+    made = step(session, volume, new_bricks, TaskKind.CREATE_BRICK, force=request.force)
+    session.commit()
+    return made
+
+
+def retry(session: Session, *, access: Access, volume: Volume) -> list[Task]:
+    """Send again the tasks of the failed step that failed; the step's other bricks are done."""
+    EXPAND.check_access(access, volume)
+    if volume.state != V.EXPAND_FAILED or volume.expand_from is None:
+        raise Conflict(f"volume {volume.name!r} is {volume.state}: only a failed expand (ExpandFailed) is retried")
+    last = list(session.exec(select(Task).where(Task.operation_id == volume.operation_id)))
+    again = {t.spec["brick_id"] for t in last if t.phase == Phase.FAILED.value}
+    kind = TaskKind(last[0].kind) if last else TaskKind.CREATE_BRICK
+    if kind not in (TaskKind.CREATE_BRICK, TaskKind.START_BRICK):  # the abort's DELETE_BRICK failed: start over
+        kind, again = TaskKind.CREATE_BRICK, {b.id for b in _new_bricks(session, volume)}
+    bricks = [b for b in _new_bricks(session, volume) if b.id in again or not again]
+    VOLUME.move(volume, V.EXPANDING, "")
+    force = any(t.spec.get("force") for t in last)
+    made = step(session, volume, bricks, kind, force=force)
+    session.commit()
+    return made
+
+
+def abort(session: Session, *, access: Access, volume: Volume) -> list[Task]:
+    """Take the bricks of a failed expand out again: DELETE_BRICK (data kept) on each, then drop them."""
+    ABORT.check(access, volume)
+    if volume.expand_from is None:
+        raise Conflict(f"volume {volume.name!r} has no pending expand to abort")
+    VOLUME.move(volume, V.ABORTING_EXPAND, "")
+    made = step(session, volume, _new_bricks(session, volume), TaskKind.DELETE_BRICK)
+    session.commit()
+    return made
+

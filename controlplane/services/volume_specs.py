@@ -1,0 +1,27 @@
+"""A volume as agents and volgen read it (contracts.volume_spec.VolumeSpec), built from its rows."""
+from sqlmodel import Session, select
+
+from contracts.volume_spec import BrickSpec, VolumeSpec
+from controlplane.models import Brick, Node, Volume
+
+
+def refs(volume: Volume) -> tuple[tuple[str, str], ...]:
+    """What grants on the volume are checked against (controlplane/services/access.py)."""
+    return (("volume", volume.id),)
+
+
+def bricks_of(session: Session, volume: Volume) -> list[Brick]:
+    return list(session.exec(select(Brick).where(Brick.volume_id == volume.id).order_by(Brick.idx)))
+
+
+def spec(session: Session, volume: Volume, bricks: list[Brick] | None = None) -> VolumeSpec:
+    bricks = bricks if bricks is not None else bricks_of(session, volume)
+    nodes = {n.id: n for n in session.exec(select(Node).where(Node.cluster_id == volume.cluster_id))}
+    return VolumeSpec(
+        id=volume.id, name=volume.name, type=volume.type, replica_count=volume.replica_count,
+        arbiter_count=volume.arbiter_count, disperse_count=volume.disperse_count,
+        redundancy_count=volume.redundancy_count, options={k: str(v) for k, v in volume.options.items()},
+        auth_username=volume.auth_username, auth_password=volume.auth_password,
+        bricks=[BrickSpec(id=b.id, node_id=b.node_id, node_name=nodes[b.node_id].name, address=nodes[b.node_id].address,
+                          path=b.path, port=b.port) for b in bricks],
+    )
