@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 
 __all__ = ["KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "PiB", "UNITS", "SIZE_RULE",
            "SizeError", "parse_size", "format_size", "spell_size"]
@@ -36,6 +35,7 @@ DECIMAL_UNITS = {"PB": PB, "TB": TB, "GB": GB, "MB": MB, "KB": KB}
 UNITS = {**BINARY_UNITS, **DECIMAL_UNITS, "B": 1}
 _READ = {u.lower(): n for u, n in UNITS.items()} | {u[:2].lower(): n for u, n in BINARY_UNITS.items()} | {"": 1}
 _AMBIGUOUS = set("kmgtp")
+_MAX_DIGITS = 40  # far beyond any size (2^63 has 19 digits); keeps the arithmetic small
 
 SIZE_RULE = "KiB, MiB, GiB, TiB, PiB are powers of 1024; KB, MB, GB, TB, PB powers of 1000; B or no unit bytes"
 _HELP = f"use a number with a unit, e.g. 100GiB, 512MiB, 1.5TiB or 500GB ({SIZE_RULE})"
@@ -73,10 +73,15 @@ def parse_size(text: str, *, allow_zero: bool = False, whole_bytes: bool = False
                               "for powers of 1000", with_help=False)
     if unit.lower() not in _READ:
         raise SizeError(text, f"unknown unit {unit!r}")
-    exact = Decimal(number) * _READ[unit.lower()]
-    result = int(exact.to_integral_value(rounding="ROUND_CEILING"))
-    if whole_bytes and result != exact:
-        raise SizeError(text, f"that is {exact.normalize():f} bytes, not a whole number of bytes", with_help=False)
+    whole, _, frac = number.partition(".")
+    if len(whole) + len(frac) > _MAX_DIGITS:
+        raise SizeError(text, f"more than {_MAX_DIGITS} digits")
+    # Exact integer arithmetic: `number` is (whole.frac) = numerator / 10^len(frac).
+    scaled = (int(whole or "0") * 10 ** len(frac) + int(frac or "0")) * _READ[unit.lower()]
+    result, rest = -(-scaled // 10 ** len(frac)), scaled % 10 ** len(frac)
+    if whole_bytes and rest:
+        exact = f"{scaled // 10 ** len(frac)}.{str(rest).zfill(len(frac)).rstrip('0')}"
+        raise SizeError(text, f"that is {exact} bytes, not a whole number of bytes", with_help=False)
     if result == 0 and not allow_zero:
         raise SizeError(text, "the size must be greater than zero")
     return result

@@ -113,3 +113,12 @@ def test_spell_size_reads_back_as_the_same_number():
     samples += [rng.randrange(1, 10**6) * rng.choice(list(UNITS.values())) for _ in range(500)]
     for n in samples:
         assert parse_size(spell_size(n), allow_zero=True, whole_bytes=True) == n
+
+
+def test_arithmetic_is_exact_however_many_digits():
+    assert parse_size("12345678901234567890123456789") == 12345678901234567890123456789  # beyond a float, beyond
+    assert parse_size("1.00000000000000000000000000001KiB") == 1025  # Decimal's default 28 digits
+    with pytest.raises(SizeError, match="1024.00000000000000000000000001024 bytes, not a whole number"):
+        parse_size("1.00000000000000000000000000001KiB", whole_bytes=True)
+    with pytest.raises(SizeError, match="more than 40 digits"):
+        parse_size("9" * 41)
