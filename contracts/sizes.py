@@ -29,7 +29,7 @@ KB, MB, GB, TB, PB = (1000 ** i for i in range(1, 6))
 KiB, MiB, GiB, TiB, PiB = (1024 ** i for i in range(1, 6))
 _EiB = 1024 ** 6
 
-# Canonical spellings, largest first within each system (spell_size picks from them in this order).
+# Canonical spellings, largest first in each system (spell_size picks the one with the smallest count).
 BINARY_UNITS = {"PiB": PiB, "TiB": TiB, "GiB": GiB, "MiB": MiB, "KiB": KiB}
 DECIMAL_UNITS = {"PB": PB, "TB": TB, "GB": GB, "MB": MB, "KB": KB}
 UNITS = {**BINARY_UNITS, **DECIMAL_UNITS, "B": 1}
