@@ -90,7 +90,8 @@ def test_sizes_are_stored_as_the_byte_count_they_mean(client, admin, started):
     as that same number (it would read "256MB" as 256 MiB)."""
     r = change(admin, {"performance.cache-size": "256MiB", "performance.write-behind-window-size": "4MB"})
     assert r.status_code == 202
-    assert r.json()["options"] == {"performance.cache-size": "268435456", "performance.write-behind-window-size": "4000000"}
+    assert r.json()["options"] == {"performance.cache-size": "268435456",
+                                   "performance.write-behind-window-size": "4000000"}
     volfile = admin.get("/clusters/c1/volumes/gvol1/volfile").text
     assert "option cache-size 268435456" in volfile and "option cache-size 4000000" in volfile
     assert "MB" not in volfile and "MiB" not in volfile
