@@ -1,8 +1,8 @@
 """Celery settings shared by the control-plane worker/beat and the node agents.
 
-Correctness first (see shared/DESIGN.md): JSON only, late acks, prefetch 1, one set of
-`unacked*` keys per consumer group so a node's in-flight messages are restored only into its
-own queue, a visibility timeout above any task time limit, no result backend (results travel
+Correctness first (docs/architecture.md, "Celery settings"): JSON only, late acks, prefetch 1,
+one set of `unacked*` keys per consumer group so a node's in-flight messages are restored only
+into its own queue, a visibility timeout above any task time limit, no result backend (results travel
 as messages to the `controlplane` queue).
 """
 from kombu import Exchange, Queue

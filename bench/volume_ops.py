@@ -5,7 +5,7 @@ with N node agents on this machine (real control plane processes, real glusterfs
 
 Each operation is timed from the HTTP request to the volume reaching its final state (polled
 every 20 ms). Prints a table of medians and the same numbers as JSON. Only three of the N nodes
-hold the volume: the cost should not grow with N (glusterd's does, see shared/DESIGN.md)."""
+hold the volume: the cost should not grow with N (glusterd's does, see docs/benchmarks.md)."""
 import argparse
 import json
 import statistics

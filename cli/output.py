@@ -16,6 +16,8 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
+from contracts.sizes import format_size
+
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -35,8 +37,6 @@ def volume_state_style(state: Any) -> str | None:
     if text.endswith("Failed"):
         return "red"
     return VOLUME_STATE_STYLE.get(text)
-
-BYTE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def exit_with_error(message: str, code: int = 1) -> NoReturn:
@@ -106,16 +106,8 @@ def print_fields(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) 
 
 
 def human_bytes(size: int | float | None) -> str:
-    if size is None:
-        return "-"
-    size = float(size)
-    if abs(size) < 1024:
-        return f"{int(size)} B"
-    for unit in BYTE_UNITS:
-        size /= 1024
-        if abs(size) < 1024 or unit == BYTE_UNITS[-1]:
-            return f"{size:.1f} {unit}"
-    raise AssertionError("unreachable")
+    """Sizes for people: "512 B", "4.0 GiB" (binary units, one decimal; contracts.sizes)."""
+    return format_size(size)
 
 
 def human_age(seconds: int | float | None) -> str:

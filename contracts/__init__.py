@@ -1,4 +1,5 @@
-"""What the control plane and the node agents share: task names, state words, payloads, signing.
+"""What the control plane, the node agents and the CLI share: task names, state words, payloads,
+signing, the size rule (`contracts.sizes`).
 
 Neither side imports the other; both import only this package.
 """

@@ -9,7 +9,8 @@ from contracts.messages import RebalanceReport
 from nodeagent.brick_handlers import local_bricks, metadata_volumes, volume_lock
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
-from nodeagent.gluster.rebalance import rebalance_dir, rebalance_status, start_rebalance, stop_rebalance
+from nodeagent.gluster.rebalance import rebalance_status, start_rebalance, stop_rebalance
+from nodeagent.gluster.rebalance_process import rebalance_dir
 
 log = logging.getLogger(__name__)
 FIELDS = ("state", "files_scanned", "files_moved", "files_failed", "files_skipped", "bytes_moved", "elapsed_seconds")

@@ -4,12 +4,16 @@ type, allowed values or range, default, description and the graphs it applies to
 The table is data (`optiontable/data/options-<version>.json`), derived from the installed GlusterFS
 by `python -m tools.gen_option_table` (glusterd's volume-set table plus each translator's own option
 table); nothing here is typed by hand. The server validates every option with `validate()` before
-storing it, and stores the normalized value it returns; volgen trusts stored values.
+storing it, and stores the normalized value it returns; volgen trusts stored values. Sizes follow
+kadalu's rule (GiB = 2^30, GB = 10^9) and are stored as byte counts, which GlusterFS reads the same
+(`optiontable.sizes`).
 
     >>> validate("performance.write-behind", "disable")
     'off'
-    >>> validate("performance.write-behind-window-size", "4mb")
-    '4MB'
+    >>> validate("performance.write-behind-window-size", "4MiB")
+    '4194304'
+    >>> validate("performance.write-behind-window-size", "4MB")
+    '4000000'
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ from functools import lru_cache
 from importlib import resources
 
 from contracts.checks import path_problem
+from contracts.sizes import SizeError
+from optiontable.sizes import SIZE_TYPES, SIZE_WORDS, option_bytes, range_spelling, stored_default
 from optiontable.value_text import shape_problem, text_problem
 
 __all__ = ["GLUSTERFS_VERSION", "OptionError", "load", "names", "validate", "describe", "graphs_of",
@@ -32,14 +38,12 @@ GRAPHS = ("brick", "client", "shd")
 
 BOOL_TRUE = ("on", "yes", "true", "enable", "1")
 BOOL_FALSE = ("off", "no", "false", "disable", "0")
-SIZE_UNITS = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40, "PB": 1 << 50}
 TIME_UNITS = {"": 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "days": 86400,
               "w": 604800, "wk": 604800}  # libglusterfs gf_string2time: lower case only
 
 # re.ASCII everywhere: Python's \d also matches other scripts' digits ("1\u0663"), which C's
 # strtol and GlusterFS's parsers do not read.
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_SIZE_RE = re.compile(rf"({_NUMBER})(B|KB|MB|GB|TB|PB)?", re.IGNORECASE | re.ASCII)
 _PERCENT_RE = re.compile(rf"({_NUMBER})%?", re.ASCII)
 _TIME_RE = re.compile(r"(\d+)(s|sec|m|min|h|hr|d|days|w|wk)?", re.ASCII)
 # strtoll(..., 0) as libglusterfs parses integers: 0x.. hex, 0.. octal (modes like 0777), decimal.
@@ -110,8 +114,10 @@ def resolve(name: str, version: str = GLUSTERFS_VERSION) -> dict:
 
 
 def describe(name: str, version: str = GLUSTERFS_VERSION) -> dict:
-    """A copy of the entry of `name`, plus `accepts`: what values it takes, in words."""
+    """A copy of the entry of `name`, plus `accepts`: what values it takes, in words. A size's
+    default is given as stored values are (a byte count), not in the table's GlusterFS notation."""
     entry = copy.deepcopy(resolve(name, version))
+    entry["default"] = stored_default(entry)
     entry["accepts"] = accepted(entry)
     return entry
 
@@ -123,14 +129,6 @@ def graphs_of(name: str, version: str = GLUSTERFS_VERSION) -> list[str]:
 
 
 # --- what each type accepts -------------------------------------------------------------------
-
-
-def _fmt_size(n: float) -> str:
-    n = int(n)
-    for unit in ("PB", "TB", "GB", "MB", "KB"):
-        if n and n % SIZE_UNITS[unit] == 0:
-            return f"{n // SIZE_UNITS[unit]}{unit}"
-    return f"{n}B" if n else "0"
 
 
 def _fmt_num(n: float) -> str:
@@ -160,13 +158,11 @@ def accepted(entry: dict) -> str:
     if t == "double":
         return "a number" + _range_words(entry)
     if t == "size":
-        return ("a size" + _range_words(entry, _fmt_size)
-                + " (a number with an optional unit B, KB, MB, GB, TB or PB, e.g. 4MB)")
+        return "a size" + _range_words(entry, range_spelling) + f" ({SIZE_WORDS}; e.g. 4MiB)"
     if t == "percent":
         return "a percentage from 0 to 100 (e.g. 10 or 10%)"
     if t == "percent-or-size":
-        return ("a percentage (e.g. 5%) or a size" + _range_words(entry, _fmt_size)
-                + " (a number with an optional unit B, KB, MB, GB, TB or PB)")
+        return "a percentage (e.g. 5%) or a size" + _range_words(entry, range_spelling) + f" ({SIZE_WORDS})"
     if t == "time":
         return ("a duration" + _range_words(entry)
                 + " in seconds (a whole number, optionally with a unit s, m/min, h/hr, d/days or w/wk, e.g. 30 or 5m)")
@@ -179,22 +175,17 @@ def accepted(entry: dict) -> str:
     if t == "priority-list":
         return "a comma-separated list of pattern:priority pairs (e.g. *.jpg:3,*.txt:1)"
     if t == "size-list":
-        return "a comma-separated list of sizes (e.g. 1GB,500MB)"
+        return f"a comma-separated list of sizes (e.g. 1GiB,500MiB; {SIZE_WORDS})"
     if t == "xlator":
         return "the name of a translator in the graph (letters, digits, '.', '_', '-'), e.g. <volume>-client-0"
     return "printable ASCII text without spaces, quotes or backslashes"
 
 
-def _bytes(text: str) -> float | None:
-    m = _SIZE_RE.fullmatch(text)
-    if not m:
+def _bytes(text: str) -> int | None:
+    try:
+        return option_bytes(text)
+    except SizeError:
         return None
-    return float(m.group(1)) * SIZE_UNITS[(m.group(2) or "B").upper()]
-
-
-def _norm_size(text: str) -> str:
-    m = _SIZE_RE.fullmatch(text)
-    return m.group(1) + (m.group(2) or "").upper()
 
 
 def _in_range(entry: dict, n: float) -> bool:
@@ -238,7 +229,7 @@ def _check(entry: dict, value: str) -> str | None:
         return value if _in_range(entry, float(value)) else None
     if t == "size":
         n = _bytes(value)
-        return _norm_size(value) if n is not None and _in_range(entry, n) else None
+        return str(n) if n is not None and _in_range(entry, n) else None
     if t == "percent":
         m = _PERCENT_RE.fullmatch(value)
         return f"{m.group(1)}%" if m and float(m.group(1)) <= 100 else None
@@ -247,7 +238,7 @@ def _check(entry: dict, value: str) -> str | None:
             m = _PERCENT_RE.fullmatch(value)
             return value if m and float(m.group(1)) <= 100 else None
         n = _bytes(value)
-        return _norm_size(value) if n is not None and _in_range(entry, n) else None
+        return str(n) if n is not None and _in_range(entry, n) else None
     if t == "time":
         m = _TIME_RE.fullmatch(value)
         if not m:
@@ -268,8 +259,8 @@ def _check(entry: dict, value: str) -> str | None:
                 return None
         return value
     if t == "size-list":
-        return ",".join(_norm_size(p) for p in value.split(",")) if all(
-            _bytes(p) is not None for p in value.split(",")) else None
+        sizes = [_bytes(p) for p in value.split(",")]
+        return ",".join(str(n) for n in sizes) if None not in sizes else None
     if t == "xlator":
         return value if _XLATOR_RE.fullmatch(value) else None
     return value  # str
@@ -278,8 +269,8 @@ def _check(entry: dict, value: str) -> str | None:
 def validate(name: str, value: str, version: str = GLUSTERFS_VERSION) -> str:
     """The normalized value of option `name` set to `value`, or OptionError saying what `name`
     accepts. Booleans come back as on/off, enum values in the translator's own spelling, sizes
-    with upper-case units, durations in seconds; other values unchanged (surrounding spaces
-    removed)."""
+    as byte counts (percentages as given), durations in seconds; other values unchanged
+    (surrounding spaces removed)."""
     entry = resolve(name, version)
     if not isinstance(value, str):
         value = str(value)
@@ -291,8 +282,24 @@ def validate(name: str, value: str, version: str = GLUSTERFS_VERSION) -> str:
         raise OptionError(f"option {name}: {text[:80]!r} {problem}; accepted: {accepted(entry)}", name=name)
     normalized = _check(entry, text)
     if normalized is None:
-        raise OptionError(f"option {name} does not accept {text!r}: {accepted(entry)}", name=name)
+        why = _size_problem(entry, text)
+        raise OptionError(f"option {name} does not accept {text!r}: "
+                          + (f"{why}; accepted: {accepted(entry)}" if why else accepted(entry)), name=name)
     shape = shape_problem(name, normalized)
     if shape:
         raise OptionError(f"option {name} does not accept {text!r}: {shape}", name=name)
     return normalized
+
+
+def _size_problem(entry: dict, text: str) -> str | None:
+    """Why a size-typed option refused `text`, when it is more than "not a size": an ambiguous unit
+    ("256M"), a fraction of a byte, more than GlusterFS reads."""
+    if entry["type"] not in SIZE_TYPES or text.endswith("%"):
+        return None
+    for part in text.split(",") if entry["type"] == "size-list" else [text]:
+        try:
+            option_bytes(part)
+        except SizeError as exc:
+            if exc.reason:
+                return exc.reason
+    return None

@@ -1,8 +1,8 @@
 """Volume options onto the generated graphs.
 
 `spec.options` hold names and values the server has already checked and normalized with
-`optiontable.validate` (booleans as on/off, sizes with upper-case units, ...). Here each name is
-looked up in the option table:
+`optiontable.validate` (booleans as on/off, sizes as byte counts, ...); they are written as they
+are. Here each name is looked up in the option table:
 
 - an option of translator type T with key K, for graph kind G (brick, client, shd), becomes
   `option K <value>` on every xlator of type T in a G graph, replacing a value volgen set itself

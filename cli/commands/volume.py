@@ -132,7 +132,7 @@ def create(
         "--redundancy", help="With --disperse: bricks a set can lose (server default 1).",
         show_default=False)] = None,
     size: Annotated[Optional[str], typer.Option(
-        "--size", help="Capacity, e.g. 100GiB: bricks are chosen from registered devices.",
+        "--size", help="Capacity, e.g. 100GiB (GiB = 2^30 bytes, GB = 10^9): bricks come from registered devices.",
         show_default=False)] = None,
     distribute: Annotated[Count, typer.Option(
         "--distribute", help="With --size: the number of sets (default: as few as fit).",

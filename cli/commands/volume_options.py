@@ -9,12 +9,23 @@ from cli import options
 from cli.client import connect
 from cli.commands.volume import DEFAULT_TIMEOUT, Name, Wait, _send_then_follow, app, volume_path
 from cli.output import print_json, print_table
+from contracts.sizes import spell_size
+
+SIZE_TYPES = ("size", "percent-or-size", "size-list")
 
 
 def _pairs(values: list[str]) -> dict[str, str]:
     if len(values) % 2:
         raise typer.BadParameter("give options as pairs: NAME VALUE [NAME VALUE ...]")
     return dict(zip(values[::2], values[1::2], strict=True))
+
+
+def _shown(value: Any, type_: str | None) -> Any:
+    """The server stores a size as a byte count (GlusterFS reads "MB" as MiB); the table adds its
+    exact spelling in kadalu's units: 268435456 (256MiB), 500000000 (500MB)."""
+    if type_ in SIZE_TYPES and isinstance(value, str) and value.isdigit() and spell_size(int(value)) != value:
+        return f"{value} ({spell_size(int(value))})"
+    return value
 
 
 @app.command("set")
@@ -67,7 +78,7 @@ def get(
         return
     print_table(
         ["Option", "Value", "Default", "Changed", "Applies to", "Accepts"],
-        [[r["name"], r["value"], r["default"], "yes" if r["changed"] else "", ",".join(r["graphs"]), r["accepts"]]
-         for r in rows],
+        [[r["name"], _shown(r["value"], r.get("type")), _shown(r["default"], r.get("type")),
+          "yes" if r["changed"] else "", ",".join(r["graphs"]), r["accepts"]] for r in rows],
         title="Options",
     )

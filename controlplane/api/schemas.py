@@ -226,7 +226,9 @@ class AgentRegistered(BaseModel):
 class VolumeCreate(Request):
     name: str = Field(max_length=300)
     bricks: list[str] = Field(default_factory=list, max_length=2048)
-    size: str | None = Field(default=None, max_length=32)  # e.g. "100GiB": bricks chosen from registered devices
+    size: str | None = Field(default=None, max_length=32, description=(
+        'Capacity instead of bricks, e.g. "100GiB": bricks are chosen from registered devices. KiB..PiB are '
+        'powers of 1024, KB..PB powers of 1000; a bare K, M, G, T or P is refused.'))
     distribute: int | None = Field(default=None, ge=1, le=1024)  # with size: the number of sets
     options: dict[str, str] = Field(default_factory=dict, max_length=64)
     replica: int | None = Field(default=None, ge=1, le=64)
@@ -323,7 +325,9 @@ class PlanPublic(BaseModel):
 
 
 class OptionsChange(Request):
-    set: dict[str, str] = Field(default_factory=dict, max_length=64)
+    set: dict[str, str] = Field(default_factory=dict, max_length=64, description=(
+        "Option name -> value, validated against the option table. Sizes: KiB..PiB powers of 1024, "
+        "KB..PB powers of 1000, stored as the byte count (GlusterFS reads MB as MiB)."))
     reset: list[str] = Field(default_factory=list, max_length=64)
 
 

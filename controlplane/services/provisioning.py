@@ -2,16 +2,19 @@
 transaction that plans, so concurrent requests never over-commit a device."""
 from sqlmodel import Session, select
 
+from contracts.sizes import SizeError, parse_size
 from controlplane.models import Brick, Cluster, Device, Node
 from controlplane.services import volume_plan
 from controlplane.services.errors import Invalid
-from controlplane.services.provisioning_planner import DeviceCandidate, Plan, parse_size, plan_volume
+from controlplane.services.provisioning_plan import DeviceCandidate, Plan
+from controlplane.services.provisioning_planner import plan_volume
 
 
 def size_of(text: str) -> int:
+    """`--size` in bytes (GiB = 2^30, GB = 10^9; see contracts.sizes)."""
     try:
         return parse_size(text)
-    except ValueError as exc:
+    except SizeError as exc:
         raise Invalid(str(exc)) from None
 
 

@@ -43,173 +43,29 @@ Placement rules
   ``PlannedBrick.set_index``), e.g. ``/data/disk1/gvol5-brick-0-2``: directly under the device,
   whose directory the agent validated, so the brick's parent exists.
 
-Size strings (`parse_size`): a number (decimals allowed) with an optional unit. ``K M G T P`` (any
-case), ``Ki Mi ...`` and ``KiB MiB GiB TiB PiB`` are powers of 1024; ``KB MB GB TB PB`` are powers
-of 1000 (as on disk labels); ``B`` or no unit means bytes. Fractions of a byte are rounded up.
+The data types are in `provisioning_plan`, the words of a failure in `provisioning_failures`, and
+the size of a request (`--size 100GiB`) is read by `contracts.sizes.parse_size`: GiB = 2^30,
+GB = 10^9, as everywhere in kadalu.
 """
 from __future__ import annotations
 
-import math
-import re
 from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
-from controlplane.services.errors import ServiceError
-
-KiB = 1 << 10
-MiB = 1 << 20
-GiB = 1 << 30
-TiB = 1 << 40
-PiB = 1 << 50
+from contracts.sizes import GiB, TiB, format_size
+from controlplane.services.provisioning_failures import names, plural, space_failure
+from controlplane.services.provisioning_plan import (
+    CandidateNode,
+    DeviceCandidate,
+    Plan,
+    PlacementError,
+    PlannedBrick,
+    SetDidNotFit,
+)
 
 DEFAULT_MIN_BRICK_BYTES = GiB
 DEFAULT_MAX_BRICK_BYTES = 4 * TiB
 DEFAULT_MAX_BRICKS = 1024
 ARBITER_RATIO = 16  # 4 KiB of metadata per file of 64 KiB on average (heketi's default)
-
-_LIST_LIMIT = 6  # nodes listed by name in a failure reason before "and N more"
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class DeviceCandidate:
-    device_id: str
-    node_id: str
-    node_name: str
-    zone: str | None
-    path: str
-    free_bytes: int
-    reserved_bytes: int  # already promised to planned bricks (of other volumes)
-
-    @property
-    def usable_bytes(self) -> int:
-        return max(0, self.free_bytes - self.reserved_bytes)
-
-
-@dataclass(frozen=True)
-class PlannedBrick:
-    device_id: str
-    node_id: str
-    node_name: str
-    path: str
-    size_bytes: int
-    set_index: int
-    arbiter: bool
-
-
-@dataclass(frozen=True)
-class Plan:
-    bricks: list[PlannedBrick]
-    brick_size: int
-    set_size: int
-    set_count: int
-    arbiter_size: int | None
-    redundancy: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def total_bytes(self) -> int:
-        """Raw space the plan takes from the devices."""
-        return sum(b.size_bytes for b in self.bricks)
-
-    def reservations(self) -> dict[str, int]:
-        """Bytes to reserve on each device (device_id -> bytes), in the transaction that plans."""
-        out: dict[str, int] = {}
-        for b in self.bricks:
-            out[b.device_id] = out.get(b.device_id, 0) + b.size_bytes
-        return out
-
-    def describe(self) -> list[str]:
-        """Human-readable lines for `--dry-run`."""
-        lines = [
-            f"{self.set_count} set(s) of {self.set_size} brick(s), data bricks of {format_size(self.brick_size)}"
-            + (f", arbiter bricks of {format_size(self.arbiter_size)}" if self.arbiter_size is not None else "")
-            + f"; {format_size(self.total_bytes)} of raw space"
-        ]
-        for b in self.bricks:
-            kind = " (arbiter)" if b.arbiter else ""
-            lines.append(f"  set {b.set_index}: {b.node_name}:{b.path}  {format_size(b.size_bytes)}{kind}")
-        lines.extend(f"note: {n}" for n in self.notes)
-        return lines
-
-
-class PlacementError(ServiceError):
-    """The volume cannot be placed on the candidate devices.
-
-    ``summary`` is the headline, ``reasons`` say what is missing, ``hint`` what would fix it;
-    ``message`` (and ``str()``) joins them, so the API's error handler shows everything."""
-
-    status = 409
-
-    def __init__(self, summary: str, reasons: list[str], hint: str):
-        self.summary = summary
-        self.reasons = list(reasons)
-        self.hint = hint
-        text = summary
-        if self.reasons:
-            text += ": " + "; ".join(self.reasons)
-        if hint:
-            text += ". Fix: " + hint
-        super().__init__(text)
-
-
-# --------------------------------------------------------------------------- sizes
-
-_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*$")
-_UNITS: dict[str, int] = {"": 1, "b": 1}
-for _i, _p in enumerate("kmgtp", start=1):
-    _UNITS[_p] = 1024 ** _i
-    _UNITS[_p + "i"] = 1024 ** _i
-    _UNITS[_p + "ib"] = 1024 ** _i
-    _UNITS[_p + "b"] = 1000 ** _i
-_SIZE_HELP = (
-    "use a number with an optional unit, e.g. 100GiB, 10G, 512MiB, 1.5TiB "
-    "(K/M/G/T/P and KiB..PiB are powers of 1024, KB..PB powers of 1000)"
-)
-
-
-def parse_size(text: str) -> int:
-    """Parse "100GiB", "10G", "512MiB", "1.5GiB", "1TiB", "2048" into bytes (ValueError if not valid)."""
-    if not isinstance(text, str):
-        raise ValueError(f"invalid size {text!r}: {_SIZE_HELP}")
-    raw = text.strip()
-    if raw.startswith("-"):
-        raise ValueError(f"invalid size {text!r}: a size cannot be negative; {_SIZE_HELP}")
-    m = _SIZE_RE.match(raw)
-    if not m:
-        raise ValueError(f"invalid size {text!r}: {_SIZE_HELP}")
-    number, unit = m.group(1), m.group(2).lower()
-    if unit not in _UNITS:
-        raise ValueError(f"invalid size {text!r}: unknown unit {m.group(2)!r}; {_SIZE_HELP}")
-    try:
-        value = Decimal(number) * _UNITS[unit]
-    except InvalidOperation:  # pragma: no cover - the regex only lets digits through
-        raise ValueError(f"invalid size {text!r}: {_SIZE_HELP}") from None
-    result = int(value.to_integral_value(rounding="ROUND_CEILING"))
-    if result <= 0:
-        raise ValueError(f"invalid size {text!r}: the size must be greater than zero; {_SIZE_HELP}")
-    return result
-
-
-def format_size(n: int | None, round_up: bool = False) -> str:
-    """1.5 GiB style, one decimal (binary units). round_up: never show less than n (for "need >= X")."""
-    if n is None:
-        return "-"
-    if n < KiB:
-        return f"{n} B"
-    for unit, scale in (("PiB", PiB), ("TiB", TiB), ("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
-        if n >= scale:
-            v = n / scale
-            if round_up:
-                v = math.ceil(v * 10 - 1e-9) / 10
-            return f"{v:.1f} {unit}"
-    return f"{n} B"  # pragma: no cover
-
-
-# --------------------------------------------------------------------------- planning
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -224,32 +80,6 @@ def _layout_name(set_size: int, arbiter: bool, redundancy: int) -> str:
     if set_size == 1:
         return "distribute"
     return f"replica {set_size}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _names(items: list[str]) -> str:
-    if len(items) <= _LIST_LIMIT:
-        return ", ".join(items)
-    return ", ".join(items[:_LIST_LIMIT]) + f" and {len(items) - _LIST_LIMIT} more"
-
-
-@dataclass
-class _Node:
-    node_id: str
-    name: str
-    zone: str | None
-    devices: list[DeviceCandidate]
-
-
-class _SetFailed(Exception):
-    def __init__(self, set_index: int, remaining: dict[str, int], placed: int):
-        super().__init__(set_index)
-        self.set_index = set_index
-        self.remaining = remaining  # usable bytes per device before this set was tried
-        self.placed = placed  # sets placed before this one
 
 
 def _check_args(volume_name: str, size_bytes: int, set_size: int, arbiter: bool, redundancy: int,
@@ -280,13 +110,13 @@ def _check_args(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
         seen.add(d.device_id)
 
 
-def _nodes(devices: list[DeviceCandidate]) -> dict[str, _Node]:
-    nodes: dict[str, _Node] = {}
+def _nodes(devices: list[DeviceCandidate]) -> dict[str, CandidateNode]:
+    nodes: dict[str, CandidateNode] = {}
     for d in devices:
         zone = d.zone or None
         n = nodes.get(d.node_id)
         if n is None:
-            nodes[d.node_id] = _Node(d.node_id, d.node_name, zone, [d])
+            nodes[d.node_id] = CandidateNode(d.node_id, d.node_name, zone, [d])
             continue
         if n.zone != zone:
             raise ValueError(f"node {d.node_name} is listed with two zones ({n.zone!r} and {zone!r})")
@@ -304,14 +134,14 @@ def _arbiter_size(brick: int, arbiter_bytes: int | None, min_brick_bytes: int) -
     return min(brick, max(min_brick_bytes, _ceil_div(brick, ARBITER_RATIO)))
 
 
-def _zone_cap(nodes: dict[str, _Node], set_size: int) -> int:
+def _zone_cap(nodes: dict[str, CandidateNode], set_size: int) -> int:
     """Strict zones: the most bricks of one set a zone may hold, so that every set spans as many
     zones as there are (one each when there are at least `set_size` zones)."""
     zones = {n.zone for n in nodes.values()}
     return _ceil_div(set_size, max(1, len(zones)))
 
 
-def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, _Node], set_size: int,
+def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, CandidateNode], set_size: int,
            set_count: int, brick: int, arbiter_size: int | None, strict_zones: bool) -> list[PlannedBrick]:
     cap = _zone_cap(nodes, set_size) if strict_zones else set_size
     remaining = {d.device_id: d.usable_bytes for d in devices}
@@ -348,7 +178,7 @@ def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, _N
                 if best_key is None or key < best_key:
                     best, best_key = d, key
             if best is None:
-                raise _SetFailed(s, before, s)
+                raise SetDidNotFit(s, before, s)
             zone = nodes[best.node_id].zone
             used_nodes.add(best.node_id)
             if zone is not None:
@@ -368,88 +198,7 @@ def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, _N
     return out
 
 
-def _node_best(node: _Node, remaining: dict[str, int]) -> tuple[int, DeviceCandidate]:
-    best = max(node.devices, key=lambda d: (remaining[d.device_id], d.path))
-    return remaining[best.device_id], best
-
-
-def _node_label(node: _Node, remaining: dict[str, int], with_zone: bool) -> str:
-    free, dev = _node_best(node, remaining)
-    text = f"{node.name} {format_size(free)}"
-    extra = []
-    if with_zone:
-        extra.append(f"zone {node.zone}" if node.zone else "no zone")
-    if dev.reserved_bytes > 0:
-        extra.append(f"{format_size(dev.reserved_bytes)} of {format_size(dev.free_bytes)} already reserved")
-    if extra:
-        text += " (" + ", ".join(extra) + ")"
-    return text
-
-
-def _space_failure(f: _SetFailed, nodes: dict[str, _Node], set_size: int, set_count: int, brick: int,
-                   arbiter_size: int | None, strict_zones: bool) -> tuple[list[str], str]:
-    """Reasons and hint for a set that does not fit in the space left."""
-    rem = f.remaining
-    n_data = set_size - (1 if arbiter_size is not None else 0)
-    ordered = sorted(nodes.values(), key=lambda n: (-_node_best(n, rem)[0], n.name))
-    data_ok = [n for n in ordered if _node_best(n, rem)[0] >= brick]
-    others = [n for n in ordered if _node_best(n, rem)[0] < brick]
-    where = "free on one device"
-    after = ""
-    reasons: list[str] = []
-    if f.placed:
-        reasons.append(f"{f.placed} of {set_count} sets fit, set {f.set_index} does not fit in the space left")
-        after = " left"
-    found = ", ".join(_node_label(n, rem, strict_zones) for n in data_ok[:_LIST_LIMIT])
-    if len(data_ok) > _LIST_LIMIT:
-        found += f" and {len(data_ok) - _LIST_LIMIT} more"
-    short = "; too little on " + _names([_node_label(n, rem, strict_zones) for n in others]) if others else ""
-    need_brick = format_size(brick, round_up=True)
-    hint_size = need_brick
-    if len(data_ok) < n_data:
-        reasons.append(
-            f"need {_plural(n_data, 'node')} with >= {need_brick}{after} {where}{' each' if n_data > 1 else ''}, "
-            f"found {len(data_ok)}"
-            + (f" ({found})" if data_ok else "") + short
-        )
-        missing = n_data - len(data_ok)
-    elif arbiter_size is not None and sum(1 for n in ordered if _node_best(n, rem)[0] >= arbiter_size) < set_size:
-        arb_ok = [n for n in ordered if _node_best(n, rem)[0] >= arbiter_size]
-        reasons.append(
-            f"need a third node with >= {format_size(arbiter_size, round_up=True)}{after} {where} for the arbiter brick, "
-            f"found only {_names([n.name for n in arb_ok])} with enough space{short}"
-        )
-        missing, hint_size = 1, format_size(arbiter_size, round_up=True)
-    else:
-        missing = 0
-    if strict_zones and not missing:
-        zones: dict[str, list[str]] = defaultdict(list)
-        for n in ordered:
-            if _node_best(n, rem)[0] >= (arbiter_size if arbiter_size is not None else brick):
-                zones[n.zone].append(n.name)
-        data_zones = {n.zone for n in data_ok}
-        listing = "; ".join(f"{z}: {_names(sorted(ns))}" for z, ns in sorted(zones.items()))
-        reasons.append(
-            f"zone constraint: a set needs its {set_size} bricks in {set_size} distinct zones, but nodes with "
-            f"enough space{after} are in {len(zones)} zone(s) ({listing})"
-            + (f", {len(data_zones)} of them with room for a {need_brick} data brick" if arbiter_size is not None else "")
-        )
-        hint = (
-            f"register a device with at least {need_brick} free on a node in another zone (`kadalu device add`), "
-            f"or free space on nodes in {set_size} distinct zones"
-        )
-        return reasons, hint
-    if not reasons or (f.placed and len(reasons) == 1):
-        reasons.append(f"no placement of {set_size} bricks of {need_brick} on distinct nodes fits")
-    target = "another node" if missing == 1 else f"{missing} more nodes" if missing > 1 else "more nodes"
-    hint = (
-        f"register a device with at least {hint_size} free on {target} (`kadalu device add`), "
-        "free space on the listed devices, or ask for a smaller size"
-    )
-    return reasons, hint
-
-
-def _split_may_help(nodes: dict[str, _Node], size_bytes: int, set_size: int, data_per_set: int,
+def _split_may_help(nodes: dict[str, CandidateNode], size_bytes: int, set_size: int, data_per_set: int,
                     arbiter: bool, strict_zones: bool) -> bool:
     """A necessary condition for any number of sets to fit: one node (one zone when zones are
     strict) holds at most one brick per set, so it can take at most one brick position's share S
@@ -489,8 +238,8 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
         raise PlacementError(
             summary,
             [f"need {set_size} nodes (the bricks of a {layout} set go on distinct nodes), found "
-             f"{len(nodes)} with registered devices ({_names(node_names)})"],
-            f"register a device on {_plural(set_size - len(nodes), 'more node')} (`kadalu device add`)"
+             f"{len(nodes)} with registered devices ({names(node_names)})"],
+            f"register a device on {plural(set_size - len(nodes), 'more node')} (`kadalu device add`)"
             + (", or use a smaller replica count" if not redundancy and set_size > 1 else ""),
         )
 
@@ -499,7 +248,7 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
     strict_zones = bool(zoned) and len(zoned) == len(nodes) and set_size > 1
     if zoned and len(zoned) < len(nodes):
         unlabelled = sorted(n.name for n in nodes.values() if n.zone is None)
-        notes.append(f"zones are a preference only: {_names(unlabelled)} carry no zone label")
+        notes.append(f"zones are a preference only: {names(unlabelled)} carry no zone label")
     if strict_zones and len({n.zone for n in nodes.values()}) == 1:
         strict_zones = False  # one zone spreads nothing: place as if unlabelled
         notes.append(f"all nodes are in zone {next(iter(nodes.values())).zone}: zones do not spread this volume")
@@ -526,13 +275,13 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
         )
 
     may_split = _split_may_help(nodes, size_bytes, set_size, data_per_set, arbiter, strict_zones)
-    first: tuple[_SetFailed, int, int, int | None] | None = None
+    first: tuple[SetDidNotFit, int, int, int | None] | None = None
     tried = sets
     while True:
         arb = _arbiter_size(brick, arbiter_bytes, min_brick_bytes) if arbiter else None
         try:
             bricks = _place(volume_name, devices, nodes, set_size, sets, brick, arb, strict_zones)
-        except _SetFailed as f:
+        except SetDidNotFit as f:
             if first is None:
                 first = (f, sets, brick, arb)
             nxt = sets * 2
@@ -547,9 +296,9 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
                     redundancy=redundancy, notes=notes)
 
     f, f_sets, f_brick, f_arb = first
-    reasons, hint = _space_failure(f, nodes, set_size, f_sets, f_brick, f_arb, strict_zones)
+    reasons, hint = space_failure(f, nodes, set_size, f_sets, f_brick, f_arb, strict_zones)
     if tried > f_sets:
         reasons.append(f"smaller bricks do not fit either (tried up to {tried} sets of {format_size(brick)})")
     summary = (f"cannot place volume {volume_name} ({layout}, {format_size(size_bytes)} as "
-               f"{_plural(f_sets, 'set')} of {format_size(f_brick)} bricks)")
+               f"{plural(f_sets, 'set')} of {format_size(f_brick)} bricks)")
     raise PlacementError(summary, reasons, hint)

@@ -73,6 +73,17 @@ def test_bad_sizes_and_mixed_requests_are_refused(admin, zoned):
         assert r.status_code == 422 and word in r.json()["detail"], (body, r.json())
 
 
+def test_size_units_gib_is_binary_gb_is_decimal_and_a_bare_letter_is_refused(admin, zoned):
+    def plan(size):
+        return admin.post("/clusters/c1/volumes/plan", {"name": "pv", "replica": 2, "size": size})
+
+    assert plan("10GiB").json()["brick_size"] == 10 * 2**30
+    assert plan("10GB").json()["brick_size"] == 10 * 10**9
+    r = plan("10G")
+    assert r.status_code == 422
+    assert "ambiguous: write 10GiB for powers of 1024 or 10GB for powers of 1000" in r.json()["detail"]
+
+
 def test_concurrent_provisioning_never_over_commits_and_delete_releases(client, admin, zoned):
     def one(i):
         with TestClient(client.app) as c:

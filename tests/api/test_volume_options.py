@@ -35,7 +35,8 @@ def change(admin, set_=None, reset=None):
 
 @pytest.mark.parametrize("name,value,word", [
     ("performance.write-behind", "maybe", "on or off"),
-    ("performance.write-behind-window-size", "2GB", "1GB"),
+    ("performance.write-behind-window-size", "2GB", "1GiB"),
+    ("performance.write-behind-window-size", "4M", "write 4MiB for powers of 1024 or 4MB for powers of 1000"),
     ("cluster.quorum-type", "most", "auto"),
     ("quorum-type", "auto", "cluster.quorum-type"),
     ("diagnostics.brick-log-level", "LOUD", "DEBUG"),
@@ -81,6 +82,24 @@ def test_brick_side_option_restarts_one_brick_of_each_set_at_a_time(client, admi
     assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
     r = change(admin, reset=["diagnostics.brick-log-level"])
     assert r.json()["options"] == {} and r.json()["state"] == "Reconfiguring"
+
+
+def test_sizes_are_stored_as_the_byte_count_they_mean(client, admin, started):
+    """MiB = 2^20, MB = 10^6, as in --size; the volfile gets the byte count, which GlusterFS reads
+    as that same number (it would read "256MB" as 256 MiB)."""
+    r = change(admin, {"performance.cache-size": "256MiB", "performance.write-behind-window-size": "4MB"})
+    assert r.status_code == 202
+    assert r.json()["options"] == {"performance.cache-size": "268435456",
+                                   "performance.write-behind-window-size": "4000000"}
+    volfile = admin.get("/clusters/c1/volumes/gvol1/volfile").text
+    assert "option cache-size 268435456" in volfile and "option cache-size 4000000" in volfile
+    assert "MB" not in volfile and "MiB" not in volfile
+    rows = {r["name"]: r for r in admin.get("/clusters/c1/volumes/gvol1/options").json()["data"]}
+    assert rows["performance.cache-size"]["value"] == "268435456"
+    assert rows["performance.cache-size"]["default"] == "33554432"  # the table's "32MB", as GlusterFS reads it
+    assert rows["performance.io-cache-size"]["value"] == "33554432" and not rows["performance.io-cache-size"]["changed"]
+    r = change(admin, {"performance.cache-size": "268435456"})  # the same size again: nothing changes
+    assert r.status_code == 202 and finish_all(client, started["id"]) == 0
 
 
 def test_options_given_at_create_are_validated_and_kept(admin, nodes):

@@ -36,6 +36,21 @@ def test_get_shows_value_default_and_where_it_applies(server, run, logged_in):
     assert json.loads(one.stdout)["count"] == 2 and route.calls[1].url.params["name"] == "performance.write-behind"
 
 
+def test_get_shows_a_stored_size_with_its_exact_spelling(server, run, logged_in):
+    row = {"name": "performance.cache-size", "value": str(256 << 20), "default": str(32 << 20), "changed": True,
+           "type": "size", "accepts": "a size", "graphs": ["client"], "description": "d"}
+    decimal = {**row, "name": "performance.io-cache-size", "value": "500000000"}
+    odd = {**row, "name": "performance.nl-cache-limit", "value": "1234567"}
+    server.on("GET", f"{VOL1}/options", {"data": [row, decimal, odd], "count": 3})
+    result = run("volume", "get", "vol1")
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "268435456 (256MiB)" in out and "33554432 (32MiB)" in out and "500000000 (500MB)" in out
+    assert "1234567 (" not in out  # no unit divides it: the byte count alone
+    raw = json.loads(run("volume", "get", "vol1", "--json").stdout)
+    assert raw["data"][0]["value"] == "268435456"  # JSON as the server sent it
+
+
 def test_expand_posts_bricks(server, run, logged_in):
     route = server.on("POST", f"{VOL1}/expand", make_volume(state="Expanding"), status=202)
     result = run("volume", "expand", "vol1", "n4:/d/b", "n5:/d/b", "n6:/d/b")

@@ -20,9 +20,8 @@ from nodeagent.gluster.bricks import prepare_brick
 from nodeagent.gluster.mount import fuse_mounted, mount, umount
 from nodeagent.gluster.pids import wait_for
 from nodeagent.gluster.processes import ProcessLayout, start_brick, write_atomic
-from nodeagent.gluster.rebalance import (
-    _paths, new_commit_hash, rebalance_status, rebalance_volfile, start_rebalance, stop_rebalance, summarize,
-)
+from nodeagent.gluster.rebalance import rebalance_status, start_rebalance, stop_rebalance, summarize
+from nodeagent.gluster.rebalance_process import new_commit_hash, paths, rebalance_volfile
 from nodeagent.runner import Runner
 from volgen import client_volfile
 
@@ -95,8 +94,8 @@ class Cluster:
     def start_rebalance(self, spec: VolumeSpec, commit_hash: int | None = None) -> None:
         """What each node's agent does: one rebalance process per node, with that node's uuid."""
         for node in self.nodes:
-            paths = _paths(node["layout"], spec)
-            self.pidfiles += [paths["pid"], paths["uncommit_pid"]]
+            files = paths(node["layout"], spec)
+            self.pidfiles += [files["pid"], files["uncommit_pid"]]
             start_rebalance(node["layout"], spec, node["id"], self.runner, commit_hash=commit_hash)
 
     def statuses(self, spec: VolumeSpec) -> dict[str, dict]:
@@ -271,7 +270,8 @@ def test_rebalance_stopped_midway_resumes_and_completes(cluster):
 
 def test_rebalance_argv_log_parsing_and_summary(tmp_path):
     """The pure parts: the command line, the final log line, the RPC dict codec, the summary."""
-    from nodeagent.gluster.rebalance import _dict_serialize, _dict_unserialize, _final_status, rebalance_argv
+    from nodeagent.gluster.rebalance_process import final_status, rebalance_argv
+    from nodeagent.gluster.rebalance_rpc import dict_serialize, dict_unserialize
 
     spec = Cluster(tmp_path).volume("argv")
     argv = rebalance_argv(tmp_path, spec, "11111111-2222-3333-4444-555555555555", 77, fix_layout_only=True)
@@ -289,11 +289,11 @@ def test_rebalance_argv_log_parsing_and_summary(tmp_path):
     log = tmp_path / "r.log"
     log.write_text("[x] I [MSGID: 109028] [dht-rebalance.c:4663:gf_defrag_status_get] 0-DHT: Rebalance is stopped. "
                    "Time taken is 7 secs Files migrated: 207, size: 46452, lookups: 485, failures: 1, skipped: 2 \n")
-    assert _final_status(log, 0) == {"word": "stopped", "files_scanned": 485, "files_moved": 207, "files_failed": 1,
-                                     "files_skipped": 2, "bytes_moved": 46452, "elapsed_seconds": 7.0}
-    assert _final_status(log, log.stat().st_size) is None  # only lines of the current run count
+    assert final_status(log, 0) == {"word": "stopped", "files_scanned": 485, "files_moved": 207, "files_failed": 1,
+                                    "files_skipped": 2, "bytes_moved": 46452, "elapsed_seconds": 7.0}
+    assert final_status(log, log.stat().st_size) is None  # only lines of the current run count
 
-    assert _dict_unserialize(_dict_serialize({"rebalance-command": "3", "k": "v"})) == {"rebalance-command": "3", "k": "v"}
+    assert dict_unserialize(dict_serialize({"rebalance-command": "3", "k": "v"})) == {"rebalance-command": "3", "k": "v"}
 
     done = {"state": "completed", "files_scanned": 10, "files_moved": 4, "files_failed": 0, "files_skipped": 1,
             "bytes_moved": 400, "elapsed_seconds": 3.0, "pid": None}

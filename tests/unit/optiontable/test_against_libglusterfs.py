@@ -1,11 +1,14 @@
 """What optiontable accepts, libglusterfs parses to the same number (its own gf_string2* parsers,
 the ones xlator_option_validate uses). optiontable may be stricter (it refuses hex durations, sizes
-with spaces before the unit), never looser."""
+with spaces before the unit), never looser. Sizes are read with kadalu's rule (GB = 10^9, GiB =
+2^30) and stored as byte counts, which libglusterfs reads as that same number."""
 import ctypes
+import functools
 
 import pytest
 
-from optiontable import _c_int, _check
+from contracts.sizes import parse_size
+from optiontable import _c_int, _check, describe, load
 
 try:
     LIB = ctypes.CDLL("libglusterfs.so.0")
@@ -29,15 +32,33 @@ SAMPLES = ["0", "1", "10", "010", "0777", "0x1f", "-5", "+5", "1.5", ".5", "1e3"
            "5min", "2h", "2hr", "1d", "1days", "1w", "1wk", "10S", "1M", "1MB", "1mb", "4KB", "4Kb", "1GB", "1TB",
            "1PB", "1EB", "512B", "1.5MB", "1 MB", "1KiB", "50%", "50.5%", "150%", "on", "Yes", "TRUE", "disable",
            "enabled", "2"]
+SIZE_SAMPLES = ["1MiB", "1mib", "4KiB", "1GiB", "1Gi", "1.5MiB", "0.5KiB", "1.3KiB", "1 MiB", "1G", "1024B", "0B",
+                "9223372036854775807", "9223372036854775808", "8EiB", "1e3KB", "0x10"]
 
 
-@pytest.mark.parametrize("text", SAMPLES)
+@pytest.mark.parametrize("text", SAMPLES + SIZE_SAMPLES)
 def test_sizes(text):
     ours = _check(entry("size"), text)
     if ours is not None:
+        # stored as a byte count, which libglusterfs reads as the number kadalu's rule gives
         theirs = gluster("gf_string2bytesize_uint64", ctypes.c_uint64, ours)
         assert theirs is not None, f"{ours!r} refused by libglusterfs"
-        assert theirs == gluster("gf_string2bytesize_uint64", ctypes.c_uint64, text)  # normalizing kept the size
+        assert theirs == int(ours) == parse_size(text, allow_zero=True)
+
+
+def test_glusterfs_reads_units_otherwise_hence_byte_counts():
+    size = functools.partial(gluster, "gf_string2bytesize_uint64", ctypes.c_uint64)
+    assert size("256MB") == 256 << 20 != parse_size("256MB")  # what a volfile must never get from a user
+    assert size("256MiB") is None
+    assert size(_check(entry("size"), "256MiB")) == 256 << 20 and size(_check(entry("size"), "256MB")) == 256 * 10**6
+
+
+def test_table_defaults_shown_as_stored_mean_what_glusterfs_reads():
+    size = functools.partial(gluster, "gf_string2bytesize_uint64", ctypes.c_uint64)
+    for name, e in load().items():
+        if e["type"] == "size" and e["default"] is not None:
+            shown = describe(name)["default"]
+            assert shown.isdigit() and size(shown) == size(e["default"]) == parse_size(shown, allow_zero=True), name
 
 
 @pytest.mark.parametrize("text", SAMPLES)

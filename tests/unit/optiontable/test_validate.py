@@ -80,23 +80,42 @@ def test_int_with_only_a_minimum():
 
 # --- size ----------------------------------------------------------------------------------
 
+# Stored as the byte count: GlusterFS reads "1MB" as 1 MiB and refuses "1MiB", so only a plain
+# number means the same to kadalu (GiB = 2^30, GB = 10^9) and to the volfile's reader.
 @pytest.mark.parametrize("value,normalized", [
-    ("1MB", "1MB"), ("4mb", "4MB"), ("512KB", "512KB"), ("1GB", "1GB"), ("1048576", "1048576"), ("1.5MB", "1.5MB"),
+    ("1MiB", "1048576"), ("4mib", "4194304"), ("512KiB", "524288"), ("1GiB", "1073741824"), ("1Gi", "1073741824"),
+    ("1048576", "1048576"), ("1048576B", "1048576"), ("1.5MiB", "1572864"),
+    ("1MB", "1000000"), ("600kb", "600000"), ("1GB", "1000000000"),
 ])
 def test_size_with_units(value, normalized):
     assert validate("performance.write-behind-window-size", value) == normalized
+    assert validate("performance.write-behind-window-size", normalized) == normalized  # stored values read back
 
 
-@pytest.mark.parametrize("value", ["100KB", "2GB", "1 MB", "1M", "4k", "-1MB", "big"])
+@pytest.mark.parametrize("value", ["100KiB", "500KB", "2GiB", "1.1GB", "1 MiB", "1M", "4k", "-1MiB", "big", "0x100000"])
 def test_size_out_of_range_or_malformed(value):
     msg = refused("performance.write-behind-window-size", value)
-    assert "a size from 512KB to 1GB" in msg
-    assert "KB, MB, GB" in msg
+    assert "a size from 512KiB to 1GiB" in msg
+    assert "KiB, MiB, GiB, TiB, PiB are powers of 1024; KB, MB, GB, TB, PB powers of 1000" in msg
 
 
 def test_size_without_maximum():
-    assert validate("performance.io-cache-size", "100GB") == "100GB"
-    assert "at least 4MB" in refused("performance.io-cache-size", "1MB")
+    assert validate("performance.io-cache-size", "100GiB") == str(100 << 30)
+    assert validate("performance.io-cache-size", "100GB") == str(100 * 10**9)
+    assert "at least 4MiB" in refused("performance.io-cache-size", "1MiB")
+    assert "at least 4MiB" in refused("performance.io-cache-size", "4MB")  # 4 * 10^6 < 4 MiB
+
+
+def test_a_bare_letter_unit_is_refused_naming_both_spellings():
+    msg = refused("performance.io-cache-size", "256M")
+    assert "the unit 'M' is ambiguous: write 256MiB for powers of 1024 or 256MB for powers of 1000" in msg
+    assert "accepted: a size of at least 4MiB" in msg
+
+
+def test_a_size_glusterfs_cannot_read_exactly_is_refused():
+    assert "not a whole number of bytes" in refused("performance.io-cache-size", "4.0000001MiB")
+    assert "GlusterFS reads sizes up to 9223372036854775807 bytes" in refused("performance.io-cache-size", "8192PiB")
+    assert validate("performance.io-cache-size", "9223372036854775807") == "9223372036854775807"
 
 
 # --- percent, percent-or-size ----------------------------------------------------------------
@@ -111,7 +130,8 @@ def test_percent():
 
 def test_percent_or_size():
     assert validate("cluster.min-free-disk", "10%") == "10%"
-    assert validate("cluster.min-free-disk", "10gb") == "10GB"
+    assert validate("cluster.min-free-disk", "10gb") == "10000000000"
+    assert validate("cluster.min-free-disk", "10GiB") == str(10 << 30)
     assert validate("storage.reserve", "1") == "1"
     for bad in ("101%", "10 GB", "lots"):
         assert "a percentage (e.g. 5%) or a size" in refused("cluster.min-free-disk", bad)
@@ -186,10 +206,10 @@ def test_str_takes_anything_a_volfile_line_can_hold():
 def test_describe_says_what_an_option_is():
     d = describe("performance.write-behind-window-size")
     assert d["xlator"] == "performance/write-behind" and d["key"] == "cache-size"
-    assert d["type"] == "size" and d["default"] == "1MB"
+    assert d["type"] == "size" and d["default"] == "1048576"  # the table's "1MB" as GlusterFS reads it
     assert d["min"] == 512 * 1024 and d["max"] == 1 << 30
     assert d["description"]
-    assert d["accepts"].startswith("a size from 512KB to 1GB")
+    assert d["accepts"].startswith("a size from 512KiB to 1GiB")
     d["type"] = "changed"
     assert load()["performance.write-behind-window-size"]["type"] == "size"  # a copy
 

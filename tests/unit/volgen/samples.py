@@ -59,10 +59,10 @@ CASES = {
     }),
     "distribute-shard": sample_spec("dshard", "distribute", 2, options={
         "features.shard": "on",  # switch: shard above the volume
-        "features.shard-block-size": "256MB",
+        "features.shard-block-size": "268435456",  # 256MiB, stored as a byte count (optiontable.sizes)
         "features.ctime": "off",  # switch: no utime on clients, posix ctime off on bricks
         "performance.readdir-ahead": "on",  # switch, with its option
-        "performance.rda-cache-limit": "20MB",
+        "performance.rda-cache-limit": "20971520",  # 20MiB
         "storage.reserve": "5%",  # brick: posix
     }),
 }

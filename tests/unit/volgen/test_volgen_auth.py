@@ -2,7 +2,7 @@
 client addresses and TLS from the volume's options (issue #7, finding 16)."""
 import pytest
 
-from nodeagent.gluster.rebalance import rebalance_volfile
+from nodeagent.gluster.rebalance_process import rebalance_volfile
 from tests.unit.volgen.samples import CASES, sample_spec
 from volgen import brick_volfile, client_volfile, shd_volfile
 

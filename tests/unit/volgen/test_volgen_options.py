@@ -71,12 +71,12 @@ def test_stat_prefetch_is_md_cache_and_shard_sits_on_the_volume():
 
 
 def test_an_option_of_a_translator_switched_off_goes_nowhere():
-    spec = rep3(**{"performance.write-behind": "off", "performance.write-behind-window-size": "4MB"})
+    spec = rep3(**{"performance.write-behind": "off", "performance.write-behind-window-size": "4194304"})
     assert "cache-size" not in client_volfile(spec)
     assert inert_options(spec) == ["performance.write-behind-window-size"]
-    spec = rep3(**{"performance.write-behind-window-size": "4MB"})
+    spec = rep3(**{"performance.write-behind-window-size": "4194304"})
     assert _blocks(client_volfile(spec))["r-write-behind"] == ["type performance/write-behind",
-                                                               "option cache-size 4MB", "subvolumes r-utime"]
+                                                               "option cache-size 4194304", "subvolumes r-utime"]
     assert inert_options(spec) == []
 
 
