@@ -14,13 +14,14 @@ from sqlmodel import select
 
 from contracts import signing
 from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
-from contracts.task_names import (BROKER_USERS_SYNC, HEALTH_CHECK, HEARTBEAT, REDISPATCH, TASK_PROGRESS, TASK_REJECTED,
-                                  TASK_RESULT)
+from contracts.task_names import (ALERTS_DELIVER, BROKER_USERS_SYNC, HEALTH_CHECK, HEARTBEAT, REDISPATCH, TASK_PROGRESS,
+                                  TASK_REJECTED, TASK_RESULT)
 from controlplane.celery_app import make_celery
 from controlplane.db import make_engine, session_scope
 from controlplane.dispatch import BrokerQueues, CelerySender
 from controlplane.models import Node
-from controlplane.services import agent_access, health, nodes, reconcile, redispatch, rejections, tasks, volume_options
+from controlplane.services import (agent_access, alert_delivery, health, health_alerts, job_runs, nodes, reconcile,
+                                   redispatch, rejections, tasks, volume_options)
 from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,20 @@ def health_check() -> int:
     with session_scope(engine()) as session:
         stale = len(health.mark_unreachable(session, settings.effective_node_timeout))
         volume_options.advance_waiting_waves(session, sender())
+        health_alerts.evaluate(session, health_alerts.Thresholds(settings.alert_full_percent,
+                                                                 settings.alert_task_failed_seconds))
+        job_runs.finished(session, "health_check")
         return stale
+
+
+@app.task(name=ALERTS_DELIVER)
+def alerts_deliver() -> int:
+    """Send new and resolved alerts to KADALU_ALERT_WEBHOOK_URL (scheduled only when it is set)."""
+    if not settings.alert_webhook_url:
+        return 0
+    post = alert_delivery.http_post(settings.alert_webhook_url, settings.alert_webhook_timeout)
+    with session_scope(engine()) as session:
+        return alert_delivery.deliver(session, post, settings.alert_webhook_max_attempts)
 
 
 @cache

@@ -9,7 +9,7 @@ from sqlmodel import Session, or_, select
 from contracts.messages import Heartbeat
 from controlplane.db import utcnow
 from controlplane.models import Device, Node
-from controlplane.services import alerts, rebalance, volume_health
+from controlplane.services import alerts, health_alerts, rebalance, volume_health
 
 log = logging.getLogger(__name__)
 MAX_CLOCK_SKEW_SECONDS = 300.0
@@ -59,6 +59,7 @@ def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
     volume_health.apply_reports(session, node, hb.bricks)
     rebalance.apply_reports(session, node, hb.rebalances)
     if previous != "Online":
+        health_alerts.node_back(session, node)
         alerts.record(
             session, node.cluster_id, "node_online",
             f"node {node.name} ({node.address}) is Online" + (" again" if previous == "Unreachable" else ""),
@@ -86,7 +87,7 @@ def mark_unreachable(session: Session, timeout: float) -> list[Node]:
             session, node.cluster_id, "node_unreachable",
             f"node {node.name} ({node.address}) is Unreachable: {seen}; its tasks wait until it returns. "
             "Check that kadalu-agent runs on it and can reach the broker",
-            severity="critical", node_id=node.id,
+            severity="critical", node_id=node.id, key=health_alerts.node_key(node.id),
         )
     session.commit()
     return list(stale)
