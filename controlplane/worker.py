@@ -16,6 +16,7 @@ from contracts import signing
 from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
 from contracts.task_names import (ALERTS_DELIVER, BROKER_USERS_SYNC, HEALTH_CHECK, HEARTBEAT, REDISPATCH, TASK_PROGRESS,
                                   TASK_REJECTED, TASK_RESULT)
+from controlplane import change_feed
 from controlplane.celery_app import make_celery
 from controlplane.db import make_engine, session_scope
 from controlplane.dispatch import BrokerQueues, CelerySender
@@ -32,7 +33,9 @@ app = make_celery(settings)
 
 @cache
 def _engine(pid: int) -> Engine:  # one engine per process (prefork children must not share)
-    return make_engine(settings.effective_database_url)
+    made = make_engine(settings.effective_database_url)
+    change_feed.attach(made, settings.broker_url)  # open web pages learn what this worker commits
+    return made
 
 
 def engine() -> Engine:

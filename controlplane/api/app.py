@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from controlplane import __version__
+from controlplane import __version__, web
 from controlplane.api import errors, openapi
 from controlplane.api.body_limit import BodyLimit
 from controlplane.api.routes import agent, auth, clusters, devices, failures, health, nodes, tasks, users, volumes
@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
     async def lifespan(app: FastAPI):
         with Session(engine) as session:
             cluster_service.ensure_default_cluster(session)
+        await web.startup(app)
         yield
+        await web.shutdown(app)
         engine.dispose()
 
     app = FastAPI(title="Kadalu control plane", version=__version__, lifespan=lifespan,
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
 
     for module in (health, auth, users, clusters, nodes, devices, volumes, tasks, failures, agent):
         app.include_router(module.router, prefix=API_PREFIX)
+    web.mount(app, settings)  # the web UI under /ui, kept out of the OpenAPI document
 
     # an oversized body is refused before anything reads it; inside `observe`, so 413s are counted
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
