@@ -166,7 +166,7 @@ class StateCollector:
                 .group_by(Alert.cluster_id, Alert.kind, Alert.severity))
         for cluster_id, kind, severity, n in session.exec(stmt):
             firing.add_metric([names.get(cluster_id, cluster_id), kind, severity], n)
-        jobs = _gauge("kadalu_job_last_run_timestamp_seconds", "When beat's job last finished (Unix time)", "job")
+        jobs = _gauge("kadalu_job_last_run_timestamp_seconds", "When beat's job last finished (Unix time)", "name")
         for name, at in job_runs.last_runs(session).items():
             jobs.add_metric([name], at)
         return firing, jobs

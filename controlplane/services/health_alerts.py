@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from controlplane.db import utcnow
-from controlplane.models import Brick, Device, Node, Volume
+from controlplane.models import Brick, Cluster, Device, Node, Volume
 from controlplane.services import alerts, volume_health, volume_usage
 
 CONDITIONS = ("brick_down", "volume_degraded", "volume_down", "device_full", "volume_full")
@@ -35,13 +35,14 @@ def node_key(node_id: str) -> str:
 def evaluate(session: Session, limits: Thresholds) -> int:
     """Raise what holds, resolve what cleared; commits. Returns the number of open conditions."""
     holding: dict[tuple[str, str], tuple] = {}
+    names = dict(session.exec(select(Cluster.id, Cluster.name)).all())
     nodes = {n.id: n for n in session.exec(select(Node))}
     states = {n.id: n.state for n in nodes.values()}
     bricks: dict[str, list[Brick]] = {}
     for b in session.exec(select(Brick).order_by(Brick.volume_id, Brick.idx)):
         bricks.setdefault(b.volume_id, []).append(b)
     for v in session.exec(select(Volume)):
-        _volume_conditions(v, bricks.get(v.id, []), nodes, states, limits, holding)
+        _volume_conditions(v, names.get(v.cluster_id, "CLUSTER"), bricks.get(v.id, []), nodes, states, limits, holding)
     for d in session.exec(select(Device).where(Device.state == "Ready", Device.size_bytes > 0)):
         used = 100.0 * (d.size_bytes - d.free_bytes) / d.size_bytes
         if used >= limits.full_percent:
@@ -64,7 +65,7 @@ def evaluate(session: Session, limits: Thresholds) -> int:
     return len(holding)
 
 
-def _volume_conditions(v: Volume, bricks: list[Brick], nodes: dict[str, Node], states: dict[str, str],
+def _volume_conditions(v: Volume, cluster: str, bricks: list[Brick], nodes: dict[str, Node], states: dict[str, str],
                        limits: Thresholds, holding: dict) -> None:
     health = volume_health.health(v, bricks, states)
     if health is None:
@@ -74,14 +75,14 @@ def _volume_conditions(v: Volume, bricks: list[Brick], nodes: dict[str, Node], s
             node = nodes[b.node_id]
             holding[(v.cluster_id, f"brick_down:{b.id}")] = (
                 "brick_down", "warning", f"brick {node.name}:{b.path} of volume {v.name} is not running: "
-                f"`kadalu volume start -c CLUSTER {v.name} --force` restarts it", b.node_id, v.id)
+                f"`kadalu volume start -c {cluster} {v.name} --force` restarts it", b.node_id, v.id)
     if health in ("Degraded", "Down"):
         down = health == "Down"
         holding[(v.cluster_id, f"volume_{health.lower()}:{v.id}")] = (
             f"volume_{health.lower()}", "critical" if down else "warning",
             f"volume {v.name} is {health}: " + ("a set lost quorum, clients get errors" if down else
                                                  "a set lost a brick and runs without full redundancy")
-            + f"; `kadalu volume status -c CLUSTER {v.name}` shows which bricks", None, v.id)
+            + f"; `kadalu volume status -c {cluster} {v.name}` shows which bricks", None, v.id)
     use = volume_usage.usage(v, bricks)
     if use.used_fraction is not None and 100.0 * use.used_fraction >= limits.full_percent:
         holding[(v.cluster_id, f"volume_full:{v.id}")] = (

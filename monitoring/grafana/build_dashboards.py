@@ -62,7 +62,7 @@ OVERVIEW = dashboard("kadalu-overview", "Kadalu: cluster overview", [CLUSTER], [
     panel("timeseries", "API latency (90th percentile)", 12, 28, 12, 8,
           ("histogram_quantile(0.9, sum by (le) (rate(kadalu_api_request_duration_seconds_bucket[5m])))", "p90"), unit="s"),
     panel("stat", "Health check last ran", 0, 36, 8, 4,
-          ('time() - kadalu_job_last_run_timestamp_seconds{job="health_check"}', "seconds ago"), unit="s"),
+          ('time() - kadalu_job_last_run_timestamp_seconds{name="health_check"}', "seconds ago"), unit="s"),
 ])
 
 VOLUME_DETAIL = dashboard("kadalu-volume", "Kadalu: volume detail", [CLUSTER, VOLUME], [
