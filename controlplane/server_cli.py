@@ -77,7 +77,7 @@ def migrate():
 
 @app.command()
 def api():
-    """The ReST API (uvicorn)."""
+    """The ReST API and the web UI (uvicorn)."""
     settings = _settings()
     upgrade(settings.effective_database_url)
     _exec(_api_argv(settings))
@@ -127,7 +127,7 @@ def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower
         log = open(log_dir / f"{name}.log", "ab")
         child_env = _flower_env(settings, env) if name == "flower" else env
         children.append((name, subprocess.Popen(argv, env=child_env, stdout=log, stderr=subprocess.STDOUT)))
-    typer.echo(f"kadalu-server up: API on http://{settings.api_host}:{settings.api_port} "
+    typer.echo(f"kadalu-server up: web UI on http://{settings.api_host}:{settings.api_port}/, API under /api/v1 "
                f"(docs at /docs), broker {broker_users.without_credentials(env['KADALU_BROKER_URL'])}, logs in {log_dir}")
     stopping = False
 

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
 
     # Alerts raised from cluster health (controlplane/services/health_alerts.py)
     alert_full_percent: float = Field(default=90.0, gt=0, le=100)  # device or volume used at or above this
-    alert_task_failed_seconds: float = Field(default=3600.0, gt=0)  # a task_failed alert resolves after this quiet time
+    alert_quiet_seconds: float = Field(default=3600.0, gt=0)  # an event alert (task_failed ...) resolves after this quiet time
     # Optional webhook receiving alerts as Alertmanager's webhook payload (version 4), with retries
     alert_webhook_url: str | None = None
     alert_webhook_timeout: float = Field(default=5.0, gt=0)

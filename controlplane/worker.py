@@ -111,7 +111,7 @@ def health_check() -> int:
         stale = len(health.mark_unreachable(session, settings.effective_node_timeout))
         volume_options.advance_waiting_waves(session, sender())
         health_alerts.evaluate(session, health_alerts.Thresholds(settings.alert_full_percent,
-                                                                 settings.alert_task_failed_seconds))
+                                                                 settings.alert_quiet_seconds))
         job_runs.finished(session, "health_check")
         return stale
 

@@ -7,9 +7,9 @@ Conditions (key prefix: what it concerns):
   node has its own alert, node_unreachable, which covers its bricks);
 - volume_degraded / volume_down: the volume's health (services.volume_health);
 - device_full / volume_full: used space at or above the threshold (KADALU_ALERT_FULL_PERCENT);
-- task_failed: raised when a task fails (services.reconcile), resolved once no task of that kind
-  failed on that node and volume for KADALU_ALERT_TASK_FAILED_SECONDS.
-node_unreachable is raised by services.health when it marks a node and resolved by its heartbeat."""
+node_unreachable is raised by services.health when it marks a node and resolved by its heartbeat.
+Alerts raised by events rather than conditions (task_failed from services.reconcile, a refused
+registration, a refused task message) resolve once not raised again for KADALU_ALERT_QUIET_SECONDS."""
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,7 +25,7 @@ CONDITIONS = ("brick_down", "volume_degraded", "volume_down", "device_full", "vo
 @dataclass(frozen=True)
 class Thresholds:
     full_percent: float = 90.0
-    task_failed_seconds: float = 3600.0
+    quiet_seconds: float = 3600.0
 
 
 def node_key(node_id: str) -> str:
@@ -57,9 +57,9 @@ def evaluate(session: Session, limits: Thresholds) -> int:
         for (cluster_id, key) in alerts.open_keys(session, prefix + ":"):
             if (cluster_id, key) not in holding:
                 alerts.resolve(session, cluster_id, key)
-    cutoff = utcnow() - timedelta(seconds=limits.task_failed_seconds)
-    for (cluster_id, key), alert in alerts.open_keys(session, "task_failed:").items():
-        if alert.last_seen_at <= cutoff:
+    cutoff = utcnow() - timedelta(seconds=limits.quiet_seconds)
+    for (cluster_id, key), alert in alerts.open_keys(session, "").items():
+        if key.split(":", 1)[0] not in (*CONDITIONS, "node_unreachable") and alert.last_seen_at <= cutoff:
             alerts.resolve(session, cluster_id, key)
     session.commit()
     return len(holding)

@@ -7,10 +7,10 @@ from sqlmodel import Session, select
 
 from contracts.messages import BrickReport, DeviceUsage, Heartbeat
 from controlplane.models import Alert, Brick, Device, Node, Volume
-from controlplane.services import health, health_alerts
+from controlplane.services import alerts, health, health_alerts
 from tests.api.volume_helpers import R3, create, finish_all
 
-LIMITS = health_alerts.Thresholds(full_percent=90.0, task_failed_seconds=3600.0)
+LIMITS = health_alerts.Thresholds(full_percent=90.0, quiet_seconds=3600.0)
 GiB = 1 << 30
 
 
@@ -132,3 +132,19 @@ def test_metrics_show_capacity_bricks_devices_and_open_alerts(client, admin, nod
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
     return {(s.name, frozenset(s.labels.items())): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_event_alerts_resolve_after_the_quiet_time_and_repeats_count_once(client, admin, nodes):
+    with Session(client.app.state.engine) as s:
+        node = s.exec(select(Node).where(Node.name == "n1")).one()
+        for _ in range(3):
+            alerts.record(s, node.cluster_id, "task_failed", "START_BRICK on node n1 failed: ENOSPC", node_id=node.id)
+        s.commit()
+        (row,) = s.exec(select(Alert).where(Alert.kind == "task_failed")).all()
+        assert row.count == 3 and row.state == "firing"
+        health_alerts.evaluate(s, LIMITS)
+        s.refresh(row)
+        assert row.state == "firing"  # seen just now
+        health_alerts.evaluate(s, health_alerts.Thresholds(quiet_seconds=0.001))
+        s.refresh(row)
+        assert row.state == "resolved"

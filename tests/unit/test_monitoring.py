@@ -80,7 +80,7 @@ def test_rules_pass_promtool_check_and_their_unit_tests():
 
 def test_prometheus_config_passes_promtool_check(tmp_path):
     tool = promtool()
-    config = (PROM / "prometheus.yml").read_text().replace("/etc/prometheus/kadalu-token", str(tmp_path / "token"))
+    config = (PROM / "prometheus.yml").read_text().replace("/run/secrets/kadalu_metrics_token", str(tmp_path / "token"))
     (tmp_path / "token").write_text("secret\n")
     (tmp_path / "prometheus.yml").write_text(config)
     shutil.copy(PROM / "kadalu-rules.yml", tmp_path)
@@ -126,3 +126,20 @@ def test_dashboard_expressions_parse_as_promql(tmp_path):
                           "expr": expr.replace("$cluster", "c1").replace("$volume", "v1").replace("$node", "n1")})
     (tmp_path / "dash.yml").write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
     run(tool, "check", "rules", "dash.yml", cwd=tmp_path)
+
+
+def test_compose_provisions_prometheus_and_grafana_with_these_files():
+    single = yaml.safe_load((ROOT / "compose" / "single" / "compose.yaml").read_text())
+    svcs = single["services"]
+    prom_mounts = " ".join(svcs["prometheus"]["volumes"])
+    assert "monitoring/prometheus/prometheus.yml" in prom_mounts and "monitoring/prometheus/kadalu-rules.yml" in prom_mounts
+    assert svcs["prometheus"]["secrets"] == ["kadalu_metrics_token"]
+    assert single["secrets"]["kadalu_metrics_token"] == {"environment": "KADALU_METRICS_TOKEN"}
+    grafana_mounts = " ".join(svcs["grafana"]["volumes"])
+    assert "monitoring/grafana/provisioning" in grafana_mounts and "monitoring/grafana/dashboards" in grafana_mounts
+    provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "kadalu.yml").read_text())["providers"][0]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards/kadalu"
+    source = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"][0]
+    assert source["uid"] == "kadalu-prometheus" and source["url"] == "http://prometheus:9090"
+    config = yaml.safe_load((PROM / "prometheus.yml").read_text())
+    assert config["scrape_configs"][0]["authorization"]["credentials_file"] == "/run/secrets/kadalu_metrics_token"
