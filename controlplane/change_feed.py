@@ -1,5 +1,5 @@
 """Which clusters changed, told across processes: every process that writes state publishes the
-ids of the clusters a committed transaction touched on a Redis channel (the broker), and the API
+ids of the clusters a committed transaction touched on a Redis channel of the broker (kadalu:changes:<db>), and the API
 processes holding browsers' live streams (controlplane.web.live) listen to it.
 
 The publisher watches SQLAlchemy sessions bound to an attached engine, so no service has to
@@ -15,6 +15,7 @@ import time
 import weakref
 
 import redis
+from redis.connection import parse_url
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -29,12 +30,22 @@ CHANNEL = "kadalu:changes"
 EVERY = "*"
 WATCHED = {m.__tablename__: m for m in (Alert, Brick, Cluster, Device, Node, Rebalance, Task, Volume)}
 _PENDING = "kadalu_changed_clusters"
+
+
+def channel(broker_url: str) -> str:
+    """Pub/sub ignores Redis database numbers: the channel names the broker's database, so control
+    planes sharing one Redis server on different databases do not wake each other's pages."""
+    try:
+        db = parse_url(broker_url).get("db", 0)
+    except ValueError:
+        db = 0
+    return f"{CHANNEL}:{db}"
 PAUSE_AFTER_ERROR = 5.0
 
 
 class Publisher:
     def __init__(self, url: str):
-        self.url = url
+        self.url, self.channel = url, channel(url)
         self._client: redis.Redis | None = None
         self._pid = 0
         self._paused_until = 0.0
@@ -50,7 +61,7 @@ class Publisher:
             return
         body = json.dumps([EVERY] if EVERY in clusters else sorted(clusters))
         try:
-            self._redis().publish(CHANNEL, body)
+            self._redis().publish(self.channel, body)
         except redis.RedisError as exc:
             self._paused_until = time.monotonic() + PAUSE_AFTER_ERROR
             log.info("change feed: could not publish (%s); live pages refresh on their own timer", exc)

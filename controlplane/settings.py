@@ -65,6 +65,7 @@ class Settings(BaseSettings):
 
     # Web UI (controlplane/web)
     web_session_hours: int = Field(default=12, ge=1, le=24 * 30)  # a browser login lasts this long
+    web_refresh_seconds: float = Field(default=5.0, gt=0)  # live pages re-read this often without a change announced
     web_secure_cookie: bool | None = None  # default: Secure when the request came over https
     grafana_url: str | None = None  # e.g. http://grafana:3000: the web UI links to its Kadalu dashboards
     flower_port: int = 5555

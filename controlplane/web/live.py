@@ -3,7 +3,7 @@
 Each API process keeps one subscription to the change feed (controlplane.change_feed: Redis
 pub/sub on the broker). When a cluster a stream shows changes, the stream re-reads the page's
 sections through the services with its user's access and sends the sections whose HTML changed.
-Without an announcement a stream re-reads every REFRESH_SECONDS anyway (a lost announcement, a
+Without an announcement a stream re-reads every KADALU_WEB_REFRESH_SECONDS (5) anyway (a lost announcement, a
 broker outage). Renders of one stream are at least MIN_GAP_SECONDS apart, so a burst of commits
 (heartbeats of many nodes) costs a few renders, not one per commit. The login token is checked
 again at each render: a logout or revocation ends the stream."""
@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from controlplane.change_feed import CHANNEL, EVERY
+from controlplane.change_feed import EVERY, channel
 from controlplane.services import clusters
 from controlplane.services.errors import ServiceError, Unauthorized
 from controlplane.web import session as web_session
@@ -27,7 +27,6 @@ from controlplane.web.render import SECURITY_HEADERS, render
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ui", include_in_schema=False)
-REFRESH_SECONDS = 5.0
 MIN_GAP_SECONDS = 0.2
 KEEPALIVE = b": keepalive\n\n"
 
@@ -79,7 +78,7 @@ class ChangeHub:
             try:
                 client = aioredis.Redis.from_url(self.url)
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(channel(self.url))
                     delay = 1.0
                     self.announce([EVERY])  # whatever happened while unsubscribed
                     async for message in pubsub.listen():
@@ -128,6 +127,7 @@ def _cluster_id(request: Request, cluster: str) -> str:
 
 async def _stream(request: Request, cluster: str | None, volume: str | None, sub: Subscriber, first: dict[str, str]):
     hub: ChangeHub = request.app.state.web_hub
+    refresh = request.app.state.settings.web_refresh_seconds
     sent = dict(first)
     try:
         for name, html in first.items():
@@ -135,7 +135,7 @@ async def _stream(request: Request, cluster: str | None, volume: str | None, sub
         last = time.monotonic()
         while True:
             try:
-                await asyncio.wait_for(sub.changed.wait(), timeout=REFRESH_SECONDS)
+                await asyncio.wait_for(sub.changed.wait(), timeout=refresh)
             except asyncio.TimeoutError:
                 pass
             if await request.is_disconnected():
