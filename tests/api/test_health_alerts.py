@@ -6,7 +6,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session, select
 
 from contracts.messages import BrickReport, DeviceUsage, Heartbeat
-from controlplane.models import Alert, Brick, Device, Node, Volume
+from controlplane.models import Alert, Brick, Device, Node
 from controlplane.services import alerts, health, health_alerts
 from tests.api.volume_helpers import R3, create, finish_all
 

@@ -3,7 +3,6 @@ control plane with three real agents and a replica-3 volume, and a real Promethe
 One stack and one browser serve the whole module; the tests run in order (the last one kills an
 agent). KADALU_WRITE_SCREENSHOTS=1 writes the screenshots into docs/screenshots/."""
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -90,7 +89,7 @@ def text(cp, css):
     return cp.driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.textContent : '';", css)
 
 
-def shot(cp, name, tmp_path_factory=None):
+def shot(cp, name):
     where = SHOTS if os.environ.get("KADALU_WRITE_SCREENSHOTS") else cp.root / "screenshots"
     where.mkdir(parents=True, exist_ok=True)
     cp.driver.save_screenshot(str(where / f"{name}.png"))
