@@ -3,6 +3,7 @@ control plane with three real agents and a replica-3 volume, and a real Promethe
 One stack and one browser serve the whole module; the tests run in order (the last one kills an
 agent). KADALU_WRITE_SCREENSHOTS=1 writes the screenshots into docs/screenshots/."""
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ PHONE_PAGES = ("/ui/", "/ui/clusters/mycluster", "/ui/clusters/mycluster/volumes
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     browser.require_browser()
-    if not os.path.exists("/usr/sbin/glusterfsd"):
+    if shutil.which("glusterfsd") is None:
         pytest.skip("GlusterFS is not installed (scripts/setup.sh)")
     root = tmp_path_factory.mktemp("web")
     cp = Cluster(root)
