@@ -12,6 +12,7 @@ TASK_REJECTED = "kadalu.controlplane.task_rejected"
 HEALTH_CHECK = "kadalu.controlplane.health_check"
 REDISPATCH = "kadalu.controlplane.redispatch_lost"
 BROKER_USERS_SYNC = "kadalu.controlplane.broker_users_sync"
+ALERTS_DELIVER = "kadalu.controlplane.alerts_deliver"
 
 # Handled by one node agent (queue "node.<node-id>").
 AGENT_RUN = "kadalu.agent.run"

@@ -4,7 +4,7 @@ from datetime import timedelta
 from celery import Celery
 
 import celeryconfig
-from contracts.task_names import BROKER_USERS_SYNC, HEALTH_CHECK, REDISPATCH
+from contracts.task_names import ALERTS_DELIVER, BROKER_USERS_SYNC, HEALTH_CHECK, REDISPATCH
 from controlplane.settings import Settings
 
 
@@ -18,4 +18,7 @@ def make_celery(settings: Settings) -> Celery:
         "redispatch-lost": {"task": REDISPATCH, "schedule": timedelta(seconds=max(2.0, settings.redispatch_after / 3))},
         "broker-users-sync": {"task": BROKER_USERS_SYNC, "schedule": timedelta(seconds=settings.broker_sync_interval)},
     }
+    if settings.alert_webhook_url:
+        app.conf.beat_schedule["alerts-deliver"] = {
+            "task": ALERTS_DELIVER, "schedule": timedelta(seconds=settings.alert_webhook_interval)}
     return app

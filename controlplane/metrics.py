@@ -1,83 +1,181 @@
 """Every Prometheus collector in one place. State gauges are read from the database at scrape
-time, so any API replica reports the same numbers as the workers that changed them."""
+time, so any API replica reports the same numbers as the workers that changed them.
+
+Label sets stay bounded: clusters, nodes, volumes, bricks and devices are inventory (they grow only
+when someone adds hardware or volumes), states and kinds are fixed words. Task counts and durations
+cover a recent window (KADALU_METRICS_TASK_WINDOW_SECONDS) through the index on finished_at, so a
+scrape does not grow with the task history."""
 import time
+from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from controlplane.models import Brick, Cluster, Node, Task, Volume
-from controlplane.services import volume_health
+from controlplane.db import utcnow
+from controlplane.models import Alert, Brick, Cluster, Device, Node, Rebalance, Task, Volume
+from controlplane.services import job_runs, volume_health, volume_usage
 from controlplane.services.nodes import heartbeat_age
 
 NODE_STATES = ("Registered", "Online", "Unreachable")
+ACTIVE_PHASES = ("queued", "running")
+QUANTILES = (0.5, 0.9, 1.0)
+REBALANCE_ACTIVE = ("starting", "in_progress", "stopping")
+
+
+def _gauge(name: str, doc: str, *labels: str) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, labels=list(labels))
 
 
 class StateCollector:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, task_window_seconds: int = 3600):
         self.engine = engine
+        self.window = task_window_seconds
 
     def collect(self):
-        nodes_g = GaugeMetricFamily("kadalu_nodes", "Nodes by cluster and state", labels=["cluster", "state"])
-        up = GaugeMetricFamily("kadalu_node_online", "1 if the node is Online", labels=["cluster", "node"])
-        age = GaugeMetricFamily("kadalu_node_heartbeat_age_seconds", "Seconds since the node's last heartbeat", labels=["cluster", "node"])
-        tasks_g = GaugeMetricFamily("kadalu_tasks", "Tasks by kind and phase", labels=["kind", "phase"])
         with Session(self.engine) as session:
             names = dict(session.exec(select(Cluster.id, Cluster.name)).all())
-            counts: dict[tuple[str, str], int] = {}
-            for node in session.exec(select(Node)):
-                cluster = names.get(node.cluster_id, node.cluster_id)
-                counts[(cluster, node.state)] = counts.get((cluster, node.state), 0) + 1
-                up.add_metric([cluster, node.name], 1.0 if node.state == "Online" else 0.0)
-                a = heartbeat_age(node)
-                if a is not None:
-                    age.add_metric([cluster, node.name], a)
-            for cluster in names.values():
-                for state in NODE_STATES:
-                    nodes_g.add_metric([cluster, state], counts.get((cluster, state), 0))
-            for kind, phase, n in session.exec(select(Task.kind, Task.phase, func.count()).group_by(Task.kind, Task.phase)):
-                tasks_g.add_metric([kind, phase], n)
-            volumes_g, bricks_g, durations = self._volumes_and_durations(session, names)
-        yield from (nodes_g, up, age, tasks_g, volumes_g, bricks_g, durations)
+            nodes = list(session.exec(select(Node)))
+            yield from self._nodes(names, nodes)
+            yield from self._volumes(session, names, {n.id: n for n in nodes})
+            yield from self._devices(session, names, {n.id: n.name for n in nodes})
+            yield from self._tasks(session)
+            yield from self._alerts_and_jobs(session, names)
 
-    def _volumes_and_durations(self, session: Session, names: dict[str, str]):
-        volumes_g = GaugeMetricFamily("kadalu_volumes", "Volumes by state and health", labels=["cluster", "state", "health"])
-        bricks_g = GaugeMetricFamily("kadalu_bricks", "Bricks by online status", labels=["cluster", "online"])
-        durations = SummaryMetricFamily("kadalu_task_duration_seconds", "From queued to finished, by kind", labels=["kind"])
-        node_states = dict(session.exec(select(Node.id, Node.state)).all())
-        bricks_by_volume: dict[str, list[Brick]] = {}
-        for b in session.exec(select(Brick).order_by(Brick.idx)):
-            bricks_by_volume.setdefault(b.volume_id, []).append(b)
+    def _nodes(self, names, nodes):
+        nodes_g = _gauge("kadalu_nodes", "Nodes by cluster and state", "cluster", "state")
+        up = _gauge("kadalu_node_online", "1 if the node is Online", "cluster", "node")
+        age = _gauge("kadalu_node_heartbeat_age_seconds", "Seconds since the node's last heartbeat", "cluster", "node")
+        counts: dict[tuple[str, str], int] = {}
+        for node in nodes:
+            cluster = names.get(node.cluster_id, node.cluster_id)
+            counts[(cluster, node.state)] = counts.get((cluster, node.state), 0) + 1
+            up.add_metric([cluster, node.name], 1.0 if node.state == "Online" else 0.0)
+            a = heartbeat_age(node)
+            if a is not None:
+                age.add_metric([cluster, node.name], a)
+        for cluster in names.values():
+            for state in NODE_STATES:
+                nodes_g.add_metric([cluster, state], counts.get((cluster, state), 0))
+        return nodes_g, up, age
+
+    def _volumes(self, session, names, nodes):
+        volumes_g = _gauge("kadalu_volumes", "Volumes by state and health", "cluster", "state", "health")
+        bricks_g = _gauge("kadalu_bricks", "Bricks by online status", "cluster", "online")
+        state_g = _gauge("kadalu_volume_state", "1 for the volume's state", "cluster", "volume", "state")
+        health_g = _gauge("kadalu_volume_health", "1 for the volume's health (Up, Degraded, Down) while it runs",
+                          "cluster", "volume", "health")
+        cap = _gauge("kadalu_volume_capacity_bytes", "Space the volume can hold, from its bricks' reports", "cluster", "volume")
+        used = _gauge("kadalu_volume_used_bytes", "Space used on the volume", "cluster", "volume")
+        free = _gauge("kadalu_volume_free_bytes", "Space free on the volume", "cluster", "volume")
+        b_online = _gauge("kadalu_brick_online", "1 if the brick process runs (and its node is Online)",
+                          "cluster", "volume", "node", "brick")
+        b_heal = _gauge("kadalu_brick_heal_pending", "Entries on the brick waiting for self-heal",
+                        "cluster", "volume", "node", "brick")
+        states = {n.id: n.state for n in nodes.values()}
+        by_volume: dict[str, list[Brick]] = {}
+        for b in session.exec(select(Brick).order_by(Brick.volume_id, Brick.idx)):
+            by_volume.setdefault(b.volume_id, []).append(b)
         counts: dict[tuple[str, str, str], int] = {}
         online: dict[tuple[str, str], int] = {}
+        volume_names: dict[str, tuple[str, str]] = {}
         for v in session.exec(select(Volume)):
             cluster = names.get(v.cluster_id, v.cluster_id)
-            bricks = bricks_by_volume.get(v.id, [])
-            key = (cluster, v.state, volume_health.health(v, bricks, node_states) or "none")
+            volume_names[v.id] = (cluster, v.name)
+            bricks = by_volume.get(v.id, [])
+            health = volume_health.health(v, bricks, states)
+            key = (cluster, v.state, health or "none")
             counts[key] = counts.get(key, 0) + 1
+            state_g.add_metric([cluster, v.name, v.state], 1)
+            if health:
+                health_g.add_metric([cluster, v.name, health], 1)
+            use = volume_usage.usage(v, bricks)
+            if use.size_bytes:
+                cap.add_metric([cluster, v.name], use.size_bytes)
+                used.add_metric([cluster, v.name], use.used_bytes)
+                free.add_metric([cluster, v.name], use.free_bytes)
             for b in bricks:
-                k = (cluster, "1" if volume_health.brick_is_online(b, node_states) else "0")
+                is_up = volume_health.brick_is_online(b, states)
+                k = (cluster, "1" if is_up else "0")
                 online[k] = online.get(k, 0) + 1
+                labels = [cluster, v.name, nodes[b.node_id].name if b.node_id in nodes else b.node_id, b.path]
+                b_online.add_metric(labels, 1.0 if is_up else 0.0)
+                b_heal.add_metric(labels, b.heal_pending)
         for key, n in counts.items():
             volumes_g.add_metric(list(key), n)
         for key, n in online.items():
             bricks_g.add_metric(list(key), n)
-        totals: dict[str, list[float]] = {}
-        finished = select(Task.kind, Task.created_at, Task.finished_at).where(Task.finished_at.is_not(None))
-        for kind, created, done in session.exec(finished):
-            t = totals.setdefault(kind, [0, 0.0])
-            t[0] += 1
-            t[1] += (done - created).total_seconds()
-        for kind, (count, total) in totals.items():
-            durations.add_metric([kind], count_value=count, sum_value=total)
-        return volumes_g, bricks_g, durations
+        yield from (volumes_g, bricks_g, state_g, health_g, cap, used, free, b_online, b_heal)
+        yield from self._rebalance(session, volume_names, {i: n.name for i, n in nodes.items()})
+
+    def _rebalance(self, session, volume_names, node_names):
+        files = _gauge("kadalu_rebalance_files", "Files of the current or last rebalance run on the node, by result "
+                       "(scanned, moved, failed, skipped)", "cluster", "volume", "node", "result")
+        moved = _gauge("kadalu_rebalance_bytes_moved", "Bytes moved by the current or last rebalance run",
+                       "cluster", "volume", "node")
+        running = _gauge("kadalu_rebalance_running", "1 while a rebalance runs on the node", "cluster", "volume", "node")
+        for r in session.exec(select(Rebalance)):
+            if r.volume_id not in volume_names:
+                continue
+            labels = [*volume_names[r.volume_id], node_names.get(r.node_id, r.node_id)]
+            for result in ("scanned", "moved", "failed", "skipped"):
+                files.add_metric([*labels, result], getattr(r, f"files_{result}"))
+            moved.add_metric(labels, r.bytes_moved)
+            running.add_metric(labels, 1.0 if r.state in REBALANCE_ACTIVE else 0.0)
+        return files, moved, running
+
+    def _devices(self, session, names, node_names):
+        size = _gauge("kadalu_device_size_bytes", "Size of the device's filesystem", "cluster", "node", "device")
+        free = _gauge("kadalu_device_free_bytes", "Free space on the device", "cluster", "node", "device")
+        for d in session.exec(select(Device).where(Device.state == "Ready")):
+            labels = [names.get(d.cluster_id, d.cluster_id), node_names.get(d.node_id, d.node_id), d.path]
+            size.add_metric(labels, d.size_bytes)
+            free.add_metric(labels, d.free_bytes)
+        return size, free
+
+    def _tasks(self, session):
+        active = _gauge("kadalu_tasks", "Tasks waiting or running, by kind and phase", "kind", "phase")
+        for kind, phase, n in session.exec(select(Task.kind, Task.phase, func.count())
+                                           .where(Task.phase.in_(ACTIVE_PHASES)).group_by(Task.kind, Task.phase)):
+            active.add_metric([kind, phase], n)
+        window = _gauge("kadalu_metrics_task_window_seconds", "The window of the *_window task metrics")
+        window.add_metric([], self.window)
+        finished = _gauge("kadalu_tasks_finished_window", "Tasks finished in the window, by kind and phase (done, failed)",
+                          "kind", "phase")
+        durations = _gauge("kadalu_task_duration_window_seconds", "From queued to finished, over the tasks finished in the "
+                           "window: median, 90th percentile, longest (quantile 1)", "kind", "quantile")
+        since = utcnow() - timedelta(seconds=self.window)
+        counts: dict[tuple[str, str], int] = {}
+        seconds: dict[str, list[float]] = {}
+        recent = select(Task.kind, Task.phase, Task.created_at, Task.finished_at).where(Task.finished_at >= since)
+        for kind, phase, created, done in session.exec(recent):
+            counts[(kind, phase)] = counts.get((kind, phase), 0) + 1
+            seconds.setdefault(kind, []).append((done - created).total_seconds())
+        for key, n in counts.items():
+            finished.add_metric(list(key), n)
+        for kind, values in seconds.items():
+            values.sort()
+            for q in QUANTILES:
+                durations.add_metric([kind, str(q)], values[min(len(values) - 1, int(q * len(values)))])
+        return active, window, finished, durations
+
+    def _alerts_and_jobs(self, session, names):
+        firing = _gauge("kadalu_alerts_firing", "Open alerts raised by the control plane", "cluster", "kind", "severity")
+        stmt = (select(Alert.cluster_id, Alert.kind, Alert.severity, func.count()).where(Alert.state == "firing")
+                .group_by(Alert.cluster_id, Alert.kind, Alert.severity))
+        for cluster_id, kind, severity, n in session.exec(stmt):
+            firing.add_metric([names.get(cluster_id, cluster_id), kind, severity], n)
+        jobs = _gauge("kadalu_job_last_run_timestamp_seconds", "When beat's job last finished (Unix time)", "name")
+        for name, at in job_runs.last_runs(session).items():
+            jobs.add_metric([name], at)
+        return firing, jobs
 
 
 class Metrics:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, task_window_seconds: int = 3600):
         self.registry = CollectorRegistry()
-        self.registry.register(StateCollector(engine))
+        self.registry.register(StateCollector(engine, task_window_seconds))
         self.requests = Counter(
             "kadalu_api_requests_total", "API requests", ["method", "route", "status"], registry=self.registry
         )

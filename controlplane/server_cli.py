@@ -14,6 +14,7 @@ from controlplane.settings import Settings
 
 app = typer.Typer(help="Kadalu control server.", no_args_is_help=True, add_completion=False)
 CELERY_APP = "controlplane.worker:app"
+API_GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def _celery(*args: str) -> list[str]:
@@ -32,8 +33,11 @@ def _beat_argv(settings: Settings) -> list[str]:
 def _api_argv(settings: Settings) -> list[str]:
     # --no-proxy-headers: uvicorn would otherwise take X-Forwarded-For from any 127.0.0.1 peer as the
     # client address; KADALU_TRUSTED_PROXIES alone decides that (controlplane/api/client_address.py).
+    # --timeout-graceful-shutdown: open web pages hold event streams that never end on their own;
+    # without a limit uvicorn would wait for them forever on SIGTERM (browsers reconnect by themselves).
     return [sys.executable, "-m", "uvicorn", "controlplane.api.asgi:app", "--host", settings.api_host,
-            "--port", str(settings.api_port), "--no-access-log", "--no-proxy-headers"]
+            "--port", str(settings.api_port), "--no-access-log", "--no-proxy-headers",
+            "--timeout-graceful-shutdown", str(API_GRACEFUL_SHUTDOWN_SECONDS)]
 
 
 def _flower_auth(settings: Settings) -> str:
@@ -77,7 +81,7 @@ def migrate():
 
 @app.command()
 def api():
-    """The ReST API (uvicorn)."""
+    """The ReST API and the web UI (uvicorn)."""
     settings = _settings()
     upgrade(settings.effective_database_url)
     _exec(_api_argv(settings))
@@ -127,7 +131,7 @@ def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower
         log = open(log_dir / f"{name}.log", "ab")
         child_env = _flower_env(settings, env) if name == "flower" else env
         children.append((name, subprocess.Popen(argv, env=child_env, stdout=log, stderr=subprocess.STDOUT)))
-    typer.echo(f"kadalu-server up: API on http://{settings.api_host}:{settings.api_port} "
+    typer.echo(f"kadalu-server up: web UI on http://{settings.api_host}:{settings.api_port}/, API under /api/v1 "
                f"(docs at /docs), broker {broker_users.without_credentials(env['KADALU_BROKER_URL'])}, logs in {log_dir}")
     stopping = False
 

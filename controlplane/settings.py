@@ -53,6 +53,22 @@ class Settings(BaseSettings):
     brick_port_base: int = Field(default=49152, ge=1024, le=65535)
     brick_port_last: int = Field(default=60999, ge=1024, le=65535)
     metrics_token: str | None = None  # lets Prometheus scrape /metrics without a user account
+    metrics_task_window_seconds: int = Field(default=3600, ge=60)  # /metrics task counts and durations: this window
+
+    # Alerts raised from cluster health (controlplane/services/health_alerts.py)
+    alert_full_percent: float = Field(default=90.0, gt=0, le=100)  # device or volume used at or above this
+    alert_quiet_seconds: float = Field(default=3600.0, gt=0)  # an event alert (task_failed ...) resolves after this quiet time
+    # Optional webhook receiving alerts as Alertmanager's webhook payload (version 4), with retries
+    alert_webhook_url: str | None = None
+    alert_webhook_timeout: float = Field(default=5.0, gt=0)
+    alert_webhook_max_attempts: int = Field(default=12, ge=1)  # then the change is dropped (logged)
+    alert_webhook_interval: float = Field(default=5.0, gt=0)  # how often beat delivers new changes
+
+    # Web UI (controlplane/web)
+    web_session_hours: int = Field(default=12, ge=1, le=24 * 30)  # a browser login lasts this long
+    web_refresh_seconds: float = Field(default=5.0, gt=0)  # live pages re-read this often without a change announced
+    web_secure_cookie: bool | None = None  # default: Secure when the request came over https
+    grafana_url: str | None = None  # e.g. http://grafana:3000: the web UI links to its Kadalu dashboards
     flower_port: int = 5555
     flower_basic_auth: str | None = None  # "user:password"; default generated into state_dir
 

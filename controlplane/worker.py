@@ -16,13 +16,15 @@ from sqlmodel import Session, select
 
 from contracts import signing
 from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
-from contracts.task_names import (BROKER_USERS_SYNC, HEALTH_CHECK, HEARTBEAT, REDISPATCH, TASK_PROGRESS, TASK_REJECTED,
-                                  TASK_RESULT)
+from contracts.task_names import (ALERTS_DELIVER, BROKER_USERS_SYNC, HEALTH_CHECK, HEARTBEAT, REDISPATCH, TASK_PROGRESS,
+                                  TASK_REJECTED, TASK_RESULT)
+from controlplane import change_feed
 from controlplane.celery_app import make_celery
 from controlplane.db import make_engine
 from controlplane.dispatch import BrokerQueues, CelerySender
 from controlplane.models import Node
-from controlplane.services import agent_access, health, nodes, outbox, reconcile, redispatch, rejections, tasks
+from controlplane.services import (agent_access, alert_delivery, health, health_alerts, job_runs, nodes, outbox,
+                                   reconcile, redispatch, rejections, tasks)
 from controlplane.services.volume_ops import advance_waiting_waves
 from controlplane.settings import Settings
 
@@ -34,7 +36,9 @@ app = make_celery(settings)
 
 @cache
 def _engine(pid: int) -> Engine:  # one engine per process (prefork children must not share)
-    return make_engine(settings.effective_database_url)
+    made = make_engine(settings.effective_database_url)
+    change_feed.attach(made, settings.broker_url)  # open web pages learn what this worker commits
+    return made
 
 
 def engine() -> Engine:
@@ -116,7 +120,20 @@ def health_check() -> int:
     with session_scope() as session:
         stale = len(health.mark_unreachable(session, settings.effective_node_timeout))
         advance_waiting_waves(session)
+        health_alerts.evaluate(session, health_alerts.Thresholds(settings.alert_full_percent,
+                                                                 settings.alert_quiet_seconds))
+        job_runs.finished(session, "health_check")
         return stale
+
+
+@app.task(name=ALERTS_DELIVER)
+def alerts_deliver() -> int:
+    """Send new and resolved alerts to KADALU_ALERT_WEBHOOK_URL (scheduled only when it is set)."""
+    if not settings.alert_webhook_url:
+        return 0
+    post = alert_delivery.http_post(settings.alert_webhook_url, settings.alert_webhook_timeout)
+    with session_scope(engine()) as session:
+        return alert_delivery.deliver(session, post, settings.alert_webhook_max_attempts)
 
 
 @cache

@@ -86,4 +86,6 @@ $KADALU cluster status mycluster
 $KADALU node list -c mycluster
 $KADALU device list -c mycluster
 echo
-echo "Demo running. API docs: $URL/docs   CLI: KADALU_CONFIG_DIR=$ROOT/cli $KADALU ...   Stop: scripts/demo.sh stop"
+echo "Demo running."
+echo "  Dashboard: $URL/  (user admin, password in $PASSWORD_FILE)"
+echo "  API docs:  $URL/docs   CLI: KADALU_CONFIG_DIR=$ROOT/cli $KADALU ...   Stop: scripts/demo.sh stop"

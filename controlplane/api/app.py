@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from controlplane import __version__
+from controlplane import __version__, web
 from controlplane.api import errors, openapi
 from controlplane.api.body_limit import BodyLimit
 from controlplane.api.routes import (agent, auth, clusters, devices, failures, health, nodes, tasks, users, volume_changes,
@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
     async def lifespan(app: FastAPI):
         with Session(engine) as session:
             cluster_service.ensure_default_cluster(session)
+        await web.startup(app)
         yield
+        await web.shutdown(app)
         engine.dispose()
 
     app = FastAPI(title="Kadalu control plane", version=__version__, lifespan=lifespan,
@@ -49,10 +51,11 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
     if not settings.broker_acl:
         log.warning("KADALU_BROKER_ACL is off: every agent gets the same broker login and can read and write every "
                     "node's queue (see docs/security.md)")
-    app.state.metrics = metrics = Metrics(engine)
+    app.state.metrics = metrics = Metrics(engine, settings.metrics_task_window_seconds)
 
     for module in (health, auth, users, clusters, nodes, devices, volumes, volume_changes, tasks, failures, agent):
         app.include_router(module.router, prefix=API_PREFIX)
+    web.mount(app, settings)  # the web UI under /ui, kept out of the OpenAPI document
 
     # an oversized body is refused before anything reads it; inside `observe`, so 413s are counted
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)

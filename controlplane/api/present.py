@@ -82,7 +82,8 @@ def alerts(session: Session, cluster_id: str, rows: list[Alert]) -> list[schemas
     volumes = dict(session.exec(select(Volume.id, Volume.name).where(Volume.cluster_id == cluster_id)).all())
     return [
         schemas.AlertPublic(
-            **a.model_dump(include={"id", "kind", "severity", "message", "created_at"}),
+            **a.model_dump(include={"id", "kind", "severity", "message", "created_at", "state", "last_seen_at",
+                                    "resolved_at", "count"}),
             cluster=c.name if c else cluster_id, node=names.get(a.node_id) if a.node_id else None,
             volume=volumes.get(a.volume_id) if a.volume_id else None,
         )

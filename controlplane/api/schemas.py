@@ -175,6 +175,10 @@ class AlertPublic(BaseModel):
     severity: str
     message: str
     created_at: datetime
+    state: str = "firing"  # firing until its condition clears, then resolved (notices are stored resolved)
+    last_seen_at: datetime | None = None  # when the condition was last seen holding
+    resolved_at: datetime | None = None
+    count: int = 1  # how many times the condition was raised while the alert was open
 
 
 # agents

@@ -1,5 +1,5 @@
 """Database tables. Every resource belongs to a cluster; ids are UUID strings."""
-from controlplane.models.alerts import Alert
+from controlplane.models.alerts import Alert, JobRun
 from controlplane.models.clusters import Cluster, MetadataVersion
 from controlplane.models.devices import Device
 from controlplane.models.nodes import Node
@@ -7,4 +7,4 @@ from controlplane.models.tasks import Task
 from controlplane.models.users import ApiToken, BootstrapClaim, Grant, LoginThrottle, User
 from controlplane.models.volumes import Brick, Rebalance, Volume
 
-__all__ = ["Alert", "ApiToken", "BootstrapClaim", "LoginThrottle", "Brick", "Cluster", "Device", "Grant", "MetadataVersion", "Node", "Rebalance", "Task", "User", "Volume"]
+__all__ = ["Alert", "JobRun", "ApiToken", "BootstrapClaim", "LoginThrottle", "Brick", "Cluster", "Device", "Grant", "MetadataVersion", "Node", "Rebalance", "Task", "User", "Volume"]

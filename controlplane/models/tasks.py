@@ -26,4 +26,4 @@ class Task(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     dispatched_at: datetime | None = None
     started_at: datetime | None = None
-    finished_at: datetime | None = None
+    finished_at: datetime | None = Field(default=None, index=True)  # /metrics reads a recent window

@@ -10,7 +10,7 @@ from contracts.messages import Heartbeat
 from controlplane.db import utcnow
 from controlplane.models import Device, Node
 from contracts.states import NodeState
-from controlplane.services import alerts, rebalance, volume_health
+from controlplane.services import alerts, health_alerts, rebalance, volume_health
 from controlplane.services.transitions import NODE
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
     volume_health.apply_reports(session, node, hb.bricks)
     rebalance.apply_reports(session, node, hb.rebalances)
     if previous != NodeState.ONLINE:
+        health_alerts.node_back(session, node)
         alerts.record(
             session, node.cluster_id, "node_online",
             f"node {node.name} ({node.address}) is Online" + (" again" if previous == NodeState.UNREACHABLE else ""),
@@ -89,7 +90,7 @@ def mark_unreachable(session: Session, timeout: float) -> list[Node]:
             session, node.cluster_id, "node_unreachable",
             f"node {node.name} ({node.address}) is Unreachable: {seen}; its tasks wait until it returns. "
             "Check that kadalu-agent runs on it and can reach the broker",
-            severity="critical", node_id=node.id,
+            severity="critical", node_id=node.id, key=health_alerts.node_key(node.id),
         )
     session.commit()
     return list(stale)

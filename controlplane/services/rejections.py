@@ -26,6 +26,7 @@ def apply(session: Session, node: Node, rejected: TaskRejected) -> Task | None:
         f"node {node.name} refused {what} ({rejected.code}): {rejected.message}"
         + ("; sent again" if resend else ""),
         severity=severity, node_id=node.id, volume_id=task.volume_id if task is not None else None,
+        key=f"message_rejected:{node.id}:{rejected.code}",  # one open alert per node and kind of refusal
     )
     if resend:
         tasks.queue_again(session, [task])

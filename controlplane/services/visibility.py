@@ -123,8 +123,11 @@ def tasks(session: Session, access: Access, cluster_id: str, phase: str | None, 
     return out
 
 
-def alerts(session: Session, access: Access, cluster_id: str, limit: int) -> list[Alert]:
+def alerts(session: Session, access: Access, cluster_id: str, limit: int, state: str | None = None) -> list[Alert]:
+    """The newest `limit` alerts the user sees; only firing (or resolved) ones if `state` says so."""
     stmt = select(Alert).where(scope(access, cluster_id).alert_clause())
+    if state:
+        stmt = stmt.where(Alert.state == state)
     return list(session.exec(stmt.order_by(Alert.created_at.desc()).limit(limit)))
 
 

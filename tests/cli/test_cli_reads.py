@@ -170,3 +170,16 @@ def test_node_states_are_coloured_on_a_terminal(server, run, logged_in, monkeypa
     assert "\x1b[32mOnline" in result.stdout      # green
     assert "\x1b[31mUnreachable" in result.stdout  # red
     assert "\x1b[33mRegistered" in result.stdout   # yellow
+
+
+def test_alert_list_firing_asks_for_open_alerts_and_shows_state(server, run, logged_in):
+    route = server.on("GET", "/clusters/default/alerts", {"data": [
+        {**make_alert(), "state": "firing", "count": 3},
+        {**make_alert("a-2"), "state": "resolved", "resolved_at": "2025-01-01T10:09:00Z"}], "count": 2})
+
+    result = run("alert", "list", "--firing")
+
+    assert result.exit_code == 0, result.output
+    assert route.calls[0].url.params["state"] == "firing"
+    assert "firing (x3)" in result.stdout
+    assert "resolved 2025-01-01T10:09:00Z" in result.stdout

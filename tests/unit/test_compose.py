@@ -82,7 +82,7 @@ def test_compose_files_parse_and_have_services(kind):
 # Compose would refuse but this test suite could not otherwise notice without a Docker engine.
 SERVICE_KEYS = {
     "build", "command", "depends_on", "entrypoint", "environment", "healthcheck", "hostname", "image",
-    "ports", "privileged", "profiles", "restart", "volumes", "deploy", "networks", "env_file", "user",
+    "ports", "privileged", "profiles", "restart", "volumes", "deploy", "networks", "env_file", "user", "secrets",
 }
 
 

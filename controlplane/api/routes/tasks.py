@@ -1,3 +1,5 @@
+from typing import Literal
+
 from fastapi import APIRouter, Query
 
 from controlplane.api import present, schemas
@@ -29,8 +31,10 @@ def read_task(task_id: str, access: CurrentAccess, session: SessionDep):
 
 
 @router.get("/clusters/{cluster}/alerts", response_model=schemas.ListOf[schemas.AlertPublic], responses=errors(404))
-def read_alerts(cluster: str, access: CurrentAccess, session: SessionDep, limit: int = Query(default=50, ge=1, le=1000)):
-    """The newest alerts the user sees: all with a cluster grant, else those of their nodes and volumes."""
+def read_alerts(cluster: str, access: CurrentAccess, session: SessionDep, limit: int = Query(default=50, ge=1, le=1000),
+                state: Literal["firing", "resolved"] | None = None):
+    """The newest alerts the user sees: all with a cluster grant, else those of their nodes and volumes.
+    `state=firing`: only the open ones (a condition that still holds)."""
     c: Cluster = clusters.get_visible(session, access, cluster)
-    rows = visibility.alerts(session, access, c.id, limit)
+    rows = visibility.alerts(session, access, c.id, limit, state)
     return schemas.ListOf(data=present.alerts(session, c.id, rows), count=len(rows))

@@ -1,8 +1,8 @@
 """operations layer: volume state words up to 32 characters (ReconfigureFailed did not fit in 16),
 and the first brick index of a pending expand (retry and abort of a failed expand)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
