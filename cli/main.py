@@ -9,8 +9,18 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from cli.commands import alert, auth, cluster, device, failures, mount, node, task, user, volume  # noqa: I001
-from cli.commands import volume_credentials, volume_expand, volume_options, volume_rebalance  # noqa: F401  (register expand, set/reset/get, rebalance, rotate-credentials)
+from cli.commands import (  # noqa: I001  # noqa: F401  (register expand, set/reset/get, rebalance, rotate-credentials)
+    alert,
+    auth,
+    cluster,
+    device,
+    failures,
+    mount,
+    node,
+    task,
+    user,
+    volume,
+)
 from cli.errors import CliError
 from cli.output import exit_with_error
 
@@ -25,7 +35,7 @@ class KadaluGroup(TyperGroup):
             exit_with_error(exc.message, exc.code)
 
 
-app = typer.Typer(add_completion=False, 
+app = typer.Typer(add_completion=False,
     cls=KadaluGroup,
     name="kadalu",
     help="Manage kadalu (GlusterFS) clusters through the control plane's ReST API.",

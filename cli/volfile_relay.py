@@ -142,7 +142,7 @@ def serve(sock_path: Path, servers: list[str], port: int, client_pid_file: Path)
         while client_alive(client_pid_file, started):
             try:
                 conn, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             threading.Thread(target=relay, args=(conn, servers, port), daemon=True).start()
     finally:

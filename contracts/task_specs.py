@@ -46,7 +46,8 @@ class BrickTaskSpec(BaseModel):
     brick_id: Uuid
     purge: bool = False
     force: bool = False
-    settle_seconds: float = Field(default=0.0, ge=0.0, le=600.0)  # RESTART_BRICK: wait this long after the brick listens (clients reconnect)
+    # RESTART_BRICK: wait this long after the brick listens (clients reconnect)
+    settle_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
 
     @property
     def brick(self) -> BrickSpec:

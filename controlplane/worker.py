@@ -8,23 +8,41 @@ from functools import cache
 from typing import TypeVar
 
 from celery.signals import worker_process_init
-
-import celeryconfig
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+import celeryconfig
 from contracts import signing
 from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
-from contracts.task_names import (ALERTS_DELIVER, BROKER_USERS_SYNC, HEALTH_CHECK, HEARTBEAT, REDISPATCH, TASK_PROGRESS,
-                                  TASK_REJECTED, TASK_RESULT)
+from contracts.task_names import (
+    ALERTS_DELIVER,
+    BROKER_USERS_SYNC,
+    HEALTH_CHECK,
+    HEARTBEAT,
+    REDISPATCH,
+    TASK_PROGRESS,
+    TASK_REJECTED,
+    TASK_RESULT,
+)
 from controlplane import change_feed
 from controlplane.celery_app import make_celery
 from controlplane.db import make_engine
 from controlplane.dispatch import BrokerQueues, CelerySender
 from controlplane.models import Node
-from controlplane.services import (agent_access, alert_delivery, health, health_alerts, job_runs, nodes, outbox,
-                                   reconcile, redispatch, rejections, tasks)
+from controlplane.services import (
+    agent_access,
+    alert_delivery,
+    health,
+    health_alerts,
+    job_runs,
+    nodes,
+    outbox,
+    reconcile,
+    redispatch,
+    rejections,
+    tasks,
+)
 from controlplane.services.volume_ops import advance_waiting_waves
 from controlplane.settings import Settings
 
@@ -132,13 +150,13 @@ def alerts_deliver() -> int:
     if not settings.alert_webhook_url:
         return 0
     post = alert_delivery.http_post(settings.alert_webhook_url, settings.alert_webhook_timeout)
-    with session_scope(engine()) as session:
+    with session_scope() as session:
         return alert_delivery.deliver(session, post, settings.alert_webhook_max_attempts)
 
 
 @cache
 def _queues() -> BrokerQueues:
-    return BrokerQueues(settings.broker_url)
+    return BrokerQueues(settings.broker_url or "")  # make_celery refused to start without it
 
 
 @app.task(name=REDISPATCH)

@@ -64,7 +64,8 @@ def add_directory(node: str, path: str, device_id: str, registry: DeviceRegistry
                              "use a directory on XFS, ext4 or btrfs (not tmpfs/overlay)", exc.errno) from exc
         if exc.errno in (errno.EPERM, errno.EACCES):
             raise AgentError("permission", f"cannot set trusted xattrs on {path} on node {node}: {exc.strerror}",
-                             "run kadalu-agent as root; check the directory is writable and not read-only mounted", exc.errno) from exc
+                             "run kadalu-agent as root; check the directory is writable and not read-only mounted",
+                             exc.errno) from exc
         raise AgentError("xattr_failed", f"setting xattrs on {path} failed: {exc.strerror}", "", exc.errno) from exc
     registry.put(device_id, path, real, "directory")
     size, free = usage(real)

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from contracts.task_kinds import TaskKind
 from contracts.task_specs import DeviceTaskSpec
-from nodeagent import brick_handlers, rebalance_handlers, devices
+from nodeagent import brick_handlers, devices, rebalance_handlers
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 

@@ -9,8 +9,8 @@ import httpx
 
 from contracts.task_names import node_queue
 from nodeagent import facts, heartbeat, recovery
-from nodeagent.context import AgentContext
 from nodeagent.client_volfiles import client_volfile_lookup
+from nodeagent.context import AgentContext
 from nodeagent.controlplane_client import ControlPlaneClient, RegistrationRefused
 from nodeagent.settings import AgentSettings
 from nodeagent.state_files import AgentState

@@ -4,8 +4,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contracts.task_specs import RebalanceTaskSpec
 from contracts.messages import RebalanceReport
+from contracts.task_specs import RebalanceTaskSpec
 from nodeagent.brick_handlers import local_bricks, metadata_volumes, volume_lock
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError

@@ -12,9 +12,16 @@ every brick task)."""
 import logging
 
 from contracts.states import VOLUME_BRICKS_SHOULD_RUN
-
-from nodeagent.brick_handlers import (any_local_brick_running, confine_brick, ensure_shd, heals, layout_of,
-                                      local_bricks, metadata_volumes, volume_lock)
+from nodeagent.brick_handlers import (
+    any_local_brick_running,
+    confine_brick,
+    ensure_shd,
+    heals,
+    layout_of,
+    local_bricks,
+    metadata_volumes,
+    volume_lock,
+)
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 from nodeagent.gluster.pids import running_pid

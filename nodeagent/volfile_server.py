@@ -38,7 +38,7 @@ import socket
 import socketserver
 import struct
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def read_record(rfile) -> bytes | None:
 
 
 class _Handler(socketserver.StreamRequestHandler):
-    server: "_TCPServer"
+    server: _TCPServer
 
     def setup(self) -> None:
         super().setup()
@@ -226,7 +226,7 @@ class _Handler(socketserver.StreamRequestHandler):
 class _TCPServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
-    owner: "VolfileServer"
+    owner: VolfileServer
 
 
 class VolfileServer:
@@ -270,7 +270,7 @@ class VolfileServer:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> "VolfileServer":
+    def __enter__(self) -> VolfileServer:
         self.start()
         return self
 

@@ -22,7 +22,7 @@ import difflib
 import json
 import math
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from contracts.checks import path_problem
@@ -64,13 +64,13 @@ class OptionError(ValueError):
         self.suggestions = suggestions or []
 
 
-@lru_cache(maxsize=None)
+@cache
 def _document(version: str) -> dict:
     ref = resources.files(__package__).joinpath("data", f"options-{version}.json")
     return json.loads(ref.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _index(version: str) -> dict[str, dict]:
     return {e["name"]: e for e in _document(version)["options"]}
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 

@@ -5,7 +5,6 @@ import uuid
 from pathlib import Path
 
 from contracts.volume_spec import VolumeSpec
-
 from nodeagent.errors import AgentError
 from nodeagent.gluster.mount import umount
 from nodeagent.gluster.pids import stop_pid

@@ -53,7 +53,7 @@ def _save_login(client: KadaluClient, answer: dict, username: str) -> None:
     try:
         token = answer["token"]
     except (TypeError, KeyError):
-        raise CliError(f"the server at {client.base_url} answered the login without a token")
+        raise CliError(f"the server at {client.base_url} answered the login without a token") from None
     name = (answer.get("user") or {}).get("username") or username
     path = config.save_session(
         config.Session(

@@ -11,10 +11,10 @@ from cli.client import connect, seg
 from cli.output import (
     TASK_PHASE_STYLE,
     cell,
+    pretty_json,
     print_fields,
     print_json,
     print_table,
-    pretty_json,
 )
 
 app = typer.Typer(help="Inspect tasks.", no_args_is_help=True)

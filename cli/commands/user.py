@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Optional
 
 import typer
@@ -21,13 +21,13 @@ POLICY = ("at least 12 characters, at least 5 different ones, without the user n
           " commonly used password")
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     admin = "admin"
     maintainer = "maintainer"
     viewer = "viewer"
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     all = "all"
     cluster = "cluster"
     node = "node"

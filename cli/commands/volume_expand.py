@@ -11,7 +11,6 @@ from cli.commands.volume import DEFAULT_TIMEOUT, Name, Wait, _check_bricks, _sen
 from cli.commands.volume import app as volume_app
 from cli.errors import CliError
 
-
 NewBricks = Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045  (typer reads the annotation)
     metavar="[BRICK...]", callback=_check_bricks, show_default=False,
     help="The new bricks as NODE:/PATH, whole sets in set order.")]

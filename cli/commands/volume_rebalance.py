@@ -8,7 +8,8 @@ import typer
 
 from cli import options
 from cli.client import connect
-from cli.commands.volume import Name, app as volume_app, volume_path
+from cli.commands.volume import Name, volume_path
+from cli.commands.volume import app as volume_app
 from cli.errors import CliError
 from cli.output import human_bytes, print_fields, print_json, print_table, say, spinner
 

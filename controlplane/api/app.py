@@ -11,8 +11,7 @@ from sqlmodel import Session
 from controlplane import __version__, web
 from controlplane.api import errors, openapi
 from controlplane.api.body_limit import BodyLimit
-from controlplane.api.routes import (agent, auth, clusters, devices, failures, health, nodes, tasks, users, volume_changes,
-                                     volumes)
+from controlplane.api.routes import agent, auth, clusters, devices, failures, health, nodes, tasks, users, volume_changes, volumes
 from controlplane.db import make_engine
 from controlplane.dispatch import CelerySender
 from controlplane.metrics import Metrics

@@ -53,7 +53,8 @@ def devices(session: Session, cluster_id: str, devs: list[Device]) -> list[schem
     names = _node_names(session, cluster_id)
     return [
         schemas.DevicePublic(
-            **d.model_dump(include={"id", "path", "kind", "state", "size_bytes", "free_bytes", "reason", "task_id", "created_at"}),
+            **d.model_dump(include={"id", "path", "kind", "state", "size_bytes", "free_bytes", "reason", "task_id",
+                                    "created_at"}),
             node=names.get(d.node_id, d.node_id),
         )
         for d in devs

@@ -7,4 +7,5 @@ from controlplane.models.tasks import Task
 from controlplane.models.users import ApiToken, BootstrapClaim, Grant, LoginThrottle, User
 from controlplane.models.volumes import Brick, Rebalance, Volume
 
-__all__ = ["Alert", "JobRun", "ApiToken", "BootstrapClaim", "LoginThrottle", "Brick", "Cluster", "Device", "Grant", "MetadataVersion", "Node", "Rebalance", "Task", "User", "Volume"]
+__all__ = ["Alert", "ApiToken", "BootstrapClaim", "Brick", "Cluster", "Device", "Grant", "JobRun", "LoginThrottle",
+           "MetadataVersion", "Node", "Rebalance", "Task", "User", "Volume"]

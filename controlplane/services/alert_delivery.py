@@ -36,7 +36,8 @@ def payload(session: Session, rows: list[Alert], external_url: str = "") -> dict
     node_ids = {a.node_id for a in rows if a.node_id}
     volume_ids = {a.volume_id for a in rows if a.volume_id}
     nodes = dict(session.exec(select(Node.id, Node.name).where(Node.id.in_(list(node_ids)))).all()) if node_ids else {}
-    volumes = dict(session.exec(select(Volume.id, Volume.name).where(Volume.id.in_(list(volume_ids)))).all()) if volume_ids else {}
+    volumes = (dict(session.exec(select(Volume.id, Volume.name).where(Volume.id.in_(list(volume_ids)))).all())
+               if volume_ids else {})
     items = []
     for a in rows:
         labels = {"alertname": a.kind, "severity": a.severity, "cluster": clusters.get(a.cluster_id, a.cluster_id)}

@@ -6,10 +6,10 @@ from contracts.states import DeviceState
 from contracts.task_kinds import TaskKind
 from controlplane.models import Brick, Cluster, Device, Node, Task
 from controlplane.services import metadata, tasks
-from controlplane.services.transitions import DEVICE
 from controlplane.services.access import READ, WRITE, Access
 from controlplane.services.errors import Conflict, Invalid, NotFound
 from controlplane.services.names import check_abs_path
+from controlplane.services.transitions import DEVICE
 
 
 def refs(device: Device) -> tuple[tuple[str, str], ...]:

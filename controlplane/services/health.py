@@ -7,9 +7,9 @@ from sqlalchemy import update
 from sqlmodel import Session, or_, select
 
 from contracts.messages import Heartbeat
+from contracts.states import NodeState
 from controlplane.db import utcnow
 from controlplane.models import Device, Node
-from contracts.states import NodeState
 from controlplane.services import alerts, health_alerts, rebalance, volume_health
 from controlplane.services.transitions import NODE
 

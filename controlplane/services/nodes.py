@@ -16,6 +16,7 @@ from controlplane.services.access import MANAGE, WRITE, Access
 from controlplane.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from controlplane.services.names import check_name
 
+
 def check_address(address: str) -> str:
     try:
         return contract_checks.check_address(address)

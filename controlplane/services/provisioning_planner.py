@@ -56,8 +56,8 @@ from controlplane.services.provisioning_failures import names, plural, space_fai
 from controlplane.services.provisioning_plan import (
     CandidateNode,
     DeviceCandidate,
-    Plan,
     PlacementError,
+    Plan,
     PlannedBrick,
     SetDidNotFit,
 )

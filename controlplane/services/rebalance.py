@@ -10,10 +10,10 @@ import math
 
 from sqlmodel import Session, select
 
-from contracts.task_specs import RebalanceTaskSpec
 from contracts.messages import RebalanceReport
 from contracts.states import REBALANCE_ACTIVE, REBALANCE_REPORTED, RebalanceState, VolumeState, rebalance_rollup
 from contracts.task_kinds import Phase, TaskKind
+from contracts.task_specs import RebalanceTaskSpec
 from controlplane.db import utcnow
 from controlplane.models import Brick, Node, Rebalance, Task, Volume
 from controlplane.services import tasks, volume_plan

@@ -20,7 +20,7 @@ from sqlmodel import Session, func, select
 
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Alert, Cluster, Device, Node, Task, Volume
-from controlplane.services.access import READ, RANK, Access
+from controlplane.services.access import RANK, READ, Access
 from controlplane.services.errors import Invalid, NotFound
 
 DEVICE_KINDS = (TaskKind.ADD_DEVICE.value, TaskKind.REMOVE_DEVICE.value)

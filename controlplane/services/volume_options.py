@@ -1,7 +1,6 @@
 """Volume options: validated against the table derived from the installed GlusterFS, and listed.
 Changing them is an operation (controlplane/services/volume_ops/reconfigure.py)."""
 import optiontable
-
 from controlplane.models import Volume
 from controlplane.services.errors import Invalid
 

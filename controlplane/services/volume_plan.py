@@ -128,7 +128,8 @@ def resolve_bricks(session: Session, cluster: Cluster, raw: list[str], lay: Layo
     for item in raw:
         name, path = parse_brick(item)
         if name not in nodes:
-            raise NotFound(f"brick {item}: node {name!r} is not in cluster {cluster.name!r}: `kadalu node list -c {cluster.name}`")
+            raise NotFound(f"brick {item}: node {name!r} is not in cluster {cluster.name!r}: "
+                           f"`kadalu node list -c {cluster.name}`")
         for other_node, other_path in bricks:
             if other_node.name == name and _nested(other_path, path):
                 what = "is given twice" if other_path == path else f"is nested with brick {name}:{other_path}"
@@ -164,7 +165,8 @@ def check_not_used(session: Session, bricks: list[Placed]) -> None:
     by_node: dict[str, list[str]] = {}
     for node, path, _ in bricks:
         by_node.setdefault(node.id, []).append(path)
-    rows = session.exec(select(Brick, Volume.name).join(Volume, Volume.id == Brick.volume_id).where(Brick.node_id.in_(list(by_node))))
+    rows = session.exec(select(Brick, Volume.name).join(Volume, Volume.id == Brick.volume_id)
+                        .where(Brick.node_id.in_(list(by_node))))
     for brick, vol_name in rows:
         for path in by_node[brick.node_id]:
             if _nested(brick.path, path):
@@ -188,7 +190,8 @@ def allocate_ports(session: Session, bricks: list[Placed], base: int, last: int)
         while port in used[node.id]:
             port += 1
         if port > last:
-            raise Conflict(f"node {node.name} has no free brick port in {base}-{last} for {path}: raise KADALU_BRICK_PORT_LAST or lower KADALU_BRICK_PORT_BASE")
+            raise Conflict(f"node {node.name} has no free brick port in {base}-{last} for {path}: "
+                           "raise KADALU_BRICK_PORT_LAST or lower KADALU_BRICK_PORT_BASE")
         used[node.id].add(port)
         ports.append(port)
     return ports

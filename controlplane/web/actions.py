@@ -14,8 +14,19 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from controlplane.api.client_address import client_address
-from controlplane.services import clusters, devices, grants, nodes, outbox, provisioning, rebalance, users
-from controlplane.services import volume_ops, volume_plan, volumes
+from controlplane.services import (
+    clusters,
+    devices,
+    grants,
+    nodes,
+    outbox,
+    provisioning,
+    rebalance,
+    users,
+    volume_ops,
+    volume_plan,
+    volumes,
+)
 from controlplane.services.access import MANAGE, WRITE
 from controlplane.services.errors import Invalid, ServiceError, Unauthorized
 from controlplane.services.login_throttle import Limits

@@ -136,7 +136,7 @@ async def _stream(request: Request, cluster: str | None, volume: str | None, sub
         while True:
             try:
                 await asyncio.wait_for(sub.changed.wait(), timeout=refresh)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if await request.is_disconnected():
                 return

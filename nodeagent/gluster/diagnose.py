@@ -48,11 +48,8 @@ def log_tail(log: Path, offset: int = 0, lines: int = TAIL_LINES) -> str:
 
 def failure(what: str, log: Path, offset: int, reason: str) -> AgentError:
     tail = log_tail(log, offset)
-    for needle, code, err, hint in _KNOWN_FAILURES:
-        if needle in tail:
-            break
-    else:
-        code, err, hint = "start_failed", None, f"read the full log at {log}"
+    known = next(((code, err, hint) for needle, code, err, hint in _KNOWN_FAILURES if needle in tail), None)
+    code, err, hint = known or ("start_failed", None, f"read the full log at {log}")
     message = f"{what} failed to start: {reason}"
     if tail:
         message += f"\nlast lines of {log}:\n{tail}"

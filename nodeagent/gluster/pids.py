@@ -37,7 +37,7 @@ def is_gluster_process(pid: int, pidfile: Path | None = None, binary: str | None
         return False
     if pidfile is None:
         return True
-    return any(a == "-p" and b == str(pidfile) for a, b in zip(argv, argv[1:]))
+    return any(a == "-p" and b == str(pidfile) for a, b in zip(argv, argv[1:], strict=False))
 
 
 def running_pid(pidfile: Path, binary: str | None = None) -> int | None:

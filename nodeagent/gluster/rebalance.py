@@ -49,7 +49,14 @@ from nodeagent.gluster.diagnose import log_size
 from nodeagent.gluster.pids import read_pid, running_pid, stop_pid, wait_for
 from nodeagent.gluster.processes import write_atomic
 from nodeagent.gluster.rebalance_process import (
-    dht_name, final_status, launch, new_commit_hash, paths, process_argv, read_run, rebalance_argv,
+    dht_name,
+    final_status,
+    launch,
+    new_commit_hash,
+    paths,
+    process_argv,
+    read_run,
+    rebalance_argv,
     rebalance_volfile,
 )
 from nodeagent.gluster.rebalance_rpc import CMD_START_LAYOUT_FIX, CMD_STATUS, CMD_STOP, defrag_rpc

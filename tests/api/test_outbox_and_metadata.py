@@ -34,7 +34,7 @@ def test_tasks_are_sent_after_the_commit_and_never_after_a_rollback(client, admi
     with Session(engine) as s:
         outbox.configure(s, recorder)
         node = s.exec(select(Node).where(Node.name == "n1")).one()
-        t = tasks.new_task(s, node, "ADD_DEVICE", spec)
+        tasks.new_task(s, node, "ADD_DEVICE", spec)
         assert recorder.sent == []  # not before the commit
         s.rollback()
         assert recorder.sent == []

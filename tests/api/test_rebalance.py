@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 from contracts.messages import Heartbeat, RebalanceReport, TaskResult
 from controlplane.models import Node, Rebalance, Task
 from controlplane.services import health, reconcile
-from tests.factories import register_node
 from tests.api.volume_helpers import create, finish_all
+from tests.factories import register_node
 
 
 def started(client, admin, name, bricks):

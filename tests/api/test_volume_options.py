@@ -21,7 +21,7 @@ def advance(client, heal_pending: int) -> int:
     from controlplane.db import utcnow
     from controlplane.models import Brick, Node
     from controlplane.services.volume_ops import advance_waiting_waves
-    
+
     with Session(client.app.state.engine) as s:
         s.execute(update(Node).values(state="Online"))
         s.execute(update(Brick).values(online=True, heal_pending=heal_pending, reported_at=utcnow()))
@@ -78,7 +78,8 @@ def test_brick_side_option_restarts_one_brick_of_each_set_at_a_time(client, admi
     assert len({b for w in waves for b in w}) == 3  # each brick once, one per wave
     with Session(client.app.state.engine) as s:
         n4 = next(n for n in s.exec(select(Node)) if n.name == "n4")
-        assert s.exec(select(Task).where(Task.node_id == n4.id, Task.volume_id.is_not(None))).all() == []  # not in the volume: nothing sent
+        # not in the volume: nothing sent
+        assert s.exec(select(Task).where(Task.node_id == n4.id, Task.volume_id.is_not(None))).all() == []
     assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
     r = change(admin, reset=["diagnostics.brick-log-level"])
     assert r.json()["options"] == {} and r.json()["state"] == "Reconfiguring"

@@ -9,8 +9,6 @@ from tests.api.volume_helpers import R3, create, finish_all
 from tests.factories import ApiUser
 
 
-
-
 def test_replica3_create_plans_bricks_ports_and_goes_to_started(client, admin, nodes):
     r = create(admin, "gvol1", R3, replica=3)
     assert r.status_code == 202, r.text

@@ -8,7 +8,6 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from controlplane.models import Node
-
 from controlplane.web.session import COOKIE
 from tests.api.volume_helpers import R3, create, finish_all
 

@@ -8,7 +8,6 @@ import pytest
 from rich.console import Console
 
 import cli.output
-
 from tests.cli.cli_fakes import (
     make_alert,
     make_cluster,

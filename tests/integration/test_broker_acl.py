@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from contracts.task_names import CONTROLPLANE_QUEUE, node_queue
 from controlplane import broker_users, embedded_redis
 from controlplane.broker_users import BrokerUsers
-from contracts.task_names import CONTROLPLANE_QUEUE, node_queue
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 KEY = "acl-test-key"

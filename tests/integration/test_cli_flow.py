@@ -27,7 +27,10 @@ def test_cli_flow_on_a_real_server(cp_any_db, tmp_path):
     added = kadalu(cp, home, "cluster", "add", "mycluster").stdout
     token = next(w for w in added.split() if w.startswith("kjt_"))
     cp.start_agent("node1", "127.0.1.1", token)
-    states = lambda: [n["state"] for n in json.loads(kadalu(cp, home, "node", "list", "-c", "mycluster", "--json").stdout)["data"]]  # noqa: E731
+
+    def states():
+        return [n["state"] for n in json.loads(kadalu(cp, home, "node", "list", "-c", "mycluster", "--json").stdout)["data"]]
+
     wait_for(lambda: states() == ["Online"], 60, "node1 Online", cp.procs.tails)
     assert "node1" in kadalu(cp, home, "node", "list", "-c", "mycluster").stdout
     brick_dir = tmp_path / "exports" / "b1"

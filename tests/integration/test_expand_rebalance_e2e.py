@@ -6,7 +6,6 @@ import os
 
 import pytest
 
-from tests.integration.harness import wait_for
 from tests.integration.test_volumes_e2e import gcp, kadalu, mount, volume  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.gluster_testbed import spread_volume, unmount_and_stop
-
 from contracts.volume_spec import VolumeSpec
 from nodeagent.errors import AgentError
 from nodeagent.gluster.bricks import VOLUME_ID_XATTR, cleanup_brick, prepare_brick
@@ -20,6 +18,7 @@ from nodeagent.gluster.mount import fuse_mounted, mount
 from nodeagent.gluster.pids import running_pid, stop_pid, wait_for
 from nodeagent.gluster.processes import ProcessLayout, brick_status, start_brick, start_shd, write_atomic
 from nodeagent.runner import Runner
+from tests.gluster_testbed import spread_volume, unmount_and_stop
 from volgen import client_volfile
 
 pytestmark = pytest.mark.integration

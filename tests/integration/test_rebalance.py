@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.gluster_testbed import free_port, unmount_and_stop
-
 from contracts.volume_spec import VolumeSpec
 from nodeagent.errors import AgentError
 from nodeagent.gluster.bricks import prepare_brick
@@ -23,6 +21,7 @@ from nodeagent.gluster.processes import ProcessLayout, start_brick, write_atomic
 from nodeagent.gluster.rebalance import rebalance_status, start_rebalance, stop_rebalance, summarize
 from nodeagent.gluster.rebalance_process import new_commit_hash, paths, rebalance_volfile
 from nodeagent.runner import Runner
+from tests.gluster_testbed import free_port, unmount_and_stop
 from volgen import client_volfile
 
 pytestmark = pytest.mark.integration
@@ -275,7 +274,7 @@ def test_rebalance_argv_log_parsing_and_summary(tmp_path):
 
     spec = Cluster(tmp_path).volume("argv")
     argv = rebalance_argv(tmp_path, spec, "11111111-2222-3333-4444-555555555555", 77, fix_layout_only=True)
-    opts = [b for a, b in zip(argv, argv[1:]) if a == "--xlator-option"]
+    opts = [b for a, b in zip(argv, argv[1:], strict=False) if a == "--xlator-option"]
     assert argv[:5] == ["glusterfs", "--volfile-id", "rebalance/argv", "-f", str(tmp_path / "rebalance/argv/rebalance.vol")]
     assert opts == ["argv-dht.use-readdirp=yes", "argv-dht.lookup-unhashed=yes", "argv-dht.assert-no-child-down=yes",
                     "argv-dht.readdir-optimize=on", "argv-dht.rebalance-cmd=4",

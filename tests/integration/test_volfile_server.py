@@ -18,15 +18,27 @@ from contracts.volume_spec import VolumeSpec
 from nodeagent.client_volfiles import client_volfile_lookup
 from nodeagent.context import AgentContext
 from nodeagent.controlplane_client import ControlPlaneClient
-from nodeagent.state_files import AgentState
 from nodeagent.gluster.bricks import prepare_brick
 from nodeagent.gluster.mount import fuse_mounted
 from nodeagent.gluster.pids import wait_for
 from nodeagent.gluster.processes import ProcessLayout, start_brick
 from nodeagent.runner import Runner
+from nodeagent.state_files import AgentState
 from nodeagent.volfile_server import (
-    CBK_FETCHSPEC, CBK_PROGRAM, CBK_VERSION, DUMP_PROGRAM, DUMP_VERSION, HNDSK_GETSPEC, HNDSK_PROGRAM,
-    HNDSK_VERSION, PROC_UNAVAIL, PROG_UNAVAIL, SUCCESS, VolfileServer, XdrReader, read_record,
+    CBK_FETCHSPEC,
+    CBK_PROGRAM,
+    CBK_VERSION,
+    DUMP_PROGRAM,
+    DUMP_VERSION,
+    HNDSK_GETSPEC,
+    HNDSK_PROGRAM,
+    HNDSK_VERSION,
+    PROC_UNAVAIL,
+    PROG_UNAVAIL,
+    SUCCESS,
+    VolfileServer,
+    XdrReader,
+    read_record,
     record,
 )
 from tests.gluster_testbed import free_port, unmount_and_stop
@@ -251,7 +263,7 @@ def test_mounted_client_switches_to_the_grown_graph_on_notify(tmp_path, monkeypa
     plain = tmp_path / "client" / "plain"
     pidfiles: list[Path] = []
     try:
-        for node, brick, spec in zip(nodes, spec4.bricks, [spec2, spec2, spec4, spec4]):
+        for node, brick, spec in zip(nodes, spec4.bricks, [spec2, spec2, spec4, spec4], strict=True):
             os.makedirs(os.path.dirname(brick.path), exist_ok=True)
             prepare_brick(brick.path, vol_id)
             pidfiles.append(node["layout"].brick_pidfile(brick))

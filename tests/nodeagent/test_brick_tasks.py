@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.gluster_testbed import free_port
-
 from contracts.volume_spec import VolumeSpec
 from nodeagent import handlers, heartbeat, recovery
 from nodeagent.brick_handlers import layout_of
@@ -26,6 +24,7 @@ from nodeagent.gluster.bricks import VOLUME_ID_XATTR
 from nodeagent.gluster.pids import cmdline, running_pid, stop_pid, wait_for
 from nodeagent.gluster.processes import port_accepts
 from nodeagent.state_files import AgentState
+from tests.gluster_testbed import free_port
 
 
 def _missing() -> str:
@@ -122,7 +121,7 @@ def test_create_start_is_idempotent_and_reported_online(nodes):
     assert nodes.run_all("CREATE_BRICK", spec) == [{}, {}, {}]
     assert nodes.run_all("CREATE_BRICK", spec) == [{}, {}, {}]  # redelivered: nothing changes
     started = nodes.run_all("START_BRICK", spec)
-    for brick, data in zip(spec.bricks, started):
+    for brick, data in zip(spec.bricks, started, strict=True):
         assert data == {"pid": brick_pid(nodes, brick), "port": brick.port}
         assert port_accepts(brick.address, brick.port)
     for ctx in nodes.ctxs:
@@ -130,7 +129,7 @@ def test_create_start_is_idempotent_and_reported_online(nodes):
     assert nodes.run_all("START_BRICK", spec) == started  # a running brick is kept
 
     nodes.set_state(spec, "Started", 1)
-    for ctx, brick, data in zip(nodes.ctxs, spec.bricks, started):
+    for ctx, brick, data in zip(nodes.ctxs, spec.bricks, started, strict=True):
         hb = heartbeat.build(ctx)
         assert len(hb.bricks) == 1
         report = hb.bricks[0]
@@ -245,7 +244,7 @@ def test_recovery_restarts_a_killed_brick_and_shd_from_local_metadata(nodes):
     assert port_accepts(brick1.address, brick1.port)
     assert shd_pid(ctx1, spec) not in (None, old_shd)
     # The other nodes' bricks kept running: found by pid file and left alone.
-    for ctx, brick, data in zip(nodes.ctxs[1:], spec.bricks[1:], before[1:]):
+    for ctx, brick, data in zip(nodes.ctxs[1:], spec.bricks[1:], before[1:], strict=True):
         assert recovery.recover(ctx) == {"running": [brick.id], "started": [], "failed": []}
         assert brick_pid(nodes, brick) == data["pid"]
 

@@ -10,12 +10,11 @@ import uuid
 from pathlib import Path
 
 import celeryconfig
-from contracts import messages, task_names
+from contracts import messages, signing, task_names
 from contracts.task_kinds import TaskKind
 from contracts.task_specs import SPEC_MODELS
 from controlplane.dispatch import CelerySender
 from controlplane.security import node_secret
-from contracts import signing
 
 GOLDEN = Path(__file__).parent / "contract" / "messages.json"
 

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from contracts.sizes import GiB, MiB, TiB
-from controlplane.services.provisioning_plan import DeviceCandidate, Plan, PlacementError
+from controlplane.services.provisioning_plan import DeviceCandidate, PlacementError, Plan
 from controlplane.services.provisioning_planner import plan_volume
 
 

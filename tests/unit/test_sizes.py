@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from contracts.sizes import GB, GiB, KB, KiB, MiB, PiB, TB, TiB, UNITS, SizeError, format_size, parse_size, spell_size
+from contracts.sizes import GB, KB, TB, UNITS, GiB, KiB, MiB, PiB, SizeError, TiB, format_size, parse_size, spell_size
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -23,7 +23,8 @@ def create_device(cluster: str, node: str, body: schemas.DeviceCreate, access: C
     c = clusters.get_visible(session, access, cluster)
     dev, task = devices.add(session, access=access, cluster=c, node=nodes.get(session, c, node), path=body.path,
                             device=body.device)
-    return schemas.DeviceTask(device=present.devices(session, c.id, [dev])[0], task=present.tasks(session, access, c.id, [task])[0])
+    return schemas.DeviceTask(device=present.devices(session, c.id, [dev])[0],
+                              task=present.tasks(session, access, c.id, [task])[0])
 
 
 @router.delete("/devices/{device_id}", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED,

@@ -14,7 +14,8 @@ router = APIRouter(tags=["tasks"])
 @router.get("/clusters/{cluster}/tasks", response_model=schemas.ListOf[schemas.TaskPublic], responses=errors(404))
 def read_tasks(
     cluster: str, access: CurrentAccess, session: SessionDep,
-    state: str | None = Query(default=None, max_length=16), node: str | None = None, limit: int = Query(default=50, ge=1, le=1000),
+    state: str | None = Query(default=None, max_length=16), node: str | None = None,
+    limit: int = Query(default=50, ge=1, le=1000),
 ):
     """The newest tasks the user sees: all of the cluster's with a cluster grant, else those of their
     nodes, volumes and devices (specs cut to their scope, never the volume credentials)."""
