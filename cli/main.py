@@ -9,7 +9,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from cli.commands import (  # noqa: I001  # noqa: F401  (register expand, set/reset/get, rebalance, rotate-credentials)
+from cli.commands import (
     alert,
     auth,
     cluster,
@@ -20,9 +20,16 @@ from cli.commands import (  # noqa: I001  # noqa: F401  (register expand, set/re
     task,
     user,
     volume,
+    volume_credentials,
+    volume_expand,
+    volume_options,
+    volume_rebalance,
 )
 from cli.errors import CliError
 from cli.output import exit_with_error
+
+# These add their commands to `kadalu volume` when imported (after `volume`, above).
+VOLUME_COMMAND_MODULES = (volume_credentials, volume_expand, volume_options, volume_rebalance)
 
 
 class KadaluGroup(TyperGroup):
