@@ -37,7 +37,7 @@ class KadaluGroup(TyperGroup):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # type: ignore[arg-type]  # typer types it with its own copy of click
         except CliError as exc:
             exit_with_error(exc.message, exc.code)
 

@@ -19,7 +19,7 @@ def _digest(secret: str, body: str) -> str:
 
 def sign(node_id: str, secret: str, payload: dict[str, Any], generation: int | None = None) -> dict[str, Any]:
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    envelope = {"node_id": node_id, "body": body, "sig": _digest(secret, body)}
+    envelope: dict[str, Any] = {"node_id": node_id, "body": body, "sig": _digest(secret, body)}
     if generation is not None:
         envelope["generation"] = generation
     return envelope

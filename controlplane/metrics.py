@@ -11,7 +11,7 @@ from datetime import timedelta
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from controlplane.db import utcnow
 from controlplane.models import Alert, Brick, Cluster, Device, Node, Rebalance, Task, Volume
@@ -128,7 +128,7 @@ class StateCollector:
     def _devices(self, session, names, node_names):
         size = _gauge("kadalu_device_size_bytes", "Size of the device's filesystem", "cluster", "node", "device")
         free = _gauge("kadalu_device_free_bytes", "Free space on the device", "cluster", "node", "device")
-        for d in session.exec(select(Device).where(Device.state == "Ready")):
+        for d in session.exec(select(Device).where(col(Device.state) == "Ready")):
             labels = [names.get(d.cluster_id, d.cluster_id), node_names.get(d.node_id, d.node_id), d.path]
             size.add_metric(labels, d.size_bytes)
             free.add_metric(labels, d.free_bytes)
@@ -137,7 +137,7 @@ class StateCollector:
     def _tasks(self, session):
         active = _gauge("kadalu_tasks", "Tasks waiting or running, by kind and phase", "kind", "phase")
         for kind, phase, n in session.exec(select(Task.kind, Task.phase, func.count())
-                                           .where(Task.phase.in_(ACTIVE_PHASES)).group_by(Task.kind, Task.phase)):
+                                           .where(col(Task.phase).in_(ACTIVE_PHASES)).group_by(Task.kind, Task.phase)):
             active.add_metric([kind, phase], n)
         window = _gauge("kadalu_metrics_task_window_seconds", "The window of the *_window task metrics")
         window.add_metric([], self.window)
@@ -148,7 +148,7 @@ class StateCollector:
         since = utcnow() - timedelta(seconds=self.window)
         counts: dict[tuple[str, str], int] = {}
         seconds: dict[str, list[float]] = {}
-        recent = select(Task.kind, Task.phase, Task.created_at, Task.finished_at).where(Task.finished_at >= since)
+        recent = select(Task.kind, Task.phase, Task.created_at, Task.finished_at).where(col(Task.finished_at) >= since)
         for kind, phase, created, done in session.exec(recent):
             counts[(kind, phase)] = counts.get((kind, phase), 0) + 1
             seconds.setdefault(kind, []).append((done - created).total_seconds())
@@ -162,7 +162,7 @@ class StateCollector:
 
     def _alerts_and_jobs(self, session, names):
         firing = _gauge("kadalu_alerts_firing", "Open alerts raised by the control plane", "cluster", "kind", "severity")
-        stmt = (select(Alert.cluster_id, Alert.kind, Alert.severity, func.count()).where(Alert.state == "firing")
+        stmt = (select(Alert.cluster_id, Alert.kind, Alert.severity, func.count()).where(col(Alert.state) == "firing")
                 .group_by(Alert.cluster_id, Alert.kind, Alert.severity))
         for cluster_id, kind, severity, n in session.exec(stmt):
             firing.add_metric([names.get(cluster_id, cluster_id), kind, severity], n)

@@ -55,8 +55,8 @@ def register(settings: AgentSettings, state: AgentState, name: str, address: str
                     return saved
                 raise RegistrationRefused("no join token: set KADALU_JOIN_TOKEN (shown by `kadalu cluster add`)")
             reply = client.register(settings.join_token, name, address, facts.hostname(), facts.glusterfs_version(),
-                                    zone=settings.zone, node_id=proof and proof.get("node_id"),
-                                    node_secret=proof and proof.get("node_secret"))
+                                    zone=settings.zone, node_id=proof.get("node_id") if proof else None,
+                                    node_secret=proof.get("node_secret") if proof else None)
             break
         except (httpx.TransportError, httpx.HTTPStatusError) as exc:
             if saved and saved.get("name") == name:

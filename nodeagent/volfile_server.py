@@ -99,7 +99,7 @@ class XdrReader:
     def uint(self) -> int:
         return struct.unpack(">I", self._take(4))[0]
 
-    def int(self) -> int:
+    def int32(self) -> int:
         return struct.unpack(">i", self._take(4))[0]
 
     def uhyper(self) -> int:
@@ -370,7 +370,7 @@ class VolfileServer:
             if proc in (PMAP_SIGNIN, PMAP_SIGNOUT):
                 # pmap_signin_req / pmap_signout_req {string brick<>; int port; int rdma_port}
                 # pmap_signin_rsp / pmap_signout_rsp {int op_ret; int op_errno}
-                brick, port = args.string(), args.int()
+                brick, port = args.string(), args.int32()
                 if proc == PMAP_SIGNIN:
                     self._brick_ports[brick] = port
                 else:

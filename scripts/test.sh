@@ -5,4 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# Lint and types first: seconds, and a failure here says more than one deep in the suite.
+.venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/pytest -q "$@"

@@ -7,6 +7,8 @@ and never echoes the values it was sent: a hostile body can't make the answer bi
 import json
 import logging
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -57,7 +59,7 @@ HEADERS = {
 
 def error_response_doc(code: int) -> dict:
     """The OpenAPI response object of one error code (ErrorBody is added to the components)."""
-    doc = {"description": DESCRIPTIONS[code],
+    doc: dict[str, object] = {"description": DESCRIPTIONS[code],
            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
     if code in HEADERS:
         doc["headers"] = HEADERS[code]
@@ -94,7 +96,7 @@ def _loc(parts) -> list[str | int]:
     return [p if isinstance(p, int) else _cut(str(p), MAX_LOC_PART) for p in parts]
 
 
-def field_errors(raw: list[dict]) -> list[dict]:
+def field_errors(raw: Sequence[Any]) -> list[dict]:
     """The first MAX_ERRORS of pydantic's errors as loc/msg/type, without `input` or `ctx`."""
     return [{"loc": _loc(e.get("loc", ())), "msg": _cut(str(e.get("msg", "")), MAX_MESSAGE),
              "type": _cut(str(e.get("type", "")), MAX_LOC_PART)} for e in raw[:MAX_ERRORS]]

@@ -1,5 +1,5 @@
 """Rows to public shapes (names instead of ids where a user reads them)."""
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.states import VOLUME_FAILED, volume_settled
 from contracts.task_kinds import state_word
@@ -17,7 +17,7 @@ def grant(session: Session, g: Grant) -> schemas.GrantPublic:
         name = node.name if node else g.resource_id
     elif g.scope == "device" and g.resource_id:
         dev = session.get(Device, g.resource_id)
-        node = dev and session.get(Node, dev.node_id)
+        node = session.get(Node, dev.node_id) if dev else None
         name = f"{node.name}:{dev.path}" if dev and node else g.resource_id
     elif g.resource_id:
         name = g.resource_id
@@ -25,7 +25,7 @@ def grant(session: Session, g: Grant) -> schemas.GrantPublic:
 
 
 def user(session: Session, u: User) -> schemas.UserPublic:
-    grants = session.exec(select(Grant).where(Grant.user_id == u.id).order_by(Grant.created_at))
+    grants = session.exec(select(Grant).where(col(Grant.user_id) == u.id).order_by(col(Grant.created_at)))
     return schemas.UserPublic(id=u.id, username=u.username, created_at=u.created_at, grants=[grant(session, g) for g in grants])
 
 
@@ -46,7 +46,7 @@ def node(n: Node, device_count: int) -> schemas.NodePublic:
 
 
 def _node_names(session: Session, cluster_id: str) -> dict[str, str]:
-    return dict(session.exec(select(Node.id, Node.name).where(Node.cluster_id == cluster_id)).all())
+    return dict(session.exec(select(Node.id, Node.name).where(col(Node.cluster_id) == cluster_id)).all())
 
 
 def devices(session: Session, cluster_id: str, devs: list[Device]) -> list[schemas.DevicePublic]:
@@ -80,7 +80,7 @@ def tasks(session: Session, access: Access, cluster_id: str, rows: list[Task]) -
 def alerts(session: Session, cluster_id: str, rows: list[Alert]) -> list[schemas.AlertPublic]:
     c = session.get(Cluster, cluster_id)
     names = _node_names(session, cluster_id)
-    volumes = dict(session.exec(select(Volume.id, Volume.name).where(Volume.cluster_id == cluster_id)).all())
+    volumes = dict(session.exec(select(Volume.id, Volume.name).where(col(Volume.cluster_id) == cluster_id)).all())
     return [
         schemas.AlertPublic(
             **a.model_dump(include={"id", "kind", "severity", "message", "created_at", "state", "last_seen_at",
@@ -95,7 +95,7 @@ def alerts(session: Session, cluster_id: str, rows: list[Alert]) -> list[schemas
 def volume(session: Session, v: Volume, message: str = "") -> schemas.VolumePublic:
     bricks = volumes.bricks_of(session, v)
     states = volume_health.node_states(session, v.cluster_id)
-    nodes_by_id = {n.id: n for n in session.exec(select(Node).where(Node.cluster_id == v.cluster_id))}
+    nodes_by_id = {n.id: n for n in session.exec(select(Node).where(col(Node.cluster_id) == v.cluster_id))}
     size = volume_plan.set_size(v)
     c = session.get(Cluster, v.cluster_id)
     return schemas.VolumePublic(

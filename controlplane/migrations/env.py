@@ -9,7 +9,7 @@ target_metadata = SQLModel.metadata
 
 
 def run_migrations_online() -> None:
-    url = config.get_main_option("sqlalchemy.url")
+    url = config.get_main_option("sqlalchemy.url") or ""
     connectable = config.attributes.get("connection")
     if connectable is None:
         engine = make_engine(url)

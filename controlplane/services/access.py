@@ -1,7 +1,7 @@
 """Who may do what: roles (viewer < maintainer < admin) granted on a scope."""
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from controlplane.models import Grant, User
 from controlplane.services.errors import Forbidden
@@ -55,5 +55,5 @@ class Access:
 
 
 def load_access(session: Session, user: User) -> Access:
-    grants = list(session.exec(select(Grant).where(Grant.user_id == user.id)))
+    grants = list(session.exec(select(Grant).where(col(Grant.user_id) == user.id)))
     return Access(user=user, grants=grants)

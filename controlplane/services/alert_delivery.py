@@ -6,9 +6,10 @@ that had been accepted, and every API replica or worker agrees."""
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, or_, select
 
 from controlplane.db import utcnow
 from controlplane.models import Alert, Cluster, Node, Volume
@@ -22,9 +23,9 @@ Post = Callable[[dict], None]  # raises on failure
 
 def pending(session: Session, now: datetime) -> list[Alert]:
     """Alerts whose state changed since the last delivery and whose retry time has come."""
-    stmt = select(Alert).where(Alert.notified_state != Alert.state,
-                               or_(Alert.notify_after.is_(None), Alert.notify_after <= now))
-    return list(session.exec(stmt.order_by(Alert.created_at).limit(BATCH)))
+    stmt = select(Alert).where(col(Alert.notified_state) != Alert.state,
+                               or_(col(Alert.notify_after).is_(None), col(Alert.notify_after) <= now))
+    return list(session.exec(stmt.order_by(col(Alert.created_at)).limit(BATCH)))
 
 
 def _iso(at: datetime | None) -> str:
@@ -35,10 +36,10 @@ def payload(session: Session, rows: list[Alert], external_url: str = "") -> dict
     clusters = dict(session.exec(select(Cluster.id, Cluster.name)).all())
     node_ids = {a.node_id for a in rows if a.node_id}
     volume_ids = {a.volume_id for a in rows if a.volume_id}
-    nodes = dict(session.exec(select(Node.id, Node.name).where(Node.id.in_(list(node_ids)))).all()) if node_ids else {}
-    volumes = (dict(session.exec(select(Volume.id, Volume.name).where(Volume.id.in_(list(volume_ids)))).all())
+    nodes = dict(session.exec(select(Node.id, Node.name).where(col(Node.id).in_(list(node_ids)))).all()) if node_ids else {}
+    volumes = (dict(session.exec(select(Volume.id, Volume.name).where(col(Volume.id).in_(list(volume_ids)))).all())
                if volume_ids else {})
-    items = []
+    items: list[dict[str, Any]] = []
     for a in rows:
         labels = {"alertname": a.kind, "severity": a.severity, "cluster": clusters.get(a.cluster_id, a.cluster_id)}
         if a.node_id:

@@ -7,9 +7,9 @@ updates that alert (message, last seen, count) instead of adding one, and resolv
 alert. The database's unique (cluster_id, open_key) makes that hold across workers."""
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from controlplane.db import utcnow
+from controlplane.db import rowcount, utcnow
 from controlplane.models import Alert
 
 FIRING, RESOLVED = "firing", "resolved"
@@ -53,19 +53,19 @@ def record(session: Session, cluster_id: str, kind: str, message: str, severity:
 
 
 def find_open(session: Session, cluster_id: str, key: str) -> Alert | None:
-    return session.exec(select(Alert).where(Alert.cluster_id == cluster_id, Alert.open_key == key)).first()
+    return session.exec(select(Alert).where(col(Alert.cluster_id) == cluster_id, col(Alert.open_key) == key)).first()
 
 
 def resolve(session: Session, cluster_id: str, key: str) -> bool:
     """Close the open alert of this condition, if any (the caller commits)."""
     res = session.execute(
-        update(Alert).where(Alert.cluster_id == cluster_id, Alert.open_key == key)
+        update(Alert).where(col(Alert.cluster_id) == cluster_id, col(Alert.open_key) == key)
         .values(state=RESOLVED, open_key=None, resolved_at=utcnow(), notify_attempts=0, notify_after=None)
     )
-    return res.rowcount > 0
+    return rowcount(res) > 0
 
 
 def open_keys(session: Session, prefix: str) -> dict[tuple[str, str], Alert]:
     """Open alerts whose key starts with `prefix`, by (cluster id, key)."""
-    rows = session.exec(select(Alert).where(Alert.state == FIRING, Alert.open_key.startswith(prefix)))
-    return {(a.cluster_id, a.open_key): a for a in rows}
+    rows = session.exec(select(Alert).where(col(Alert.state) == FIRING, col(Alert.open_key).startswith(prefix)))
+    return {(a.cluster_id, a.open_key or ""): a for a in rows}

@@ -1,6 +1,6 @@
 """Clusters: create, list, status, delete, join tokens."""
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from controlplane import security
 from controlplane.models import Cluster, Node
@@ -13,7 +13,7 @@ DEFAULT_CLUSTER = "default"
 
 
 def ensure_default_cluster(session: Session) -> None:
-    if session.exec(select(Cluster).where(Cluster.name == DEFAULT_CLUSTER)).first():
+    if session.exec(select(Cluster).where(col(Cluster.name) == DEFAULT_CLUSTER)).first():
         return
     try:
         create_cluster(session, DEFAULT_CLUSTER)
@@ -23,7 +23,7 @@ def ensure_default_cluster(session: Session) -> None:
 
 def create_cluster(session: Session, name: str) -> tuple[Cluster, str]:
     check_name("cluster", name)
-    if session.exec(select(Cluster).where(Cluster.name == name)).first():
+    if session.exec(select(Cluster).where(col(Cluster.name) == name)).first():
         raise Conflict(f"cluster {name!r} already exists: pick another name, or use it with `-c {name}`")
     token = security.new_token(security.JOIN_TOKEN_PREFIX)
     cluster = Cluster(name=name, join_token_hash=security.token_hash(token))
@@ -39,7 +39,7 @@ def create_cluster(session: Session, name: str) -> tuple[Cluster, str]:
 
 def get_visible(session: Session, access: Access, name: str) -> Cluster:
     """The cluster by name, or 404 for clusters the user has no grant in (their existence is not shown)."""
-    cluster = session.exec(select(Cluster).where(Cluster.name == name)).first()
+    cluster = session.exec(select(Cluster).where(col(Cluster.name) == name)).first()
     if cluster is None or not access.sees_cluster(cluster.id):
         raise NotFound(f"cluster {name!r} not found: `kadalu cluster list` shows the clusters you can see")
     return cluster
@@ -51,7 +51,7 @@ def list_visible(session: Session, access: Access) -> list[Cluster]:
 
 
 def node_count(session: Session, cluster_id: str) -> int:
-    return session.exec(select(func.count()).select_from(Node).where(Node.cluster_id == cluster_id)).one()
+    return session.exec(select(func.count()).select_from(Node).where(col(Node.cluster_id) == cluster_id)).one()
 
 
 def status(session: Session, access: Access, cluster: Cluster) -> dict:
@@ -79,7 +79,7 @@ def delete_cluster(session: Session, access: Access, cluster: Cluster) -> None:
 
 
 def get_by_join_token(session: Session, join_token: str) -> Cluster:
-    cluster = session.exec(select(Cluster).where(Cluster.join_token_hash == security.token_hash(join_token))).first()
+    cluster = session.exec(select(Cluster).where(col(Cluster.join_token_hash) == security.token_hash(join_token))).first()
     if cluster is None:
         raise Unauthorized(
             "the join token matches no cluster (mistyped, or rotated): get the current one with "

@@ -1,5 +1,5 @@
 """Devices: a directory or a block device on a node, validated by the node's agent."""
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.device_paths import denied_problem
 from contracts.states import DeviceState
@@ -26,12 +26,12 @@ def add(session: Session, *, access: Access, cluster: Cluster, node: Node, path:
     if (path is None) == (device is None):
         raise Invalid("give exactly one of 'path' (a directory) or 'device' (a block device such as /dev/vdc)")
     kind = "directory" if path is not None else "block"
-    wanted = check_abs_path("device path" if path is not None else "block device", path or device)
+    wanted = check_abs_path("device path" if path is not None else "block device", path or device or "")
     # Defence in depth: the node's agent checks its own allowed roots and has the last word.
     problem = denied_problem(wanted, kind)
     if problem:
         raise Invalid(f"{'device path' if kind == 'directory' else 'block device'} {wanted!r} {problem}")
-    existing = list(session.exec(select(Device).where(Device.node_id == node.id)))
+    existing = list(session.exec(select(Device).where(col(Device.node_id) == node.id)))
     retry = None
     for dev in existing:
         if dev.path == wanted and dev.state == DeviceState.FAILED:
@@ -83,16 +83,16 @@ def get(session: Session, access: Access, cluster: Cluster, device_id: str) -> D
 
 
 def list_visible(session: Session, access: Access, cluster: Cluster, node: Node | None) -> list[Device]:
-    stmt = select(Device).where(Device.cluster_id == cluster.id)
+    stmt = select(Device).where(col(Device.cluster_id) == cluster.id)
     if node is not None:
-        stmt = stmt.where(Device.node_id == node.id)
-    devs = session.exec(stmt.join(Node, Node.id == Device.node_id).order_by(Node.name, Device.path))
+        stmt = stmt.where(col(Device.node_id) == node.id)
+    devs = session.exec(stmt.join(Node, col(Node.id) == Device.node_id).order_by(col(Node.name), col(Device.path)))
     return [d for d in devs if access.resource_rank(cluster.id, refs(d)) >= READ]
 
 
 def remove(session: Session, *, access: Access, cluster: Cluster, dev: Device, force: bool = False) -> Task | None:
     access.require(WRITE, cluster.id, f"remove device {dev.path}", refs(dev))
-    holding = session.exec(select(Brick).where(Brick.node_id == dev.node_id)).all()
+    holding = session.exec(select(Brick).where(col(Brick.node_id) == dev.node_id)).all()
     inside = [b.path for b in holding if b.device_id == dev.id or _nested(b.path, dev.path)]
     if inside:
         raise Conflict(f"device {dev.path} holds bricks ({', '.join(inside[:3])}): delete their volumes first")
@@ -108,6 +108,7 @@ def remove(session: Session, *, access: Access, cluster: Cluster, dev: Device, f
         )
     DEVICE.move(dev, DeviceState.REMOVING)
     node = session.get(Node, dev.node_id)
+    assert node is not None  # a device row goes with its node (ON DELETE CASCADE)
     task = tasks.new_task(session, node, TaskKind.REMOVE_DEVICE, {"device_id": dev.id, "path": dev.path, "kind": dev.kind})
     dev.task_id = task.id
     session.add(dev)

@@ -1,7 +1,7 @@
 """The failure report: the latest failure per (volume or device, node), with how to fix it,
 plus tasks waiting on Unreachable nodes; of the tasks the user sees (services.visibility)."""
 from sqlalchemy import false, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.task_kinds import Phase
 from controlplane.models import Cluster, Node, Task, Volume
@@ -35,14 +35,14 @@ def hint_for(error: dict | None) -> str:
 def report(session: Session, access: Access, cluster_ids: list[str], limit: int) -> list[dict]:
     views = {cid: visibility.scope(access, cid) for cid in cluster_ids}
     visible = or_(*(v.task_clause() for v in views.values())) if views else false()
-    clusters = dict(session.exec(select(Cluster.id, Cluster.name).where(Cluster.id.in_(cluster_ids))).all())
-    nodes = {n.id: n for n in session.exec(select(Node).where(Node.cluster_id.in_(cluster_ids)))}
-    volumes = dict(session.exec(select(Volume.id, Volume.name).where(Volume.cluster_id.in_(cluster_ids))).all())
+    clusters = dict(session.exec(select(Cluster.id, Cluster.name).where(col(Cluster.id).in_(cluster_ids))).all())
+    nodes = {n.id: n for n in session.exec(select(Node).where(col(Node.cluster_id).in_(cluster_ids)))}
+    volumes = dict(session.exec(select(Volume.id, Volume.name).where(col(Volume.cluster_id).in_(cluster_ids))).all())
     rows = []
     seen: set[tuple[str, str]] = set()
     failed = session.exec(
-        select(Task).where(visible, Task.phase == Phase.FAILED.value)
-        .order_by(Task.finished_at.desc()).limit(max(limit * 10, 100))
+        select(Task).where(visible, col(Task.phase) == Phase.FAILED.value)
+        .order_by(col(Task.finished_at).desc()).limit(max(limit * 10, 100))
     )
     for task in failed:
         if not views[task.cluster_id].sees_task(task):
@@ -55,9 +55,9 @@ def report(session: Session, access: Access, cluster_ids: list[str], limit: int)
         rows.append(_row(task, clusters, nodes, volumes, error.get("errno"), error.get("code", ""),
                          error.get("message", task.reason), hint_for(error), task.finished_at))
     waiting = session.exec(
-        select(Task).join(Node, Node.id == Task.node_id)
-        .where(visible, Task.phase.in_(ACTIVE), Node.state == "Unreachable")
-        .order_by(Task.created_at.desc())
+        select(Task).join(Node, col(Node.id) == Task.node_id)
+        .where(visible, col(Task.phase).in_(ACTIVE), col(Node.state) == "Unreachable")
+        .order_by(col(Task.created_at).desc())
     )
     for task in waiting:
         if not views[task.cluster_id].sees_task(task):

@@ -1,5 +1,5 @@
 """Role grants: a role on everything, a cluster, or one node / device / volume in a cluster."""
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from controlplane.models import Cluster, Device, Grant, Node, Volume
 from controlplane.services.access import ROLES, SCOPES
@@ -15,7 +15,7 @@ def _resolve_scope(session: Session, scope: str, cluster: str | None, name: str 
         return None, None
     if not cluster:
         raise Invalid(f"scope {scope!r} needs a cluster: add -c CLUSTER")
-    c = session.exec(select(Cluster).where(Cluster.name == cluster)).first()
+    c = session.exec(select(Cluster).where(col(Cluster.name) == cluster)).first()
     if c is None:
         raise NotFound(f"cluster {cluster!r} not found: `kadalu cluster list` shows the clusters")
     if scope == "cluster":
@@ -25,18 +25,18 @@ def _resolve_scope(session: Session, scope: str, cluster: str | None, name: str 
     if not name:
         raise Invalid(f"scope {scope!r} needs the {scope}'s name in `name`")
     if scope == "node":
-        node = session.exec(select(Node).where(Node.cluster_id == c.id, Node.name == name)).first()
+        node = session.exec(select(Node).where(col(Node.cluster_id) == c.id, col(Node.name) == name)).first()
         if node is None:
             raise NotFound(f"node {name!r} not found in cluster {cluster!r}")
         return c.id, node.id
     if scope == "device":
         node_name, _, path = name.partition(":")
-        node = session.exec(select(Node).where(Node.cluster_id == c.id, Node.name == node_name)).first()
-        dev = node and session.exec(select(Device).where(Device.node_id == node.id, Device.path == path)).first()
+        node = session.exec(select(Node).where(col(Node.cluster_id) == c.id, col(Node.name) == node_name)).first()
+        dev = node and session.exec(select(Device).where(col(Device.node_id) == node.id, col(Device.path) == path)).first()
         if not dev:
             raise NotFound(f"device {name!r} not found in cluster {cluster!r}: name it NODE:PATH")
         return c.id, dev.id
-    vol = session.exec(select(Volume).where(Volume.cluster_id == c.id, Volume.name == name)).first()
+    vol = session.exec(select(Volume).where(col(Volume.cluster_id) == c.id, col(Volume.name) == name)).first()
     if vol is None:
         raise NotFound(f"volume {name!r} not found in cluster {cluster!r}")
     return c.id, vol.id
@@ -53,7 +53,8 @@ def add_grant(session: Session, username: str, role: str, scope: str, cluster: s
     if scope == "all" and role != "admin":  # replaces the user's scope-all grant, maybe an admin one
         ensure_admin_remains(session, {user.id}, f"making {username!r} {role} of everything")
     same = select(Grant).where(
-        Grant.user_id == user.id, Grant.scope == scope, Grant.cluster_id == cluster_id, Grant.resource_id == resource_id
+        col(Grant.user_id) == user.id, col(Grant.scope) == scope, col(Grant.cluster_id) == cluster_id,
+        col(Grant.resource_id) == resource_id
     )
     for old in session.exec(same):
         session.delete(old)  # one role per user and scope: the new grant replaces the old

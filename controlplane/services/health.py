@@ -4,11 +4,11 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, or_, select
 
 from contracts.messages import Heartbeat
 from contracts.states import NodeState
-from controlplane.db import utcnow
+from controlplane.db import rowcount, utcnow
 from controlplane.models import Device, Node
 from controlplane.services import alerts, health_alerts, rebalance, volume_health
 from controlplane.services.transitions import NODE
@@ -32,9 +32,9 @@ def receive_heartbeat(session: Session, node: Node, hb: Heartbeat, timeout: floa
         log.info("dropped a stale heartbeat from node %s (sent %.0fs ago)", node.name, time.time() - hb.sent_at)
         return False
     claimed = session.execute(
-        update(Node).where(Node.id == node.id, Node.heartbeat_sent_at < hb.sent_at).values(heartbeat_sent_at=hb.sent_at)
+        update(Node).where(col(Node.id) == node.id, col(Node.heartbeat_sent_at) < hb.sent_at).values(heartbeat_sent_at=hb.sent_at)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         session.rollback()
         log.warning("dropped a replayed or out-of-order heartbeat from node %s (sent_at %.3f)", node.name, hb.sent_at)
         return False
@@ -56,7 +56,7 @@ def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
     session.add(node)
     usage = {d.device_id: d for d in hb.devices}
     if usage:
-        for dev in session.exec(select(Device).where(Device.node_id == node.id, Device.id.in_(list(usage)))):
+        for dev in session.exec(select(Device).where(col(Device.node_id) == node.id, col(Device.id).in_(list(usage)))):
             dev.size_bytes, dev.free_bytes = usage[dev.id].size_bytes, usage[dev.id].free_bytes
             session.add(dev)
     volume_health.apply_reports(session, node, hb.bricks)
@@ -77,8 +77,8 @@ def mark_unreachable(session: Session, timeout: float) -> list[Node]:
     stale = session.exec(
         select(Node).where(
             or_(
-                (Node.state == NodeState.ONLINE) & (Node.last_heartbeat_at < cutoff),
-                (Node.state == NodeState.REGISTERED) & (Node.registered_at < cutoff),
+                (col(Node.state) == NodeState.ONLINE) & (col(Node.last_heartbeat_at) < cutoff),
+                (col(Node.state) == NodeState.REGISTERED) & (col(Node.registered_at) < cutoff),
             )
         )
     ).all()

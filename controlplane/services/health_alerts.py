@@ -13,7 +13,7 @@ registration, a refused task message) resolve once not raised again for KADALU_A
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from controlplane.db import utcnow
 from controlplane.models import Brick, Cluster, Device, Node, Volume
@@ -39,11 +39,11 @@ def evaluate(session: Session, limits: Thresholds) -> int:
     nodes = {n.id: n for n in session.exec(select(Node))}
     states = {n.id: n.state for n in nodes.values()}
     bricks: dict[str, list[Brick]] = {}
-    for b in session.exec(select(Brick).order_by(Brick.volume_id, Brick.idx)):
+    for b in session.exec(select(Brick).order_by(col(Brick.volume_id), col(Brick.idx))):
         bricks.setdefault(b.volume_id, []).append(b)
     for v in session.exec(select(Volume)):
         _volume_conditions(v, names.get(v.cluster_id, "CLUSTER"), bricks.get(v.id, []), nodes, states, limits, holding)
-    for d in session.exec(select(Device).where(Device.state == "Ready", Device.size_bytes > 0)):
+    for d in session.exec(select(Device).where(col(Device.state) == "Ready", col(Device.size_bytes) > 0)):
         used = 100.0 * (d.size_bytes - d.free_bytes) / d.size_bytes
         if used >= limits.full_percent:
             node = nodes.get(d.node_id)

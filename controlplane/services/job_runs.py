@@ -2,15 +2,15 @@
 (beat or the control worker down) from a healthy cluster."""
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from controlplane.db import utcnow
+from controlplane.db import rowcount, utcnow
 from controlplane.models import JobRun
 
 
 def finished(session: Session, name: str) -> None:
     now = utcnow()
-    if session.execute(update(JobRun).where(JobRun.name == name).values(last_run_at=now)).rowcount == 0:
+    if rowcount(session.execute(update(JobRun).where(col(JobRun.name) == name).values(last_run_at=now))) == 0:
         session.add(JobRun(name=name, last_run_at=now))
         try:
             session.commit()

@@ -2,12 +2,12 @@
 once any user exists). Every change that can take the role away checks here, under a lock, so two
 admins demoting each other at the same moment cannot both succeed."""
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from controlplane.models import Grant
 from controlplane.services.errors import Conflict
 
-_ADMIN_OF_ALL = (Grant.role == "admin", Grant.scope == "all")
+_ADMIN_OF_ALL = (col(Grant.role) == "admin", col(Grant.scope) == "all")
 
 
 def lock_admins(session: Session) -> set[str]:
@@ -16,7 +16,7 @@ def lock_admins(session: Session) -> set[str]:
     lock first, as the first statement of the transaction, so the count read after it is current."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(update(Grant).where(*_ADMIN_OF_ALL).values(role=Grant.role))
-    query = select(Grant.user_id).where(*_ADMIN_OF_ALL).order_by(Grant.id).with_for_update()
+    query = select(Grant.user_id).where(*_ADMIN_OF_ALL).order_by(col(Grant.id)).with_for_update()
     return set(session.exec(query))
 
 

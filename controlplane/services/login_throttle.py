@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from controlplane.db import utcnow
+from controlplane.db import rowcount, utcnow
 from controlplane.models import LoginThrottle
 from controlplane.services.errors import TooManyRequests
 
@@ -90,15 +90,15 @@ def attempt_succeeded(session: Session, limits: Limits, username: str, address: 
 
 def clear_user(session: Session, username: str) -> None:
     """Forget the user name's failures (a success, or an admin set a new password). The caller commits."""
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == user_key(username)))
+    session.execute(delete(LoginThrottle).where(col(LoginThrottle.key) == user_key(username)))
 
 
 def purge_quiet(session: Session, limits: Limits, now: datetime) -> int:
     """Delete counters quiet for a whole window (they would start afresh anyway); commits."""
     cutoff = now - limits.window
-    quiet = and_(LoginThrottle.window_started_at < cutoff,
-                 or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < cutoff))
-    count = session.execute(delete(LoginThrottle).where(quiet)).rowcount
+    quiet = and_(col(LoginThrottle.window_started_at) < cutoff,
+                 or_(col(LoginThrottle.locked_until).is_(None), col(LoginThrottle.locked_until) < cutoff))
+    count = rowcount(session.execute(delete(LoginThrottle).where(quiet)))
     session.commit()
     return count
 
@@ -110,7 +110,7 @@ def _locked_rows(session: Session, keys: list[str], now: datetime) -> list[Login
     for key in keys:
         session.execute(insert(LoginThrottle).values(key=key, failures=0, window_started_at=now)
                         .on_conflict_do_nothing(index_elements=["key"]))
-    query = (select(LoginThrottle).where(LoginThrottle.key.in_(keys)).order_by(LoginThrottle.key)
+    query = (select(LoginThrottle).where(col(LoginThrottle.key).in_(keys)).order_by(col(LoginThrottle.key))
              .with_for_update().execution_options(populate_existing=True))
     return list(session.exec(query))
 

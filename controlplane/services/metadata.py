@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import delete, event, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.states import VOLUME_PASSING
+from controlplane.db import rowcount
 from controlplane.models import Cluster, Device, MetadataVersion, Node, Volume
 from controlplane.services.outbox import KEEP_VERSIONS
 from controlplane.services.volume_specs import spec
@@ -25,8 +26,8 @@ def changed(session: Session, cluster_id: str) -> None:
 
 
 def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
-    nodes = session.exec(select(Node).where(Node.cluster_id == cluster.id).order_by(Node.name))
-    devices = session.exec(select(Device).where(Device.cluster_id == cluster.id).order_by(Device.path))
+    nodes = session.exec(select(Node).where(col(Node.cluster_id) == cluster.id).order_by(col(Node.name)))
+    devices = session.exec(select(Device).where(col(Device.cluster_id) == cluster.id).order_by(col(Device.path)))
     return {
         "cluster": {"id": cluster.id, "name": cluster.name},
         "nodes": [{"id": n.id, "name": n.name, "address": n.address} for n in nodes],
@@ -38,7 +39,7 @@ def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
 
 
 def _volumes(session: Session, cluster: Cluster) -> list[dict[str, Any]]:
-    vols = session.exec(select(Volume).where(Volume.cluster_id == cluster.id).order_by(Volume.name))
+    vols = session.exec(select(Volume).where(col(Volume.cluster_id) == cluster.id).order_by(col(Volume.name)))
     # agents act on the state the bricks should be in: during an expand or an option change, where it returns to
     return [{"spec": spec(session, v).model_dump(), "state": v.resume_state if v.state in VOLUME_PASSING else v.state}
             for v in vols]
@@ -49,18 +50,19 @@ def bump(session: Session, cluster_id: str, keep: int = DEFAULT_KEEP_VERSIONS) -
     drop versions older than the last `keep`. None when the cluster is gone."""
     session.flush()
     done = session.execute(
-        update(Cluster).where(Cluster.id == cluster_id).values(metadata_version=Cluster.metadata_version + 1)
+        update(Cluster).where(col(Cluster.id) == cluster_id).values(metadata_version=Cluster.metadata_version + 1)
     )
-    if done.rowcount != 1:
+    if rowcount(done) != 1:
         return None
     cluster = session.get(Cluster, cluster_id)
+    assert cluster is not None  # its row was just updated
     session.refresh(cluster, ["metadata_version"])
     version = cluster.metadata_version
     content = build_content(session, cluster)
     content["version"] = version
     session.add(MetadataVersion(cluster_id=cluster.id, version=version, content=content))
-    session.execute(delete(MetadataVersion).where(MetadataVersion.cluster_id == cluster.id,
-                                                  MetadataVersion.version <= version - max(1, keep)))
+    session.execute(delete(MetadataVersion).where(col(MetadataVersion.cluster_id) == cluster.id,
+                                                  col(MetadataVersion.version) <= version - max(1, keep)))
     return version
 
 
@@ -79,8 +81,8 @@ def _forget_changes(session: Any) -> None:
 def current(session: Session, cluster_id: str) -> MetadataVersion | None:
     stmt = (
         select(MetadataVersion)
-        .where(MetadataVersion.cluster_id == cluster_id)
-        .order_by(MetadataVersion.version.desc())
+        .where(col(MetadataVersion.cluster_id) == cluster_id)
+        .order_by(col(MetadataVersion.version).desc())
         .limit(1)
     )
     return session.exec(stmt).first()

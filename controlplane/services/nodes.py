@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from contracts import checks as contract_checks
 from contracts.task_kinds import Phase
@@ -54,13 +54,15 @@ def register(session: Session, secret_key: str, *, name: str, address: str, fact
     check_name("node", name)
     address = check_address(address)
     proven = _proven(session, secret_key, node_id, node_secret) if node_id and node_secret else None
+    cluster: Cluster | None = None
     if proven is not None:
         cluster = session.get(Cluster, proven.cluster_id)
     elif join_token:
         cluster = clusters.get_by_join_token(session, join_token)
     else:
         raise Unauthorized("registration needs the cluster's join token (KADALU_JOIN_TOKEN, shown by `kadalu cluster add`)")
-    node = session.exec(select(Node).where(Node.cluster_id == cluster.id, Node.name == name)).first()
+    assert cluster is not None  # a node row goes with its cluster (ON DELETE CASCADE)
+    node = session.exec(select(Node).where(col(Node.cluster_id) == cluster.id, col(Node.name) == name)).first()
     if proven is not None and (node is None or node.id != proven.id):
         raise Conflict(f"these node credentials belong to a node registered under another name: start the agent "
                        f"with the `name` it registered with, or remove its state directory to join as {name!r}")
@@ -75,13 +77,13 @@ def register(session: Session, secret_key: str, *, name: str, address: str, fact
     if node is not None and node.address != address:
         raise Conflict(f"node {name!r} is registered with another storage address: start the agent with the "
                        "`address` it registered with (bricks are bound to it), or remove the node first")
-    taken = session.exec(select(Node.id).where(Node.cluster_id == cluster.id, Node.address == address,
-                                               Node.name != name)).first()
+    taken = session.exec(select(Node.id).where(col(Node.cluster_id) == cluster.id, col(Node.address) == address,
+                                               col(Node.name) != name)).first()
     if taken is not None:
         raise Conflict(f"address {address} is already registered for another node of this cluster: give this "
                        "node its own storage `address`")
     created = node is None
-    if created:
+    if node is None:
         node = Node(cluster_id=cluster.id, name=name, address=address)
     else:
         node.secret_generation += 1
@@ -127,7 +129,7 @@ def allow_rejoin(session: Session, *, access: Access, cluster: Cluster, node: No
 
 def _requeue_running(session: Session, node: Node) -> list[Task]:
     """An agent that (re)registers has restarted: what it was running is lost; run it again."""
-    running = list(session.exec(select(Task).where(Task.node_id == node.id, Task.phase == Phase.RUNNING.value)))
+    running = list(session.exec(select(Task).where(col(Task.node_id) == node.id, col(Task.phase) == Phase.RUNNING.value)))
     tasks.queue_again(session, running)
     return running
 
@@ -144,18 +146,18 @@ def authenticate(session: Session, secret_key: str, node_id: str, secret: str) -
 
 
 def get(session: Session, cluster: Cluster, name: str) -> Node:
-    node = session.exec(select(Node).where(Node.cluster_id == cluster.id, Node.name == name)).first()
+    node = session.exec(select(Node).where(col(Node.cluster_id) == cluster.id, col(Node.name) == name)).first()
     if node is None:
         raise NotFound(f"node {name!r} not found in cluster {cluster.name!r}: `kadalu node list -c {cluster.name}`")
     return node
 
 
 def list_nodes(session: Session, cluster: Cluster) -> list[Node]:
-    return list(session.exec(select(Node).where(Node.cluster_id == cluster.id).order_by(Node.name)))
+    return list(session.exec(select(Node).where(col(Node.cluster_id) == cluster.id).order_by(Node.name)))
 
 
 def device_counts(session: Session, cluster: Cluster) -> dict[str, int]:
-    stmt = select(Device.node_id, func.count()).where(Device.cluster_id == cluster.id).group_by(Device.node_id)
+    stmt = select(Device.node_id, func.count()).where(col(Device.cluster_id) == cluster.id).group_by(Device.node_id)
     return dict(session.exec(stmt).all())
 
 
@@ -167,9 +169,9 @@ def heartbeat_age(node: Node, now: datetime | None = None) -> float | None:
 
 def remove(session: Session, *, access: Access, cluster: Cluster, node: Node) -> None:
     access.require(MANAGE, cluster.id, f"remove node {node.name!r}", (("node", node.id),))
-    if session.exec(select(func.count()).select_from(Device).where(Device.node_id == node.id)).one():
+    if session.exec(select(func.count()).select_from(Device).where(col(Device.node_id) == node.id)).one():
         raise Conflict(f"node {node.name!r} still has devices: remove them first (`kadalu device remove`)")
-    if session.exec(select(func.count()).select_from(Brick).where(Brick.node_id == node.id)).one():
+    if session.exec(select(func.count()).select_from(Brick).where(col(Brick.node_id) == node.id)).one():
         raise Conflict(f"node {node.name!r} still holds bricks of volumes: delete those volumes first")
     session.delete(node)
     metadata.changed(session, cluster.id)

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.messages import TaskMessage
 from controlplane.db import utcnow
@@ -45,8 +45,8 @@ def send(session: Session, sender: Sender, tasks: list[Task]) -> int:
     leaves them QUEUED: beat re-sends them. Commits the dispatch bookkeeping; returns how many went."""
     sent = 0
     for task in tasks:
-        version = session.exec(select(Cluster.metadata_version).where(Cluster.id == task.cluster_id)).one()
-        generation = session.exec(select(Node.secret_generation).where(Node.id == task.node_id)).one()
+        version = session.exec(select(Cluster.metadata_version).where(col(Cluster.id) == task.cluster_id)).one()
+        generation = session.exec(select(Node.secret_generation).where(col(Node.id) == task.node_id)).one()
         message = TaskMessage(task_id=task.id, node_id=task.node_id, kind=task.kind, spec=task.spec,
                               issued_at=time.time(), key_generation=generation, metadata_version=version)
         try:
@@ -55,7 +55,7 @@ def send(session: Session, sender: Sender, tasks: list[Task]) -> int:
             log.warning("could not send task %s to node %s yet: %s", task.id, task.node_id, exc)
             continue
         session.execute(
-            update(Task).where(Task.id == task.id).values(dispatched_at=utcnow(), attempts=Task.attempts + 1)
+            update(Task).where(col(Task.id) == task.id).values(dispatched_at=utcnow(), attempts=Task.attempts + 1)
         )
         sent += 1
     session.commit()
@@ -70,7 +70,7 @@ def _send_outbox(session: Any) -> None:
         return
     # The committed session cannot run SQL from inside this hook: a session of its own does.
     with Session(session.get_bind(), expire_on_commit=False) as own:
-        rows = list(own.exec(select(Task).where(Task.id.in_(ids))))  # type: ignore[attr-defined]
+        rows = list(own.exec(select(Task).where(col(Task.id).in_(ids))))
         send(own, sender, sorted(rows, key=lambda t: ids.index(t.id)))
 
 

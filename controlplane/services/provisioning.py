@@ -1,8 +1,9 @@
 """`volume create --size`: choose bricks from registered devices, reserving their space in the
 transaction that plans, so concurrent requests never over-commit a device."""
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.sizes import SizeError, parse_size
+from contracts.states import DeviceState, NodeState
 from controlplane.models import Brick, Cluster, Device, Node
 from controlplane.services import volume_plan
 from controlplane.services.errors import Invalid
@@ -21,8 +22,9 @@ def size_of(text: str) -> int:
 def candidates(session: Session, cluster: Cluster) -> list[DeviceCandidate]:
     """Ready directory devices on Online nodes (a node that is down cannot create a brick now)."""
     rows = session.exec(
-        select(Device, Node).join(Node, Node.id == Device.node_id)
-        .where(Device.cluster_id == cluster.id, Device.state == "Ready", Device.kind == "directory", Node.state == "Online")
+        select(Device, Node).join(Node, col(Node.id) == Device.node_id)
+        .where(col(Device.cluster_id) == cluster.id, col(Device.state) == DeviceState.READY,
+               col(Device.kind) == "directory", col(Node.state) == NodeState.ONLINE)
     )
     return [DeviceCandidate(device_id=d.id, node_id=n.id, node_name=n.name, zone=n.zone or None, path=d.path,
                             free_bytes=d.free_bytes, reserved_bytes=d.reserved_bytes) for d, n in rows]
@@ -30,7 +32,7 @@ def candidates(session: Session, cluster: Cluster) -> list[DeviceCandidate]:
 
 def plan(session: Session, cluster: Cluster, name: str, size: str, lay: volume_plan.Layout,
          distribute: int | None) -> Plan:
-    volume_plan.lock_nodes(session, set(session.exec(select(Node.id).where(Node.cluster_id == cluster.id))))
+    volume_plan.lock_nodes(session, set(session.exec(select(Node.id).where(col(Node.cluster_id) == cluster.id))))
     return plan_volume(name, size_of(size), lay.set_size, lay.type == "arbiter", candidates(session, cluster),
                        distribute_count=distribute, redundancy=lay.redundancy_count)
 
@@ -42,6 +44,7 @@ def reserve(session: Session, the_plan: Plan, bricks: list[Brick]) -> None:
         session.add(brick)
     for device_id, amount in the_plan.reservations().items():
         device = session.get(Device, device_id)
+        assert device is not None  # planned from the rows read in this transaction
         device.reserved_bytes += amount
         session.add(device)
 

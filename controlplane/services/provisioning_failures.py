@@ -78,7 +78,7 @@ def space_failure(f: SetDidNotFit, nodes: dict[str, CandidateNode], set_size: in
         zones: dict[str, list[str]] = defaultdict(list)
         for n in ordered:
             if _node_best(n, rem)[0] >= (arbiter_size if arbiter_size is not None else brick):
-                zones[n.zone].append(n.name)
+                zones[n.zone or ""].append(n.name)
         data_zones = {n.zone for n in data_ok}
         listing = "; ".join(f"{z}: {names(sorted(ns))}" for z, ns in sorted(zones.items()))
         reasons.append(

@@ -153,11 +153,11 @@ def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, Ca
     for s in range(set_count):
         before = dict(remaining)
         used_nodes: set[str] = set()
-        used_zones: dict[str, int] = defaultdict(int)  # bricks of this set per zone
+        used_zones: dict[str | None, int] = defaultdict(int)  # bricks of this set per zone
         chosen: list[tuple[DeviceCandidate, int, bool]] = []
         for pos in range(set_size):
             is_arbiter = arbiter_size is not None and pos == set_size - 1
-            need = arbiter_size if is_arbiter else brick
+            need = arbiter_size if is_arbiter and arbiter_size is not None else brick
             best = None
             best_key = None
             for d in devices:
@@ -257,7 +257,7 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
                      f"at most {_zone_cap(nodes, set_size)} of its bricks in one zone")
 
     explicit = distribute_count is not None
-    sets = distribute_count if explicit else max(1, _ceil_div(size_bytes, max_brick_bytes * data_per_set))
+    sets = distribute_count if distribute_count is not None else max(1, _ceil_div(size_bytes, max_brick_bytes * data_per_set))
     brick = _brick_size(size_bytes, sets, data_per_set)
     if brick < min_brick_bytes:
         least = min_brick_bytes * data_per_set * sets
@@ -295,8 +295,9 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
         return Plan(bricks=bricks, brick_size=brick, set_size=set_size, set_count=sets, arbiter_size=arb,
                     redundancy=redundancy, notes=notes)
 
-    f, f_sets, f_brick, f_arb = first
-    reasons, hint = space_failure(f, nodes, set_size, f_sets, f_brick, f_arb, strict_zones)
+    assert first is not None  # the loop ends early only after a set did not fit
+    unfit, f_sets, f_brick, f_arb = first
+    reasons, hint = space_failure(unfit, nodes, set_size, f_sets, f_brick, f_arb, strict_zones)
     if tried > f_sets:
         reasons.append(f"smaller bricks do not fit either (tried up to {tried} sets of {format_size(brick)})")
     summary = (f"cannot place volume {volume_name} ({layout}, {format_size(size_bytes)} as "

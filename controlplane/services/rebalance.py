@@ -8,7 +8,7 @@ lets a later start proceed (the agent's start keeps a process that outlived the 
 import logging
 import math
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.messages import RebalanceReport
 from contracts.states import REBALANCE_ACTIVE, REBALANCE_REPORTED, RebalanceState, VolumeState, rebalance_rollup
@@ -31,11 +31,11 @@ _LIMITS = {key: 2**31 - 1 for key in COUNTERS} | {"bytes_moved": 2**63 - 1}  # t
 
 def _nodes(session: Session, volume: Volume) -> list[Node]:
     ids = {b.node_id for b in bricks_of(session, volume)}
-    return list(session.exec(select(Node).where(Node.id.in_(list(ids))).order_by(Node.name)))
+    return list(session.exec(select(Node).where(col(Node.id).in_(list(ids))).order_by(Node.name)))
 
 
 def _row(session: Session, volume_id: str, node_id: str) -> Rebalance:
-    row = session.exec(select(Rebalance).where(Rebalance.volume_id == volume_id, Rebalance.node_id == node_id)).first()
+    row = session.exec(select(Rebalance).where(col(Rebalance.volume_id) == volume_id, col(Rebalance.node_id) == node_id)).first()
     return row or Rebalance(volume_id=volume_id, node_id=node_id)
 
 
@@ -43,7 +43,7 @@ def _rows(session: Session, volume: Volume) -> list[Rebalance]:
     """The rows of nodes that hold bricks of the volume now: a node that no longer does cannot be
     stopped through this volume, so its last word must not block a start."""
     holders = {b.node_id for b in bricks_of(session, volume)}
-    rows = session.exec(select(Rebalance).where(Rebalance.volume_id == volume.id)).all()
+    rows = session.exec(select(Rebalance).where(col(Rebalance.volume_id) == volume.id)).all()
     return [r for r in rows if r.node_id in holders]
 
 
@@ -56,7 +56,7 @@ def start(session: Session, *, access: Access, volume: Volume, fix_layout_only: 
     if any(r.state in REBALANCE_ACTIVE for r in _rows(session, volume)):
         raise Conflict(f"a rebalance of {volume.name!r} is running: see `kadalu volume rebalance status`, or stop it")
     current = {r.id for r in _rows(session, volume)}
-    for gone in session.exec(select(Rebalance).where(Rebalance.volume_id == volume.id)).all():
+    for gone in session.exec(select(Rebalance).where(col(Rebalance.volume_id) == volume.id)).all():
         if gone.id not in current:
             session.delete(gone)  # a former holder's last run: the new run does not include it
     return _send_to_nodes(session, volume, TaskKind.START_REBALANCE, R.STARTING, fix_layout_only)
@@ -120,9 +120,9 @@ def _store(session: Session, row: Rebalance, values: dict) -> None:
 
 def _last_command(session: Session, volume_id: str, node_id: str) -> str | None:
     return session.exec(
-        select(Task.kind).where(Task.volume_id == volume_id, Task.node_id == node_id,
-                                Task.kind.in_([TaskKind.START_REBALANCE, TaskKind.STOP_REBALANCE]))
-        .order_by(Task.created_at.desc()).limit(1)
+        select(Task.kind).where(col(Task.volume_id) == volume_id, col(Task.node_id) == node_id,
+                                col(Task.kind).in_([TaskKind.START_REBALANCE, TaskKind.STOP_REBALANCE]))
+        .order_by(col(Task.created_at).desc()).limit(1)
     ).first()
 
 
@@ -130,7 +130,7 @@ def task_finished(session: Session, task: Task, data: dict) -> None:
     """The answer to a START/STOP_REBALANCE settles the node's row. A stop's answer always ends the
     run as far as the control plane is concerned: a node still saying in_progress is recorded as
     failed (its stop did not take), so the user may start again or look at the node."""
-    if session.get(Volume, task.volume_id) is None:
+    if task.volume_id is None or session.get(Volume, task.volume_id) is None:
         return  # deleted meanwhile
     row = _row(session, task.volume_id, task.node_id)
     values = _checked(data) if task.phase == Phase.DONE.value else None
@@ -150,7 +150,8 @@ def _refusal(session: Session, node: Node, report: RebalanceReport) -> str | Non
     volume = session.get(Volume, report.volume_id)
     if volume is None or volume.cluster_id != node.cluster_id:
         return "no such volume in the node's cluster"
-    holds = session.exec(select(Brick.id).where(Brick.volume_id == volume.id, Brick.node_id == node.id).limit(1)).first()
+    holds = session.exec(select(Brick.id).where(col(Brick.volume_id) == volume.id,
+                                                col(Brick.node_id) == node.id).limit(1)).first()
     if holds is None:
         return "the node holds no brick of this volume"
     return None
@@ -165,7 +166,7 @@ def apply_reports(session: Session, node: Node, reports: list[RebalanceReport]) 
         values = _checked(report.model_dump(exclude={"volume_id"}))
         if why is None and values is None:
             why = f"unknown rebalance status (state {report.state[:32]!r}, or a counter out of range)"
-        if why is not None:
+        if why is not None or values is None:
             log.warning("rebalance report of node %s (%s) for volume %r dropped: %s",
                         node.name, node.id, report.volume_id[:64], why)
             continue

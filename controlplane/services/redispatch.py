@@ -4,7 +4,7 @@ fail, tasks stuck running."""
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlmodel import Session, and_, or_, select
+from sqlmodel import Session, and_, col, or_, select
 
 from contracts.messages import TaskError, TaskResult
 from contracts.states import NodeState
@@ -18,14 +18,14 @@ def lost_tasks(session: Session, older_than: float, message_present: Callable[[T
     cutoff = utcnow() - timedelta(seconds=older_than)
     candidates = session.exec(
         select(Task)
-        .join(Node, Node.id == Task.node_id)  # type: ignore[arg-type]
+        .join(Node, col(Node.id) == Task.node_id)
         .where(
-            Task.phase == Phase.QUEUED.value,
-            Node.state == NodeState.ONLINE,
-            or_(and_(Task.dispatched_at.is_(None), Task.created_at < cutoff),  # type: ignore[union-attr]
-                Task.dispatched_at < cutoff),  # type: ignore[operator]
+            col(Task.phase) == Phase.QUEUED.value,
+            col(Node.state) == NodeState.ONLINE,
+            or_(and_(col(Task.dispatched_at).is_(None), col(Task.created_at) < cutoff),
+                col(Task.dispatched_at) < cutoff),
         )
-        .order_by(Task.created_at)
+        .order_by(col(Task.created_at))
         .limit(500)
     ).all()
     return [t for t in candidates if t.dispatched_at is None or not message_present(t)]
@@ -44,8 +44,8 @@ def reap_stuck(session: Session, older_than: float, max_attempts: int = 3) -> in
     hangs). Send it again: the agent answers from its journal when it had finished. After
     `max_attempts` sends, fail it with the reason so its volume or device settles."""
     cutoff = utcnow() - timedelta(seconds=older_than)
-    stuck = session.exec(select(Task).where(Task.phase == Phase.RUNNING.value,
-                                            Task.started_at < cutoff).limit(100)).all()  # type: ignore[operator]
+    stuck = session.exec(select(Task).where(col(Task.phase) == Phase.RUNNING.value,
+                                            col(Task.started_at) < cutoff).limit(100)).all()
     tasks.queue_again(session, [t for t in stuck if t.attempts < max_attempts])
     session.commit()  # sent by the outbox
     for task in (t for t in stuck if t.attempts >= max_attempts):

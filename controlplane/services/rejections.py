@@ -28,7 +28,7 @@ def apply(session: Session, node: Node, rejected: TaskRejected) -> Task | None:
         severity=severity, node_id=node.id, volume_id=task.volume_id if task is not None else None,
         key=f"message_rejected:{node.id}:{rejected.code}",  # one open alert per node and kind of refusal
     )
-    if resend:
+    if resend and task is not None:
         tasks.queue_again(session, [task])
     session.commit()  # a task queued again is sent by the outbox
     return task if resend else None

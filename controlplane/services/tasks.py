@@ -3,12 +3,12 @@ apply progress and results idempotently."""
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from contracts.messages import TaskResult
 from contracts.task_kinds import Phase
 from contracts.task_specs import parse_spec
-from controlplane.db import utcnow
+from controlplane.db import rowcount, utcnow
 from controlplane.models import Node, Task
 from controlplane.services import outbox
 from controlplane.services.errors import NotFound
@@ -42,11 +42,11 @@ def apply_progress(session: Session, node_id: str, task_id: str) -> bool:
     now = utcnow()
     res = session.execute(
         update(Task)
-        .where(Task.id == task_id, Task.node_id == node_id, Task.phase == Phase.QUEUED.value)
+        .where(col(Task.id) == task_id, col(Task.node_id) == node_id, col(Task.phase) == Phase.QUEUED.value)
         .values(phase=Phase.RUNNING.value, started_at=now)
     )
     session.commit()
-    return res.rowcount == 1
+    return rowcount(res) == 1
 
 
 def apply_result(session: Session, result: TaskResult) -> Task | None:
@@ -56,13 +56,14 @@ def apply_result(session: Session, result: TaskResult) -> Task | None:
     reason = "" if result.ok else _reason(error)
     res = session.execute(
         update(Task)
-        .where(Task.id == result.task_id, Task.node_id == result.node_id, Task.phase.in_(ACTIVE))
+        .where(col(Task.id) == result.task_id, col(Task.node_id) == result.node_id, col(Task.phase).in_(ACTIVE))
         .values(phase=phase.value, finished_at=utcnow(), result=result.data, error=error, reason=reason)
     )
-    if res.rowcount != 1:
+    if rowcount(res) != 1:
         session.rollback()
         return None
     task = session.get(Task, result.task_id)
+    assert task is not None  # the conditional update just found it
     session.refresh(task)
     if task.started_at is None:
         task.started_at = task.finished_at

@@ -3,10 +3,10 @@ from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from controlplane import security
-from controlplane.db import utcnow
+from controlplane.db import rowcount, utcnow
 from controlplane.models import ApiToken, BootstrapClaim, Grant, User
 from controlplane.services import login_throttle
 from controlplane.services.errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -26,7 +26,7 @@ def user_count(session: Session) -> int:
 def create_user(session: Session, username: str, password: str) -> User:
     check_name("user", username)
     check_password(username, password)
-    if session.exec(select(User).where(User.username == username)).first():
+    if session.exec(select(User).where(col(User.username) == username)).first():
         raise Conflict(f"user {username!r} already exists: pick another name")
     user = User(username=username, password_hash=security.hash_password(password))
     session.add(user)
@@ -58,7 +58,7 @@ def create_first_user(session: Session, username: str, password: str) -> User:
 
 
 def get_user(session: Session, username: str) -> User:
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = session.exec(select(User).where(col(User.username) == username)).first()
     if user is None:
         raise NotFound(f"user {username!r} not found: `kadalu user list` shows the users")
     return user
@@ -83,7 +83,7 @@ def token_days(requested: int | None, server_max: int) -> int:
 def login(session: Session, limits: Limits, address: str, username: str, password: str,
           ttl_days: int) -> tuple[User, str, ApiToken]:
     login_throttle.begin_attempt(session, limits, username, address)
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = session.exec(select(User).where(col(User.username) == username)).first()
     if user is None:
         security.verify_password(security.DUMMY_PASSWORD_HASH, password)  # same time as a wrong password
         raise Unauthorized("wrong username or password")
@@ -98,7 +98,7 @@ def login(session: Session, limits: Limits, address: str, username: str, passwor
 
 
 def user_for_token(session: Session, token: str) -> tuple[User, ApiToken]:
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == security.token_hash(token))).first()
+    row = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == security.token_hash(token))).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("the token is not valid (revoked or unknown): log in again with `kadalu login`")
     if row.expires_at <= utcnow():
@@ -117,10 +117,10 @@ def revoke_token(session: Session, token_row: ApiToken) -> None:
 
 def revoke_sessions(session: Session, user: User, keep: ApiToken | None = None) -> int:
     """Revoke every live token of `user` (but `keep`); commits and returns how many."""
-    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    query = update(ApiToken).where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at).is_(None))
     if keep is not None:
-        query = query.where(ApiToken.id != keep.id)
-    count = session.execute(query.values(revoked_at=utcnow())).rowcount
+        query = query.where(col(ApiToken.id) != keep.id)
+    count = rowcount(session.execute(query.values(revoked_at=utcnow())))
     session.commit()
     return count
 

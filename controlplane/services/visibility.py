@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, false, or_
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Alert, Cluster, Device, Node, Task, Volume
@@ -55,25 +55,25 @@ class Scope:
         """A SQL condition on Task: exact for nodes and volumes, a superset for device tasks
         (the device id sits in the spec); `sees_task` decides."""
         if self.everything:
-            return Task.cluster_id == self.cluster_id
+            return col(Task.cluster_id) == self.cluster_id
         parts = []
         if self.nodes:
-            parts.append(Task.node_id.in_(list(self.nodes)))
+            parts.append(col(Task.node_id).in_(list(self.nodes)))
         if self.volumes:
-            parts.append(Task.volume_id.in_(list(self.volumes)))
+            parts.append(col(Task.volume_id).in_(list(self.volumes)))
         if self.devices:
-            parts.append(Task.kind.in_(DEVICE_KINDS))
-        return and_(Task.cluster_id == self.cluster_id, or_(*parts) if parts else false())
+            parts.append(col(Task.kind).in_(DEVICE_KINDS))
+        return and_(col(Task.cluster_id) == self.cluster_id, or_(*parts) if parts else false())
 
     def alert_clause(self):
         if self.everything:
-            return Alert.cluster_id == self.cluster_id
+            return col(Alert.cluster_id) == self.cluster_id
         parts = []
         if self.nodes:
-            parts.append(Alert.node_id.in_(list(self.nodes)))
+            parts.append(col(Alert.node_id).in_(list(self.nodes)))
         if self.volumes:
-            parts.append(Alert.volume_id.in_(list(self.volumes)))
-        return and_(Alert.cluster_id == self.cluster_id, or_(*parts) if parts else false())
+            parts.append(col(Alert.volume_id).in_(list(self.volumes)))
+        return and_(col(Alert.cluster_id) == self.cluster_id, or_(*parts) if parts else false())
 
 
 def scope(access: Access, cluster_id: str) -> Scope:
@@ -89,7 +89,7 @@ def scope(access: Access, cluster_id: str) -> Scope:
 # --- lists ---------------------------------------------------------------------------------------
 
 def node(session: Session, access: Access, cluster: Cluster, name: str) -> Node:
-    found = session.exec(select(Node).where(Node.cluster_id == cluster.id, Node.name == name)).first()
+    found = session.exec(select(Node).where(col(Node.cluster_id) == cluster.id, col(Node.name) == name)).first()
     if found is None or not scope(access, cluster.id).sees_node(found.id):
         raise NotFound(f"node {name!r} not found in cluster {cluster.name!r}: `kadalu node list -c {cluster.name}`")
     return found
@@ -111,11 +111,11 @@ def tasks(session: Session, access: Access, cluster_id: str, phase: str | None, 
         phase = phase.lower()
         if phase not in {p.value for p in Phase}:
             raise Invalid(f"unknown task state {phase!r}: use one of {', '.join(p.value for p in Phase)}")
-        stmt = stmt.where(Task.phase == phase)
+        stmt = stmt.where(col(Task.phase) == phase)
     if node_id:
-        stmt = stmt.where(Task.node_id == node_id)
+        stmt = stmt.where(col(Task.node_id) == node_id)
     out = []
-    for task in session.exec(stmt.order_by(Task.created_at.desc())):
+    for task in session.exec(stmt.order_by(col(Task.created_at).desc())):
         if view.sees_task(task):
             out.append(task)
             if len(out) >= limit:
@@ -127,8 +127,8 @@ def alerts(session: Session, access: Access, cluster_id: str, limit: int, state:
     """The newest `limit` alerts the user sees; only firing (or resolved) ones if `state` says so."""
     stmt = select(Alert).where(scope(access, cluster_id).alert_clause())
     if state:
-        stmt = stmt.where(Alert.state == state)
-    return list(session.exec(stmt.order_by(Alert.created_at.desc()).limit(limit)))
+        stmt = stmt.where(col(Alert.state) == state)
+    return list(session.exec(stmt.order_by(col(Alert.created_at).desc()).limit(limit)))
 
 
 # --- task specs ------------------------------------------------------------------------------------
@@ -155,19 +155,19 @@ def spec_for(view: Scope, task: Task) -> dict[str, Any]:
 # --- counts ----------------------------------------------------------------------------------------
 
 def _node_where(view: Scope):
-    where = Node.cluster_id == view.cluster_id
-    return where if view.everything else and_(where, Node.id.in_(list(view.nodes)))
+    where = col(Node.cluster_id) == view.cluster_id
+    return where if view.everything else and_(where, col(Node.id).in_(list(view.nodes)))
 
 
 def counts(session: Session, access: Access, cluster_id: str) -> dict:
     """Nodes by state, devices and volumes the user sees in the cluster (the same rows the node,
     device and volume lists show them)."""
     view = scope(access, cluster_id)
-    device_where = Device.cluster_id == cluster_id
-    volume_where = Volume.cluster_id == cluster_id
+    device_where = col(Device.cluster_id) == cluster_id
+    volume_where = col(Volume.cluster_id) == cluster_id
     if not view.everything:
-        device_where = and_(device_where, or_(Device.node_id.in_(list(view.nodes)), Device.id.in_(list(view.devices))))
-        volume_where = and_(volume_where, Volume.id.in_(list(view.volumes)))
+        device_where = and_(device_where, or_(col(Device.node_id).in_(list(view.nodes)), col(Device.id).in_(list(view.devices))))
+        volume_where = and_(volume_where, col(Volume.id).in_(list(view.volumes)))
     by_state = session.exec(select(Node.state, func.count()).where(_node_where(view)).group_by(Node.state)).all()
     return {
         "nodes_by_state": dict(by_state),

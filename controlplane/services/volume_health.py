@@ -1,6 +1,6 @@
 """Brick liveness from heartbeats, and a volume's health from it: Up, Degraded (a set lost a
 brick but keeps quorum), Down (a set lost quorum, or a distribute brick is gone)."""
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.messages import BrickReport
 from controlplane.db import utcnow
@@ -14,7 +14,7 @@ def apply_reports(session: Session, node: Node, reports: list[BrickReport]) -> N
     """Update this node's bricks; a brick the agent no longer reports is offline."""
     seen = {r.brick_id: r for r in reports}
     now = utcnow()
-    for brick in session.exec(select(Brick).where(Brick.node_id == node.id)):
+    for brick in session.exec(select(Brick).where(col(Brick.node_id) == node.id)):
         r = seen.get(brick.id)
         if r is None:
             if brick.online:
@@ -55,4 +55,4 @@ def health(volume: Volume, bricks: list[Brick], node_states: dict[str, str]) -> 
 
 
 def node_states(session: Session, cluster_id: str) -> dict[str, str]:
-    return dict(session.exec(select(Node.id, Node.state).where(Node.cluster_id == cluster_id)).all())
+    return dict(session.exec(select(Node.id, Node.state).where(col(Node.cluster_id) == cluster_id)).all())

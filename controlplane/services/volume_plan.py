@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from controlplane.models import Brick, Cluster, Device, Node, Volume
 from controlplane.services.errors import Conflict, Invalid, NotFound
@@ -123,7 +123,7 @@ def resolve_bricks(session: Session, cluster: Cluster, raw: list[str], lay: Layo
         raise Invalid(
             f"{len(raw)} bricks do not make whole sets of {n} ({lay.type}): give a multiple of {n} bricks"
         )
-    nodes = {x.name: x for x in session.exec(select(Node).where(Node.cluster_id == cluster.id))}
+    nodes = {x.name: x for x in session.exec(select(Node).where(col(Node.cluster_id) == cluster.id))}
     bricks: list[tuple[Node, str]] = []
     for item in raw:
         name, path = parse_brick(item)
@@ -146,7 +146,7 @@ def resolve_bricks(session: Session, cluster: Cluster, raw: list[str], lay: Layo
                     )
                 seen[node.name] = path
     devices: dict[str, list[Device]] = {}
-    for dev in session.exec(select(Device).where(Device.cluster_id == cluster.id)):
+    for dev in session.exec(select(Device).where(col(Device.cluster_id) == cluster.id)):
         devices.setdefault(dev.node_id, []).append(dev)
     return [Placed(node, path, device_for(devices.get(node.id, []), cluster, node, path).id) for node, path in bricks]
 
@@ -157,16 +157,16 @@ def lock_nodes(session: Session, node_ids: set[str]) -> None:
     locks rows in whatever order it finds them); the database write lock on SQLite."""
     ids = sorted(node_ids)
     if session.get_bind().dialect.name != "sqlite":
-        session.exec(select(Node.id).where(Node.id.in_(ids)).order_by(Node.id).with_for_update()).all()  # type: ignore[attr-defined]
-    session.execute(update(Node).where(Node.id.in_(ids)).values(allocation_seq=Node.allocation_seq + 1))  # type: ignore[attr-defined]
+        session.exec(select(Node.id).where(col(Node.id).in_(ids)).order_by(col(Node.id)).with_for_update()).all()
+    session.execute(update(Node).where(col(Node.id).in_(ids)).values(allocation_seq=Node.allocation_seq + 1))
 
 
 def check_not_used(session: Session, bricks: list[Placed]) -> None:
     by_node: dict[str, list[str]] = {}
     for node, path, _ in bricks:
         by_node.setdefault(node.id, []).append(path)
-    rows = session.exec(select(Brick, Volume.name).join(Volume, Volume.id == Brick.volume_id)
-                        .where(Brick.node_id.in_(list(by_node))))
+    rows = session.exec(select(Brick, Volume.name).join(Volume, col(Volume.id) == Brick.volume_id)
+                        .where(col(Brick.node_id).in_(list(by_node))))
     for brick, vol_name in rows:
         for path in by_node[brick.node_id]:
             if _nested(brick.path, path):
@@ -183,7 +183,7 @@ def allocate_ports(session: Session, bricks: list[Placed], base: int, last: int)
     used: dict[str, set[int]] = {}
     for node, _, _ in bricks:
         if node.id not in used:
-            used[node.id] = set(session.exec(select(Brick.port).where(Brick.node_id == node.id)))
+            used[node.id] = set(session.exec(select(Brick.port).where(col(Brick.node_id) == node.id)))
     ports = []
     for node, path, _ in bricks:
         port = base

@@ -1,5 +1,5 @@
 """A volume as agents and volgen read it (contracts.volume_spec.VolumeSpec), built from its rows."""
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.volume_spec import BrickSpec, VolumeSpec
 from controlplane.models import Brick, Node, Volume
@@ -11,12 +11,12 @@ def refs(volume: Volume) -> tuple[tuple[str, str], ...]:
 
 
 def bricks_of(session: Session, volume: Volume) -> list[Brick]:
-    return list(session.exec(select(Brick).where(Brick.volume_id == volume.id).order_by(Brick.idx)))
+    return list(session.exec(select(Brick).where(col(Brick.volume_id) == volume.id).order_by(col(Brick.idx))))
 
 
 def spec(session: Session, volume: Volume, bricks: list[Brick] | None = None) -> VolumeSpec:
     bricks = bricks if bricks is not None else bricks_of(session, volume)
-    nodes = {n.id: n for n in session.exec(select(Node).where(Node.cluster_id == volume.cluster_id))}
+    nodes = {n.id: n for n in session.exec(select(Node).where(col(Node.cluster_id) == volume.cluster_id))}
     return VolumeSpec(
         id=volume.id, name=volume.name, type=volume.type, replica_count=volume.replica_count,
         arbiter_count=volume.arbiter_count, disperse_count=volume.disperse_count,

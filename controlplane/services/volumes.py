@@ -1,6 +1,6 @@
 """Volumes as users find them: by name, the ones a user may see, and the nodes an operation waits
 for. Changing a volume is an operation (controlplane/services/volume_ops/)."""
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.states import NodeState
 from controlplane.models import Cluster, Node, Task, Volume
@@ -13,14 +13,14 @@ __all__ = ["bricks_of", "get", "list_visible", "refs", "spec", "waiting_for"]
 
 
 def get(session: Session, access: Access, cluster: Cluster, name: str) -> Volume:
-    vol = session.exec(select(Volume).where(Volume.cluster_id == cluster.id, Volume.name == name)).first()
+    vol = session.exec(select(Volume).where(col(Volume.cluster_id) == cluster.id, col(Volume.name) == name)).first()
     if vol is None or not access.sees_resource(cluster.id, refs(vol)):
         raise NotFound(f"volume {name!r} not found in cluster {cluster.name!r}: `kadalu volume list -c {cluster.name}`")
     return vol
 
 
 def list_visible(session: Session, access: Access, cluster: Cluster) -> list[Volume]:
-    vols = session.exec(select(Volume).where(Volume.cluster_id == cluster.id).order_by(Volume.name))
+    vols = session.exec(select(Volume).where(col(Volume.cluster_id) == cluster.id).order_by(col(Volume.name)))
     return [v for v in vols if access.resource_rank(cluster.id, refs(v)) >= READ]
 
 
@@ -28,8 +28,8 @@ def waiting_for(session: Session, volume: Volume) -> list[str]:
     """Unreachable nodes holding unfinished tasks of the volume's current operation."""
     if not volume.operation_id:
         return []
-    stmt = (select(Node.name).join(Task, Task.node_id == Node.id)
-            .where(Task.operation_id == volume.operation_id, Task.phase.in_(tasks.ACTIVE),  # type: ignore[attr-defined]
-                   Node.state == NodeState.UNREACHABLE)
+    stmt = (select(Node.name).join(Task, col(Task.node_id) == Node.id)
+            .where(col(Task.operation_id) == volume.operation_id, col(Task.phase).in_(tasks.ACTIVE),
+                   col(Node.state) == NodeState.UNREACHABLE)
             .distinct())
     return sorted(session.exec(stmt).all())

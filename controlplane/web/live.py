@@ -41,7 +41,7 @@ class ChangeHub:
     """One Redis subscription per API process, fanned out to the open streams."""
 
     def __init__(self, broker_url: str | None):
-        self.url = broker_url
+        self.url = broker_url or ""
         self.subscribers: set[Subscriber] = set()
         self._task: asyncio.Task | None = None
 

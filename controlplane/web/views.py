@@ -3,7 +3,7 @@ view of a cluster (nodes, devices, volumes with usage, running tasks with progre
 how to fix them, alerts) and of one volume. Plain dicts for the templates; no writes here."""
 from collections import Counter
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.states import REBALANCE_ACTIVE, NodeState, VolumeState
 from contracts.task_kinds import state_word
@@ -55,9 +55,9 @@ def cluster_view(session: Session, access: Access, cluster: Cluster) -> dict:
     vols = [volume_summary(session, v) for v in volumes.list_visible(session, access, cluster)]
     active = [t for t in visibility.tasks(session, access, cluster.id, None, None, 200) if t.phase in ACTIVE]
     names = {n.id: n.name for n in nodes.list_nodes(session, cluster)}
-    vol_names = dict(session.exec(select(Volume.id, Volume.name).where(Volume.cluster_id == cluster.id)).all())
+    vol_names = dict(session.exec(select(Volume.id, Volume.name).where(col(Volume.cluster_id) == cluster.id)).all())
     tasks = [{"id": t.id, "kind": t.kind, "state": state_word(t.kind, t.phase), "node": names.get(t.node_id, t.node_id),
-              "volume": vol_names.get(t.volume_id, ""), "created_at": t.created_at.isoformat(),
+              "volume": vol_names.get(t.volume_id or "", ""), "created_at": t.created_at.isoformat(),
               "attempts": t.attempts} for t in active[:50]]
     alerts = present.alerts(session, cluster.id, visibility.alerts(session, access, cluster.id, 50))
     return {
@@ -82,8 +82,8 @@ def volume_summary(session: Session, v: Volume) -> dict:
         "used_percent": round(100 * use.used_fraction) if use.used_fraction is not None else None,
         "bricks": len(bricks), "online": online, "reason": v.reason,
         "progress": _progress(session, v) if v.state in TRANSITIONAL else None,
-        "rebalancing": bool(session.exec(select(Rebalance.id).where(Rebalance.volume_id == v.id,
-                                                                    Rebalance.state.in_(REBALANCE_ACTIVE))).first()),
+        "rebalancing": bool(session.exec(select(Rebalance.id).where(col(Rebalance.volume_id) == v.id,
+                                                                    col(Rebalance.state).in_(REBALANCE_ACTIVE))).first()),
         "waiting_for": volumes.waiting_for(session, v),
     }
 
@@ -100,7 +100,7 @@ def _progress(session: Session, v: Volume) -> dict | None:
     """Tasks of the request now deciding the volume's state: how many have finished."""
     if not v.operation_id:
         return None
-    phases = Counter(session.exec(select(Task.phase).where(Task.operation_id == v.operation_id)).all())
+    phases = Counter(session.exec(select(Task.phase).where(col(Task.operation_id) == v.operation_id)).all())
     total = sum(phases.values())
     done = phases.get("done", 0) + phases.get("failed", 0)
     return {"done": done, "total": total, "percent": round(100 * done / total) if total else 0}

@@ -43,6 +43,7 @@ what is still misplaced."""
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from contracts.volume_spec import VolumeSpec
 from nodeagent.gluster.diagnose import log_size
@@ -211,7 +212,7 @@ def summarize(per_node: dict[str, dict]) -> dict:
             break
     if state == "not_started" and len(states) > 1:
         state = "in_progress"  # some nodes ran, some not yet
-    out = {"state": state, "pid": None, "nodes": per_node}
+    out: dict[str, Any] = {"state": state, "pid": None, "nodes": per_node}
     for key in ("files_scanned", "files_moved", "files_failed", "files_skipped", "bytes_moved"):
         out[key] = sum(int(n.get(key, 0)) for n in nodes)
     out["elapsed_seconds"] = max(float(n.get("elapsed_seconds", 0.0)) for n in nodes)

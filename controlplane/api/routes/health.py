@@ -9,5 +9,5 @@ router = APIRouter(tags=["health"])
 @router.get("/health")
 def read_health(session: SessionDep):
     """Liveness and database reachability; no authentication."""
-    session.exec(text("SELECT 1"))
+    session.execute(text("SELECT 1"))
     return {"status": "ok", "database": "ok"}

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.states import VolumeState
 from contracts.task_kinds import TaskKind
@@ -67,7 +67,7 @@ def create(session: Session, *, access: Access, cluster: Cluster, request: Creat
     options = validated(r.options) if r.options else {}
     planned = volume_plan.resolve_bricks(session, cluster, raw_bricks, lay, r.force)
     volume_plan.lock_nodes(session, {p.node.id for p in planned})
-    if session.exec(select(Volume).where(Volume.cluster_id == cluster.id, Volume.name == r.name)).first():
+    if session.exec(select(Volume).where(col(Volume.cluster_id) == cluster.id, col(Volume.name) == r.name)).first():
         session.rollback()
         raise Conflict(f"volume {r.name!r} already exists in cluster {cluster.name!r}: pick another name")
     try:

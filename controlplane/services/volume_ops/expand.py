@@ -7,7 +7,7 @@ then goes on, or aborted, which deletes the new bricks' gluster state (their dat
 them from the volume and returns it to where it was."""
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.states import VolumeState
 from contracts.task_kinds import Phase, TaskKind
@@ -101,7 +101,7 @@ def retry(session: Session, *, access: Access, volume: Volume) -> list[Task]:
     EXPAND.check_access(access, volume)
     if volume.state != V.EXPAND_FAILED or volume.expand_from is None:
         raise Conflict(f"volume {volume.name!r} is {volume.state}: only a failed expand (ExpandFailed) is retried")
-    last = list(session.exec(select(Task).where(Task.operation_id == volume.operation_id)))
+    last = list(session.exec(select(Task).where(col(Task.operation_id) == volume.operation_id)))
     again = {t.spec["brick_id"] for t in last if t.phase == Phase.FAILED.value}
     kind = TaskKind(last[0].kind) if last else TaskKind.CREATE_BRICK
     if kind not in (TaskKind.CREATE_BRICK, TaskKind.START_BRICK):  # the abort's DELETE_BRICK failed: start over

@@ -4,7 +4,7 @@ replica set keeps quorum and the volume stays writable (state Reconfiguring); cl
 reach clients through the agents' volfile servers."""
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.states import VolumeState
 from contracts.task_kinds import TaskKind
@@ -80,12 +80,13 @@ def advance_waiting_waves(session: Session) -> int:
     """Beat: start the next wave of every volume whose bricks all run again and report no pending
     heal since the last wave finished."""
     started = 0
-    waiting = session.exec(select(Volume).where(Volume.state == V.RECONFIGURING,
-                                                Volume.wave_waits_since.is_not(None)))  # type: ignore[union-attr]
+    waiting = session.exec(select(Volume).where(col(Volume.state) == V.RECONFIGURING,
+                                                col(Volume.wave_waits_since).is_not(None)))
     for volume in waiting.all():
         bricks = bricks_of(session, volume)
         states = volume_health.node_states(session, volume.cluster_id)
-        fresh = [b for b in bricks if b.reported_at and b.reported_at > volume.wave_waits_since]
+        since = volume.wave_waits_since
+        fresh = [b for b in bricks if b.reported_at and since and b.reported_at > since]
         if len(fresh) < len(bricks) or not all(volume_health.brick_is_online(b, states) for b in bricks):
             continue
         pending = sum(b.heal_pending for b in bricks)

@@ -1,7 +1,7 @@
 """The one place that knows every volume operation: the result reconciler finds the volume's
 operation by the state it runs in, applies each brick task's outcome to its brick, and, when the
 step's last task is in, lets the operation take its next step."""
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.states import BrickState, VolumeState
 from contracts.task_kinds import TERMINAL_PHASES, Phase, TaskKind
@@ -39,7 +39,7 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> None:
     volume = session.get(Volume, task.volume_id) if task.volume_id else None
     if volume is None or volume.operation_id != task.operation_id:
         return  # a task of an older step: the volume has moved on
-    step_tasks = list(session.exec(select(Task).where(Task.operation_id == task.operation_id)))
+    step_tasks = list(session.exec(select(Task).where(col(Task.operation_id) == task.operation_id)))
     if any(t.phase not in TERMINAL_PHASES for t in step_tasks):
         return
     operation = OPERATIONS.get(VolumeState(volume.state))

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contracts.states import VolumeState
 from contracts.task_kinds import Phase, TaskKind
@@ -61,6 +61,7 @@ def step(session: Session, volume: Volume, bricks: list[Brick], kind: TaskKind, 
     made = []
     for brick in bricks:
         node = session.get(Node, brick.node_id)
+        assert node is not None  # a brick row goes with its node (ON DELETE CASCADE)
         body = BrickTaskSpec(volume=vspec, brick_id=brick.id, **fields).model_dump()
         task = tasks.new_task(session, node, kind, body, volume_id=volume.id, operation_id=volume.operation_id)
         made.append(task)
@@ -74,7 +75,7 @@ def failed(step_tasks: list[Task]) -> list[Task]:
 
 def reasons(session: Session, failed_tasks: list[Task]) -> str:
     ids = [t.node_id for t in failed_tasks]
-    names = {n.id: n.name for n in session.exec(select(Node).where(Node.id.in_(ids)))}  # type: ignore[attr-defined]
+    names = {n.id: n.name for n in session.exec(select(Node).where(col(Node.id).in_(ids)))}
     return "; ".join(f"{names.get(t.node_id, t.node_id)}: {t.reason}" for t in failed_tasks)
 
 
