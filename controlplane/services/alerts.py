@@ -32,23 +32,34 @@ def record(session: Session, cluster_id: str, kind: str, message: str, severity:
         session.add(alert)
         return alert
     key = key or default_key(kind, node_id, volume_id)
-    open_alert = find_open(session, cluster_id, key)
-    if open_alert is not None:
-        open_alert.message, open_alert.severity, open_alert.kind = message[:4096], severity, kind
-        open_alert.last_seen_at = utcnow()
-        open_alert.count += 1
-        session.add(open_alert)
-        return open_alert
+    seen = _seen_again(session, cluster_id, key, kind, severity, message)
+    if seen is not None:
+        return seen
     alert = Alert(cluster_id=cluster_id, node_id=node_id, volume_id=volume_id, kind=kind, severity=severity,
                   message=message[:4096], key=key, open_key=key, state=FIRING)
     try:
-        with session.begin_nested():  # another worker may have opened it since find_open
+        with session.begin_nested():  # another worker may have opened it meanwhile
             session.add(alert)
     except IntegrityError:
-        existing = find_open(session, cluster_id, key)
-        if existing is None:
+        seen = _seen_again(session, cluster_id, key, kind, severity, message)
+        if seen is None:
             raise
-        return existing
+        return seen
+    return alert
+
+
+def _seen_again(session: Session, cluster_id: str, key: str, kind: str, severity: str, message: str) -> Alert | None:
+    """Count one more occurrence on the open alert of this condition, if there is one. One UPDATE, so
+    two workers counting at once both count."""
+    counted = session.execute(
+        update(Alert).where(col(Alert.cluster_id) == cluster_id, col(Alert.open_key) == key)
+        .values(count=Alert.count + 1, last_seen_at=utcnow(), message=message[:4096], severity=severity, kind=kind)
+    )
+    if rowcount(counted) == 0:
+        return None
+    alert = find_open(session, cluster_id, key)
+    if alert is not None:
+        session.refresh(alert)
     return alert
 
 

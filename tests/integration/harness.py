@@ -132,7 +132,11 @@ class Cluster:
             return False
 
     def start_agent(self, name: str, address: str, join_token: str) -> None:
-        env = {**self.env, "KADALU_URL": self.url, "KADALU_JOIN_TOKEN": join_token}
+        """An agent as on a storage node: it knows the API and the join token, never the server's
+        settings (KADALU_BROKER_URL there is the control plane's own broker login; an agent reads
+        that variable as an override and must instead use the login registration hands it)."""
+        env = {k: v for k, v in self.env.items() if not k.startswith("KADALU_")}
+        env |= {"KADALU_URL": self.url, "KADALU_JOIN_TOKEN": join_token}
         argv = [PY, "-m", "nodeagent.main", "--name", name, "--address", address,
                 "--state-dir", str(self.root / "agents" / name), "--device-root", str(self.root)]
         self.procs.start(f"agent-{name}", argv, env)

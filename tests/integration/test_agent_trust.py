@@ -79,6 +79,7 @@ def test_messages_not_signed_by_the_control_plane_are_refused_and_reported(cp, n
     assert cp.api("GET", "/clusters/mycluster/devices").json()["count"] == 0
     log = (cp.root / "logs" / "agent-node1.log").read_text()
     assert log.count("refused a task message") >= len(forged)
+    assert "Connected to redis://kadalu-node-" in log  # the agent uses its own broker login, nothing more
     # the control plane's own messages still run
     good = tmp_path / "exports"
     good.mkdir()
