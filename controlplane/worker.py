@@ -55,7 +55,7 @@ app = make_celery(settings)
 @cache
 def _engine(pid: int) -> Engine:  # one engine per process (prefork children must not share)
     made = make_engine(settings.effective_database_url)
-    change_feed.attach(made, settings.broker_url)  # open web pages learn what this worker commits
+    change_feed.attach(made, settings.broker_url, settings.broker_master_name)  # open web pages learn what this worker commits
     return made
 
 
@@ -156,7 +156,7 @@ def alerts_deliver() -> int:
 
 @cache
 def _queues() -> BrokerQueues:
-    return BrokerQueues(settings.broker_url or "")  # make_celery refused to start without it
+    return BrokerQueues(settings.broker_url or "", settings.broker_master_name)  # make_celery refused to start without it
 
 
 @app.task(name=REDISPATCH)
