@@ -3,6 +3,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from controlplane.embedded_redis import free_port
@@ -69,7 +70,7 @@ def test_a_503_from_one_replica_goes_to_the_next_but_a_4xx_is_the_answer(replica
 
 
 def test_when_every_replica_is_down_the_error_says_so_and_no_url_is_refused():
-    with pytest.raises(Exception):
+    with pytest.raises(httpx.ConnectError):
         ControlPlaneClient(f"http://127.0.0.1:{free_port()},http://127.0.0.1:{free_port()}").metadata("n", "s")
     with pytest.raises(ValueError, match="KADALU_URL"):
         ControlPlaneClient(" , ")
