@@ -10,6 +10,7 @@ from typing import TypeVar
 from celery.signals import worker_process_init
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, select
 
 import celeryconfig
@@ -48,6 +49,11 @@ from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+# An agent's progress, result or refusal is applied once the database answers again (a restart, a
+# failover to the standby): the transaction rolled back, so applying it later is applying it once.
+# A heartbeat is not kept: the next one, seconds later, says more.
+UNTIL_THE_DATABASE_ANSWERS = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 1,
+                              "retry_backoff_max": 30, "retry_jitter": True, "max_retries": 60}
 settings = Settings()
 app = make_celery(settings)
 
@@ -55,7 +61,7 @@ app = make_celery(settings)
 @cache
 def _engine(pid: int) -> Engine:  # one engine per process (prefork children must not share)
     made = make_engine(settings.effective_database_url)
-    change_feed.attach(made, settings.broker_url)  # open web pages learn what this worker commits
+    change_feed.attach(made, settings.broker_url, settings.broker_master_name)  # open web pages learn what this worker commits
     return made
 
 
@@ -103,21 +109,21 @@ def _message(session, envelope: dict, model: type[M]) -> tuple[Node, M] | None:
         return None
 
 
-@app.task(name=TASK_PROGRESS)
+@app.task(name=TASK_PROGRESS, **UNTIL_THE_DATABASE_ANSWERS)
 def task_progress(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskProgress):
             tasks.apply_progress(session, got[0].id, got[1].task_id)
 
 
-@app.task(name=TASK_RESULT)
+@app.task(name=TASK_RESULT, **UNTIL_THE_DATABASE_ANSWERS)
 def task_result(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskResult):
             reconcile.apply_result(session, got[1])
 
 
-@app.task(name=TASK_REJECTED)
+@app.task(name=TASK_REJECTED, **UNTIL_THE_DATABASE_ANSWERS)
 def task_rejected(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskRejected):
@@ -156,7 +162,7 @@ def alerts_deliver() -> int:
 
 @cache
 def _queues() -> BrokerQueues:
-    return BrokerQueues(settings.broker_url or "")  # make_celery refused to start without it
+    return BrokerQueues(settings.broker_url or "", settings.broker_master_name)  # make_celery refused to start without it
 
 
 @app.task(name=REDISPATCH)

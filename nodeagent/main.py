@@ -3,10 +3,10 @@ import argparse
 import logging
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from contracts import broker_url as broker_urls
 from contracts.task_names import node_queue
 from nodeagent import facts, heartbeat, recovery
 from nodeagent.client_volfiles import client_volfile_lookup
@@ -69,6 +69,7 @@ def register(settings: AgentSettings, state: AgentState, name: str, address: str
             delay = min(delay * 2, 15.0)
     creds = {k: reply[k] for k in ("node_id", "node_secret", "key_generation", "cluster_id", "cluster_name", "broker_url",
                                    "heartbeat_interval")}
+    creds["broker_master_name"] = reply.get("broker_master_name")
     creds.update(name=name, address=address, url=settings.url)
     state.save_credentials(creds)
     state.save_metadata(reply["metadata"]["version"], reply["metadata"]["content"])
@@ -81,11 +82,10 @@ def broker_url(override: str | None, handed: str) -> str:
     credentials takes the handed-out login."""
     if not override:
         return handed
-    over, given = urlsplit(override), urlsplit(handed)
-    if "@" in over.netloc or "@" not in given.netloc:
+    username, password = broker_urls.credentials(handed)
+    if broker_urls.credentials(override) != (None, None) or (username, password) == (None, None):
         return override
-    userinfo = given.netloc.rpartition("@")[0]
-    return urlunsplit((over.scheme, f"{userinfo}@{over.netloc}", over.path, over.query, over.fragment))
+    return broker_urls.with_credentials(override, username or "", password or "")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> None:
                  len(summary["running"]), len(summary["started"]), len(summary["failed"]))
     except Exception:
         log.exception("recovery of bricks failed; the agent starts anyway")
-    app = make_agent_app(ctx, broker_url(settings.broker_url, creds["broker_url"]))
+    app = make_agent_app(ctx, broker_url(settings.broker_url, creds["broker_url"]),
+                         settings.broker_master_name or creds.get("broker_master_name"))
     heartbeat.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))
     app.worker_main([
         "worker", "-Q", node_queue(ctx.node_id), "-n", f"kadalu-agent.{name}@%h", "--pool", "threads",

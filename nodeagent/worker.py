@@ -106,9 +106,9 @@ def _run_verified(ctx: AgentContext, journal: TaskJournal, app: Celery, msg: Tas
         return result.model_dump()
 
 
-def make_agent_app(ctx: AgentContext, broker_url: str) -> Celery:
+def make_agent_app(ctx: AgentContext, broker_url: str, master_name: str | None = None) -> Celery:
     app = Celery(f"kadalu-agent-{ctx.node_name}", set_as_current=True)
-    app.conf.update(celeryconfig.agent_config(broker_url, ctx.node_id))
+    app.conf.update(celeryconfig.agent_config(broker_url, ctx.node_id, master_name))
     journal = TaskJournal(ctx)
     journal.prune(2 * (message_guard.MAX_AGE_SECONDS + message_guard.MAX_CLOCK_SKEW_SECONDS))
 

@@ -222,6 +222,8 @@ class AgentRegistered(BaseModel):
     cluster_id: str
     cluster_name: str
     broker_url: str
+    broker_master_name: str | None = Field(default=None, description=(
+        "With a sentinel:// broker URL: the name of the Redis master the sentinels monitor"))
     heartbeat_interval: float
     metadata: MetadataPublic
 

@@ -36,7 +36,11 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> None:
         elif ok and task.kind == TaskKind.STOP_BRICK:
             brick.pid, brick.online = None, False
         session.add(brick)
-    volume = session.get(Volume, task.volume_id) if task.volume_id else None
+    # Lock the volume before counting the step's tasks: results of one step applied at the same time
+    # by two workers would otherwise each see the other's task still active, and neither would take
+    # the next step. Under the lock the later one sees every earlier commit.
+    volume = session.exec(select(Volume).where(col(Volume.id) == task.volume_id).with_for_update()
+                          .execution_options(populate_existing=True)).first() if task.volume_id else None
     if volume is None or volume.operation_id != task.operation_id:
         return  # a task of an older step: the volume has moved on
     step_tasks = list(session.exec(select(Task).where(col(Task.operation_id) == task.operation_id)))
