@@ -179,8 +179,8 @@ def test_every_design_line_as_printed_and_a_replica3_expand_onto_new_nodes(cp, t
     add_design_devices(cp, d, NEW)
     out = d.run("kadalu volume expand -c mycluster gvol1")
     vol = state_is(cp, "gvol1", "Started")
-    assert vol["brick_count"] == 6 and [b["node"] for b in vol["bricks"][3:]] == list(NEW), vol["bricks"]
-    assert [b["path"] for b in vol["bricks"][3:]] == [f"{device_dir(cp, n)}/gvol1-brick-1-{k}" for k, n in enumerate(NEW)]
+    assert vol["brick_count"] == 6 and sorted(b["node"] for b in vol["bricks"][3:]) == list(NEW), vol["bricks"]
+    assert all(b["path"] == f"{device_dir(cp, b['node'])}/gvol1-brick-1-{k}" for k, b in enumerate(vol["bricks"][3:]))
     assert all(f"{b['node']}:{b['path']}" in out.stdout for b in vol["bricks"][3:])  # the chosen bricks are named
     assert all(data_files(b["path"]) == set() for b in vol["bricks"][3:])  # nothing moved yet
 
