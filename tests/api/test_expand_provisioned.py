@@ -215,3 +215,15 @@ def test_concurrent_expands_add_one_set(client, admin, pv):
     assert codes.count(202) == 1 and codes.count(409) == 3, codes
     with Session(client.app.state.engine) as s:
         assert len(s.exec(select(Brick).where(Brick.volume_id == pv["id"])).all()) == 6
+
+
+def test_a_volume_grant_alone_cannot_spend_the_clusters_devices(client, admin, pv):
+    """Choosing bricks takes space on any device of the cluster (as `create --size` does): it needs the
+    maintainer role on the cluster; a maintainer of the volume alone still expands with bricks given."""
+    keeper = admin.make_user("kim", "maintainer", scope="volume", cluster="c1", name="pv")
+    for path in (EXPAND, f"{EXPAND}/plan"):
+        r = keeper.post(path, {})
+        assert r.status_code == 403 and "cluster's devices" in r.json()["detail"], r.text
+    assert sum(reserved(client).values()) == 3 * 10 * GiB
+    r = keeper.post(EXPAND, {"bricks": ["n4:/data/n4/x", "n5:/data/n5/x", "n6:/data/n6/x"]})
+    assert r.status_code == 202, r.text

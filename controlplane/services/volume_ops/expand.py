@@ -17,7 +17,7 @@ from contracts.states import VolumeState
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Brick, Cluster, Task, Volume
 from controlplane.services import provisioning, provisioning_expand, volume_plan
-from controlplane.services.access import Access
+from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Conflict, Invalid
 from controlplane.services.provisioning_plan import Plan
 from controlplane.services.transitions import VOLUME
@@ -75,6 +75,9 @@ ABORT = Operation(V.ABORTING_EXPAND, _settle_abort)
 
 def _precheck(access: Access, volume: Volume, request: ExpandRequest) -> None:
     EXPAND.check_access(access, volume)
+    if not request.bricks:  # spends space on any device of the cluster, as `volume create --size` does
+        access.require(WRITE, volume.cluster_id, f"choose the new bricks of volume {volume.name!r} from the cluster's "
+                       "devices (a grant on the volume alone allows an expand with the bricks given)")
     if volume.state == V.EXPAND_FAILED:
         raise Conflict(f"volume {volume.name!r} is ExpandFailed: retry that expand (`kadalu volume expand --retry`) "
                        "or abort it (`kadalu volume expand --abort`) before adding other bricks")
