@@ -14,10 +14,12 @@ from sqlmodel import Session, select
 
 import celeryconfig
 from contracts import signing
+from contracts.drift import MAX_REPORT_BYTES, DriftReport
 from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
 from contracts.task_names import (
     ALERTS_DELIVER,
     BROKER_USERS_SYNC,
+    DRIFT_REPORT,
     HEALTH_CHECK,
     HEARTBEAT,
     REDISPATCH,
@@ -33,6 +35,7 @@ from controlplane.models import Node
 from controlplane.services import (
     agent_access,
     alert_delivery,
+    drift,
     health,
     health_alerts,
     job_runs,
@@ -133,6 +136,19 @@ def heartbeat(envelope: dict) -> None:
             health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout)
 
 
+@app.task(name=DRIFT_REPORT)
+def drift_report(envelope: dict) -> None:
+    """What a node observes of itself (nodeagent/drift_report.py), compared with the database."""
+    body = envelope.get("body") if isinstance(envelope, dict) else None
+    if isinstance(body, str) and len(body) > MAX_REPORT_BYTES:
+        log.warning("dropped a drift report of %d bytes (at most %d) claiming node %s", len(body), MAX_REPORT_BYTES,
+                    str(envelope.get("node_id"))[:40])
+        return
+    with session_scope() as session:
+        if got := _message(session, envelope, DriftReport):
+            drift.receive(session, got[0], got[1])
+
+
 @app.task(name=HEALTH_CHECK)
 def health_check() -> int:
     with session_scope() as session:
@@ -140,6 +156,11 @@ def health_check() -> int:
         advance_waiting_waves(session)
         health_alerts.evaluate(session, health_alerts.Thresholds(settings.alert_full_percent,
                                                                  settings.alert_quiet_seconds))
+        try:
+            drift.evaluate_all(session)
+        except Exception:  # a bug in the comparison must not stop the health check itself
+            log.exception("drift evaluation failed")
+            session.rollback()
         job_runs.finished(session, "health_check")
         return stale
 
