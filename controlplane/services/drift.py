@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from contracts.drift import REFRESH_SECONDS, BrickObserved, DaemonObserved, DriftReport, volfile_digest
 from contracts.states import NodeState, VolumeState
+from contracts.task_kinds import TaskKind
 from controlplane.db import utcnow
 from controlplane.models import Brick, Cluster, Device, Node, NodeReport, Task, Volume
 from controlplane.services import alerts, metadata, volume_specs
@@ -130,7 +131,8 @@ def _settled(session: Session, volume: Volume, report: DriftReport) -> bool:
         return False
     if volume.updated_at.timestamp() >= report.sent_at:
         return False  # the report was made before the volume's last change
-    busy = session.exec(select(Task.id).where(col(Task.volume_id) == volume.id, col(Task.phase).in_(ACTIVE))).first()
+    busy = session.exec(select(Task.id).where(col(Task.volume_id) == volume.id, col(Task.phase).in_(ACTIVE),
+                                              col(Task.kind) != TaskKind.REPAIR_BRICK.value)).first()
     return busy is None
 
 
