@@ -10,6 +10,7 @@ from typing import TypeVar
 from celery.signals import worker_process_init
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, select
 
 import celeryconfig
@@ -50,6 +51,11 @@ from controlplane.services.volume_ops import advance_waiting_waves
 from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
+# An agent's progress or result must not be lost because the database was restarting: the message is
+# published again (backing off to 30 s, for about an hour) instead of acked as failed. Applying is
+# idempotent, so a retry after a commit that did happen changes nothing.
+KEEP_UNTIL_APPLIED = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 1, "retry_backoff_max": 30,
+                      "retry_jitter": True, "max_retries": 150}
 M = TypeVar("M", bound=BaseModel)
 settings = Settings()
 app = make_celery(settings)
@@ -106,21 +112,21 @@ def _message(session, envelope: dict, model: type[M]) -> tuple[Node, M] | None:
         return None
 
 
-@app.task(name=TASK_PROGRESS)
+@app.task(name=TASK_PROGRESS, **KEEP_UNTIL_APPLIED)
 def task_progress(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskProgress):
             tasks.apply_progress(session, got[0].id, got[1].task_id)
 
 
-@app.task(name=TASK_RESULT)
+@app.task(name=TASK_RESULT, **KEEP_UNTIL_APPLIED)
 def task_result(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskResult):
             reconcile.apply_result(session, got[1])
 
 
-@app.task(name=TASK_REJECTED)
+@app.task(name=TASK_REJECTED, **KEEP_UNTIL_APPLIED)
 def task_rejected(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskRejected):
