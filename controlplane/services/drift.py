@@ -10,6 +10,7 @@ Only what can be judged is judged: a node that is not Online or whose report is 
 STALE_AFTER is not checked (its alerts stay as they were), nor is a volume while a request on it
 is in progress, while a task on it is active, or when the report predates its last change."""
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,13 +22,16 @@ from contracts.states import NodeState, VolumeState
 from contracts.task_kinds import TaskKind
 from controlplane.db import utcnow
 from controlplane.models import Brick, Cluster, Device, Node, NodeReport, Task, Volume
-from controlplane.services import alerts, metadata, volume_specs
+from controlplane.services import alerts, job_runs, metadata, volume_specs
 from controlplane.services.tasks import ACTIVE
 from volgen import brick_volfile, shd_volfile
 from volgen.shd import HEALS_VOLUME_TYPES
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=3 * REFRESH_SECONDS)
+# Reports are compared when they arrive; beat compares everything again this often, for changes made
+# on the database side only (a volume that settled after its nodes last reported).
+EVALUATE_EVERY_SECONDS = 10.0
 RUN_STATES = frozenset({VolumeState.STARTED})
 STILL_STATES = frozenset({VolumeState.CREATED, VolumeState.STOPPED})
 KINDS = ("drift_brick_down", "drift_brick_port", "drift_brick_running", "drift_brick_dir", "drift_volume_id",
@@ -281,12 +285,17 @@ def raise_alerts(session: Session, checks: list[NodeCheck]) -> int:
     return raised
 
 
-def evaluate_all(session: Session) -> int:
-    """Beat's part: compare every cluster; commits. Returns the number of findings raised."""
+def evaluate_all(session: Session, every_seconds: float = EVALUATE_EVERY_SECONDS) -> int:
+    """Beat's part: compare every cluster again (the database changes too), at most every
+    `every_seconds` however often the health check runs; commits. Returns the findings raised."""
+    last = job_runs.last_runs(session).get("drift_check")
+    if last is not None and time.time() - last < every_seconds:
+        return 0
     raised = 0
     for cluster_id in session.exec(select(Cluster.id)).all():
         raised += raise_alerts(session, check_cluster(session, cluster_id))
     session.commit()
+    job_runs.finished(session, "drift_check")
     return raised
 
 

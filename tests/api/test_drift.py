@@ -170,3 +170,14 @@ def test_an_older_report_never_replaces_a_newer_one(client, admin, started):
         assert drift.receive(s, n1, newer)
         assert not drift.receive(s, n1, old)
         assert s.get(NodeReport, n1.id).sent_at == newer.sent_at
+
+
+def test_beat_compares_again_at_most_every_so_often(client, admin, started):
+    with Session(client.app.state.engine) as s:
+        n2 = s.exec(select(Node).where(Node.name == "n2")).one()
+        report = healthy_report(s, n2, **{"/e/b2": {"pid": None, "port": 0, "listening": False}})
+        assert drift.store(s, n2, report)  # stored without being compared
+        s.commit()
+        assert drift.evaluate_all(s, every_seconds=0) == 1
+        assert drift.evaluate_all(s) == 0  # compared a moment ago: not again yet
+    assert firing(client) == [("drift_brick_down", node_id(client, "n2"))]
