@@ -26,6 +26,7 @@ class TaskKind(StrEnum):
     RESTART_BRICK = "RESTART_BRICK"
     START_REBALANCE = "START_REBALANCE"
     STOP_REBALANCE = "STOP_REBALANCE"
+    REPAIR_BRICK = "REPAIR_BRICK"
 
 
 # kind -> (running word, done word)
@@ -39,6 +40,7 @@ _WORDS: dict[TaskKind, tuple[str, str]] = {
     TaskKind.RESTART_BRICK: ("RESTARTING", "RESTARTED"),
     TaskKind.START_REBALANCE: ("STARTING", "STARTED"),
     TaskKind.STOP_REBALANCE: ("STOPPING", "STOPPED"),
+    TaskKind.REPAIR_BRICK: ("REPAIRING", "REPAIRED"),
 }
 
 

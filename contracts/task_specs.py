@@ -69,6 +69,28 @@ class RebalanceTaskSpec(BaseModel):
     fix_layout_only: bool = False
 
 
+class RepairBrickSpec(BaseModel):
+    """REPAIR_BRICK (`kadalu cluster verify --repair`, see controlplane/services/drift_repair.py): make
+    the node match the database for one brick. `action` "run": the brick's volfile is rewritten from
+    `volume` and the brick runs (started if it is not; stopped first if it runs on another port than
+    the spec's), and so does the volume's self-heal daemon on this node with its volfile; "stop": the
+    brick does not run (a volume the database says is stopped). `restore_volume_id`: write the
+    volume-id xattr when the brick root has none but was prepared for a volume (.glusterfs exists);
+    an xattr holding another id is never overwritten (the task fails with code foreign_volume_id).
+    data: {"pid": int | None, "port": int, "done": [what was changed]}"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    volume: VolumeSpec
+    brick_id: Uuid
+    action: Literal["run", "stop"] = "run"
+    restore_volume_id: bool = False
+
+    @property
+    def brick(self) -> BrickSpec:
+        return next(b for b in self.volume.bricks if b.id == self.brick_id)
+
+
 SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.ADD_DEVICE: DeviceTaskSpec,
     TaskKind.REMOVE_DEVICE: DeviceTaskSpec,
@@ -79,6 +101,7 @@ SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.DELETE_BRICK: BrickTaskSpec,
     TaskKind.START_REBALANCE: RebalanceTaskSpec,
     TaskKind.STOP_REBALANCE: RebalanceTaskSpec,
+    TaskKind.REPAIR_BRICK: RepairBrickSpec,
 }
 
 

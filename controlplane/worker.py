@@ -15,10 +15,12 @@ from sqlmodel import Session, select
 
 import celeryconfig
 from contracts import signing
+from contracts.drift import MAX_REPORT_BYTES, DriftReport
 from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
 from contracts.task_names import (
     ALERTS_DELIVER,
     BROKER_USERS_SYNC,
+    DRIFT_REPORT,
     HEALTH_CHECK,
     HEARTBEAT,
     REDISPATCH,
@@ -34,6 +36,7 @@ from controlplane.models import Node
 from controlplane.services import (
     agent_access,
     alert_delivery,
+    drift,
     health,
     health_alerts,
     job_runs,
@@ -48,12 +51,12 @@ from controlplane.services.volume_ops import advance_waiting_waves
 from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
+# An agent's progress or result must not be lost because the database was restarting: the message is
+# published again (backing off to 30 s, for about an hour) instead of acked as failed. Applying is
+# idempotent, so a retry after a commit that did happen changes nothing.
+KEEP_UNTIL_APPLIED = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 1, "retry_backoff_max": 30,
+                      "retry_jitter": True, "max_retries": 150}
 M = TypeVar("M", bound=BaseModel)
-# An agent's progress, result or refusal is applied once the database answers again (a restart, a
-# failover to the standby): the transaction rolled back, so applying it later is applying it once.
-# A heartbeat is not kept: the next one, seconds later, says more.
-UNTIL_THE_DATABASE_ANSWERS = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 1,
-                              "retry_backoff_max": 30, "retry_jitter": True, "max_retries": 60}
 settings = Settings()
 app = make_celery(settings)
 
@@ -109,21 +112,21 @@ def _message(session, envelope: dict, model: type[M]) -> tuple[Node, M] | None:
         return None
 
 
-@app.task(name=TASK_PROGRESS, **UNTIL_THE_DATABASE_ANSWERS)
+@app.task(name=TASK_PROGRESS, **KEEP_UNTIL_APPLIED)
 def task_progress(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskProgress):
             tasks.apply_progress(session, got[0].id, got[1].task_id)
 
 
-@app.task(name=TASK_RESULT, **UNTIL_THE_DATABASE_ANSWERS)
+@app.task(name=TASK_RESULT, **KEEP_UNTIL_APPLIED)
 def task_result(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskResult):
             reconcile.apply_result(session, got[1])
 
 
-@app.task(name=TASK_REJECTED, **UNTIL_THE_DATABASE_ANSWERS)
+@app.task(name=TASK_REJECTED, **KEEP_UNTIL_APPLIED)
 def task_rejected(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskRejected):
@@ -139,6 +142,19 @@ def heartbeat(envelope: dict) -> None:
             health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout)
 
 
+@app.task(name=DRIFT_REPORT)
+def drift_report(envelope: dict) -> None:
+    """What a node observes of itself (nodeagent/drift_report.py), compared with the database."""
+    body = envelope.get("body") if isinstance(envelope, dict) else None
+    if isinstance(body, str) and len(body) > MAX_REPORT_BYTES:
+        log.warning("dropped a drift report of %d bytes (at most %d) claiming node %s", len(body), MAX_REPORT_BYTES,
+                    str(envelope.get("node_id"))[:40])
+        return
+    with session_scope() as session:
+        if got := _message(session, envelope, DriftReport):
+            drift.receive(session, got[0], got[1])
+
+
 @app.task(name=HEALTH_CHECK)
 def health_check() -> int:
     with session_scope() as session:
@@ -146,6 +162,11 @@ def health_check() -> int:
         advance_waiting_waves(session)
         health_alerts.evaluate(session, health_alerts.Thresholds(settings.alert_full_percent,
                                                                  settings.alert_quiet_seconds))
+        try:
+            drift.evaluate_all(session)
+        except Exception:  # a bug in the comparison must not stop the health check itself
+            log.exception("drift evaluation failed")
+            session.rollback()
         job_runs.finished(session, "health_check")
         return stale
 

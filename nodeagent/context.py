@@ -64,6 +64,10 @@ class AgentContext:
                 log.warning("could not refresh metadata (want version %s): %s", wanted_version, exc)
                 return
             changed = md["version"] != self.state.load_metadata().get("version", 0)
-            self.state.save_metadata(md["version"], md["content"])
+            try:
+                self.state.save_metadata(md["version"], md["content"])
+            except OSError as exc:  # the state disk is full: the copy on disk stays the last whole one
+                log.error("could not save metadata version %s in %s: %s", md["version"], self.state.root, exc)
+                return
             if changed and self.volfile_server is not None:
                 self.volfile_server.notify_change()  # mounted clients refetch; unchanged graphs stay

@@ -8,7 +8,7 @@ import httpx
 
 from contracts import broker_url as broker_urls
 from contracts.task_names import node_queue
-from nodeagent import facts, heartbeat, recovery
+from nodeagent import drift_report, facts, heartbeat, recovery
 from nodeagent.client_volfiles import client_volfile_lookup
 from nodeagent.context import AgentContext
 from nodeagent.controlplane_client import ControlPlaneClient, RegistrationRefused
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     app = make_agent_app(ctx, broker_url(settings.broker_url, creds["broker_url"]),
                          settings.broker_master_name or creds.get("broker_master_name"))
     heartbeat.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))
+    drift_report.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))  # sent only when it changes
     app.worker_main([
         "worker", "-Q", node_queue(ctx.node_id), "-n", f"kadalu-agent.{name}@%h", "--pool", "threads",
         "-c", str(settings.concurrency), "--without-mingle", "--without-gossip", "-E", "--loglevel", args.log_level.upper(),

@@ -102,7 +102,11 @@ def _run_verified(ctx: AgentContext, journal: TaskJournal, app: Celery, msg: Tas
             err = AgentError("internal", f"{type(exc).__name__}: {exc}",
                              "see the agent log on the node; " + traceback.format_exc(limit=2)[-300:])
             result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=False, error=err.to_error())
-        journal.record(result)
+        try:
+            journal.record(result)
+        except OSError as exc:  # the state disk is full: the result still goes to the control plane
+            log.error("could not record the result of task %s in %s (%s): a redelivered message would run it "
+                      "again", msg.task_id, ctx.state.tasks_dir, exc)
         return result.model_dump()
 
 
