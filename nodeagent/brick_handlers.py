@@ -22,7 +22,7 @@ from nodeagent.errors import AgentError
 from nodeagent.gluster.bricks import cleanup_brick, prepare_brick
 from nodeagent.gluster.pids import running_pid
 from nodeagent.gluster.processes import ProcessLayout, start_brick, stop_brick, stop_shd
-from nodeagent.live_graphs import apply_brick, confirm, sync_shd
+from nodeagent.live_graphs import apply_brick, confirm, confirm_clients, sync_shd
 from nodeagent.live_graphs import layout_of as _layout_of
 from volgen.shd import HEALS_VOLUME_TYPES
 
@@ -151,6 +151,7 @@ def reconfigure_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     (nodeagent/live_graphs.py); done when the brick fetched its new volfile. A brick whose graph
     changes shape, or that runs from a local volfile, fails with "restart_needed": the control plane
     then restarts the bricks in rolling waves. A brick that is not running is started."""
+    t0 = time.monotonic()
     task, brick = _parse(ctx, raw)
     spec = task.volume
     with volume_lock(ctx, spec.id):
@@ -169,9 +170,11 @@ def reconfigure_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     if not confirm(ctx, key, text):
         raise AgentError("not_applied", f"brick {brick.node_name}:{brick.path} did not fetch its new volfile",
                          "see the brick log; the agent's volfile server may have been restarted, retry the change")
-    log.info("brick %s:%s of volume %s runs its new graph (%s), pid %s", brick.node_name, brick.path, spec.name,
-             how, live_pid)
-    return {"pid": live_pid, "port": brick.port, "applied": how}
+    clients = confirm_clients(ctx, spec)
+    log.info("brick %s:%s of volume %s runs its new graph (%s), pid %s; mounts here updated: %s", brick.node_name,
+             brick.path, spec.name, how, live_pid, clients)
+    return {"pid": live_pid, "port": brick.port, "applied": how, "clients": clients,
+            "seconds": round(time.monotonic() - t0, 4)}  # for bench/: the agent's own share
 
 
 def stop_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:

@@ -32,7 +32,7 @@ from nodeagent.gluster.processes import (
     start_shd,
     write_atomic,
 )
-from volgen import brick_volfile, shd_volfile
+from volgen import brick_volfile, client_volfile, shd_volfile
 from volgen.shape import same_shape
 from volgen.shd import HEALS_VOLUME_TYPES
 
@@ -76,6 +76,17 @@ def confirm(ctx: AgentContext, key: str, text: str, timeout: float = CONFIRM_SEC
     """Whether the daemon of `key` fetched `text` (it then runs it) within `timeout`."""
     server = ctx.local_volfile_server
     return server is not None and server.wait_fetched(key, text, timeout)
+
+
+def confirm_clients(ctx: AgentContext, spec: VolumeSpec, timeout: float = 3.0) -> bool | None:
+    """Whether the mounts connected to this agent's TCP volfile server fetched the volume's current
+    client volfile (the agent notified them when its metadata changed); None when none is connected.
+    Best effort: a mount switches graphs at its next file operation, and a hung one must not hold
+    up the change."""
+    server = ctx.volfile_server
+    if server is None or not server.holders(spec.name):
+        return None
+    return bool(server.wait_fetched(spec.name, client_volfile(spec), timeout))
 
 
 def apply_brick(ctx: AgentContext, spec: VolumeSpec, brick: BrickSpec) -> tuple[Applied, str, str]:

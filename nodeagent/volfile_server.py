@@ -245,6 +245,8 @@ class VolfileServer:
                 pass
         if self._thread:
             self._thread.join(timeout=5)
+        if self.unix_path:
+            Path(self.unix_path).unlink(missing_ok=True)
         self._server = self._thread = None
 
     def __enter__(self) -> VolfileServer:
