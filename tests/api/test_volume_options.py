@@ -91,8 +91,10 @@ def test_live_change_that_fails_on_a_brick_leaves_the_volume_reconfigure_failed(
     got = admin.get("/clusters/c1/volumes/gvol1").json()
     assert got["state"] == "ReconfigureFailed" and "did not fetch" in got["reason"]
     assert all(b["state"] != "Failed" for b in got["bricks"])  # the bricks still run (their old graph)
-    r = change(admin, {"diagnostics.brick-log-level": "info"})  # a retry goes live again
+    r = change(admin, {"diagnostics.brick-log-level": "debug"})  # the same request again retries it
     assert r.json()["state"] == "Reconfiguring" and len(tasks_of(client, "RECONFIGURE_BRICK")) == 3
+    assert finish_all(client, started["id"]) == 3
+    assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
 
 
 def test_bricks_that_cannot_take_a_change_live_restart_one_of_each_set_at_a_time(client, admin, started):
@@ -149,3 +151,9 @@ def test_stopped_volume_stores_brick_options_for_the_next_start(client, admin, s
     r = change(admin, {"diagnostics.brick-log-level": "WARNING"})
     assert r.status_code == 202 and r.json()["state"] == "Stopped"
     assert finish_all(client, started["id"]) == 0
+
+
+def test_options_read_only_when_a_brick_opens_its_socket_restart_the_bricks_in_waves(client, admin, started):
+    r = change(admin, {"transport.listen-backlog": "512"})
+    assert r.json()["state"] == "Reconfiguring"
+    assert tasks_of(client, "RECONFIGURE_BRICK") == [] and len(tasks_of(client, "RESTART_BRICK")) == 1

@@ -5,7 +5,8 @@ over when every brick has fetched its new volfile (the agents see it), so `--wai
 change runs everywhere.
 
 A change that alters the shape of a brick or self-heal graph (a translator added or removed:
-volgen.shape), or a brick that cannot follow (started from a local volfile by an older agent: the
+volgen.shape), an option a brick reads only when it opens its socket (RESTART_ONLY), or a brick
+that cannot follow (started from a local volfile by an older agent: the
 agent answers "restart_needed"), falls back to restarting the bricks in waves, one brick of every
 set at a time, waiting for self-heal between waves, so a replica set keeps quorum and the volume
 stays writable."""
@@ -32,6 +33,13 @@ V = VolumeState
 ROLLING_SETTLE_SECONDS = 4.0  # clients retry a lost brick every 3 s
 RESTART_FROM = (V.STARTED, V.RECONFIGURE_FAILED)
 RESTART_NEEDED = "restart_needed"  # the agent's error code: this brick cannot take the change live
+# Options a brick reads only when it opens its listening socket (TLS, address family, backlog): a
+# reconfigure would store them and change nothing, so they restart the bricks in waves.
+RESTART_ONLY = frozenset({"server.ssl", "transport.address-family", "transport.listen-backlog"})
+
+
+def needs_restart(names: list[str]) -> bool:
+    return any(n in RESTART_ONLY or n.startswith("ssl.") for n in names)
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,9 @@ def change(session: Session, *, access: Access, volume: Volume, request: Options
     options = {k: v for k, v in volume.options.items() if k not in request.reset}
     options.update(values)
     changed = [n for n in {*values, *request.reset} if volume.options.get(n) != options.get(n)]
-    running = bool(changed) and volume.state in RESTART_FROM
+    # ReconfigureFailed: the same request again retries the change on every brick, even when the
+    # stored options do not change any more
+    running = volume.state in RESTART_FROM and (bool(changed) or volume.state == V.RECONFIGURE_FAILED)
     before = shapes(spec(session, volume)) if running else []
     volume.options = options
     session.add(volume)
@@ -118,7 +128,8 @@ def change(session: Session, *, access: Access, volume: Volume, request: Options
     if running:
         volume.resume_state, volume.wave = V.STARTED, 0
         VOLUME.move(volume, V.RECONFIGURING)
-        made = _live(session, volume) if shapes(spec(session, volume)) == before else _rolling(session, volume)
+        live = shapes(spec(session, volume)) == before and not needs_restart(changed)
+        made = _live(session, volume) if live else _rolling(session, volume)
     session.commit()
     return made
 
