@@ -21,7 +21,7 @@ from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 from nodeagent.gluster.bricks import cleanup_brick, prepare_brick
 from nodeagent.gluster.pids import running_pid
-from nodeagent.gluster.processes import ProcessLayout, start_brick, stop_brick, stop_shd
+from nodeagent.gluster.processes import ProcessLayout, follows_volfile_server, start_brick, stop_brick, stop_shd
 from nodeagent.live_graphs import apply_brick, confirm, confirm_clients, sync_shd
 from nodeagent.live_graphs import layout_of as _layout_of
 from volgen.shd import HEALS_VOLUME_TYPES
@@ -167,7 +167,10 @@ def reconfigure_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
                              "the control plane restarts the volume's bricks one per set instead")
         ensure_shd(ctx, spec)
         live_pid = running_pid(layout.brick_pidfile(brick), "glusterfsd")
-    if not confirm(ctx, key, text):
+        # "unchanged" on a brick started from a local file: it already runs this graph, and has no
+        # connection to fetch on
+        follows = live_pid is not None and follows_volfile_server(live_pid)
+    if follows and not confirm(ctx, key, text):
         raise AgentError("not_applied", f"brick {brick.node_name}:{brick.path} did not fetch its new volfile",
                          "see the brick log; the agent's volfile server may have been restarted, retry the change")
     clients = confirm_clients(ctx, spec)
