@@ -415,11 +415,14 @@ def test_local_server_serves_brick_volfiles_to_root_only_from_the_served_files(t
 
     layout = ProcessLayout(tmp_path / "state")
     write_atomic(layout.served_volfile("v.node1.b"), "volume x\n    type debug/trace\nend-volume\n")
-    path = str(tmp_path / "run" / "volfile.socket")
+    top = tempfile.mkdtemp(prefix="kadalu-vfs-")  # pytest's tmp_path is closed to other users
+    os.chmod(top, 0o755)
+    run = Path(top) / "run"
+    path = str(run / "volfile.socket")
     server = VolfileServer("", served_volfile_lookup(tmp_path / "state"), unix_path=path)
     server.start()
     try:
-        assert os.stat(path).st_mode & 0o777 == 0o600 and os.stat(tmp_path / "run").st_mode & 0o777 == 0o700
+        assert os.stat(path).st_mode & 0o777 == 0o600 and os.stat(run).st_mode & 0o777 == 0o700
         c = UnixClient(path)
         try:
             stat, r = c.call(HNDSK_PROGRAM, HNDSK_VERSION, HNDSK_GETSPEC, getspec_args("v.node1.b"))
@@ -429,7 +432,7 @@ def test_local_server_serves_brick_volfiles_to_root_only_from_the_served_files(t
                 assert (r.int32(), r.int32()) == (-1, errno.ENOENT)
         finally:
             c.close()
-        os.chmod(tmp_path / "run", 0o755)  # let the unprivileged child reach the socket at all
+        os.chmod(run, 0o755)  # let the unprivileged child reach the socket at all
         os.chmod(path, 0o666)
         child = os.fork()
         if child == 0:  # a non-root process of this machine
@@ -445,4 +448,5 @@ def test_local_server_serves_brick_volfiles_to_root_only_from_the_served_files(t
         assert os.waitpid(child, 0)[1] == 0
     finally:
         server.stop()
+        shutil.rmtree(top, ignore_errors=True)
     assert not os.path.exists(path)
