@@ -79,6 +79,20 @@ def live_step_split(cp: Cluster) -> dict[str, float]:
             "agent handler": max(float((t["result"] or {}).get("seconds", 0.0)) for t in mine)}
 
 
+def add_devices(cp: Cluster) -> None:
+    """Bricks are accepted only inside a Ready device: <root>/bricks/node<i> on the three volume nodes."""
+    tasks = []
+    for i in (1, 2, 3):
+        path = cp.root / "bricks" / f"node{i}"
+        path.mkdir(parents=True, exist_ok=True)
+        r = cp.api("POST", f"/clusters/bench/nodes/node{i}/devices", json={"path": str(path)})
+        r.raise_for_status()
+        tasks.append(r.json()["task"]["id"])
+    for task_id in tasks:
+        if cp.wait_task_done(task_id)["phase"] != "done":
+            raise RuntimeError(f"device task {task_id}: {cp.task(task_id)}")
+
+
 def run(n_agents: int, rounds: int) -> dict[str, float]:
     root = Path(tempfile.mkdtemp(prefix=f"kadalu-bench-{n_agents}-"))
     cp = Cluster(root)
@@ -90,12 +104,12 @@ def run(n_agents: int, rounds: int) -> dict[str, float]:
             cp.start_agent(f"node{i}", f"127.0.1.{i}", token)
         wait_for(lambda: list(cp.node_states("bench").values()).count("Online") == n_agents, 300,
                  f"{n_agents} agents Online", cp.procs.tails)
+        add_devices(cp)
         times: dict[str, list[float]] = {op: [] for op in OPS}
         split: dict[str, list[float]] = {}
         for r in range(rounds):
             name = f"bv{r}"
-            bricks = [f"node{i}:{root}/bricks/{name}/b{i}" for i in (1, 2, 3)]
-            (root / "bricks" / name).mkdir(parents=True, exist_ok=True)
+            bricks = [f"node{i}:{root}/bricks/node{i}/{name}-b" for i in (1, 2, 3)]
             t0 = time.perf_counter()
             resp = cp.api("POST", "/clusters/bench/volumes", json={"name": name, "replica": 3, "bricks": bricks})
             resp.raise_for_status()
