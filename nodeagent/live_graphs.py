@@ -13,7 +13,8 @@ its served volfile keeps the old graph, and `apply` says "restart"; the control 
 restarts the volume's bricks in rolling waves (RESTART_BRICK), which write the new file. A
 daemon started from a local file (before this agent version, or by `--recover-only` while no
 volfile server ran) cannot follow a change either: "restart" too. A self-heal daemon is
-restarted by the agent itself when it cannot take a change live (it serves no client).
+restarted by the agent itself on a change (it runs from its served file, see
+processes.shd_argv, and serves no client).
 
 The served volfiles are also the node's record of the latest graph of each daemon: an agent
 that restarts serves them again, and a daemon started while no volfile server runs reads them."""

@@ -4,13 +4,14 @@ started from volfiles we generate, with no glusterd.
 Both fork into the background and outlive the agent: the pid files are the record of what
 runs, so an agent restarted from its local metadata finds its daemons again.
 
-Where a daemon gets its graph: from the agent's volfile server on its root-only unix socket
+Where a brick gets its graph: from the agent's volfile server on its root-only unix socket
 (`-s <socket> --volfile-server-transport unix --volfile-id <key>`), which serves the "served
 volfile" of that key (`ProcessLayout.served_volfile`): a daemon started that way keeps a
 management connection and applies a new volfile in place when the agent notifies it (see
 nodeagent/live_graphs.py). When no volfile server answers (an agent started with
 `--recover-only`, or its server could not start), the daemon is started from the same file with
-`-f`: the latest graph this node served, which it then keeps until it is restarted."""
+`-f`: the latest graph this node served, which it then keeps until it is restarted. Self-heal
+daemons always read their served volfile with `-f` (see shd_argv) and are restarted on a change."""
 import errno
 import hashlib
 import os
@@ -205,7 +206,11 @@ def brick_status(layout: ProcessLayout, brick: BrickSpec) -> dict:
 def shd_argv(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str) -> list[str]:
     argv = [
         "glusterfs", "--process-name", "glustershd",
-        *graph_source(layout, shd_volfile_id(spec), layout.shd_volfile(spec)),
+        # From the served file, not the volfile server: glustershd fetching from a server takes
+        # glusterfs 10.3's multiplexed-daemon path, which wants glusterd's attach data (it logs
+        # "glusterfs_update_mux_pid ... invalid argument") and was seen ignoring SIGTERM for 10 s.
+        # Its agent restarts it when its graph changes (it serves no client).
+        "--volfile-id", shd_volfile_id(spec), "-f", str(layout.shd_volfile(spec)),
         "-p", str(layout.shd_pidfile(spec)),
         "-l", str(layout.shd_log(spec)),
     ]
