@@ -4,7 +4,7 @@ Every daemon the agent starts fetches its volfile from the agent's local volfile
 root-only unix socket, see nodeagent/gluster/processes.py), which serves each key's "served
 volfile" from the state directory. To change a running daemon's graph the agent rewrites that
 file and sends FETCHSPEC to the daemon's connection: glusterfsd fetches it and, when the shape
-(translators and their order, volgen.shape) is the same, reconfigures each translator in place;
+(translators and their order, volgen.topology) is the same, reconfigures each translator in place;
 no restart, no client loses its brick. The agent confirms it by seeing the daemon fetch exactly
 the new text (`confirm`).
 
@@ -34,8 +34,8 @@ from nodeagent.gluster.processes import (
     write_atomic,
 )
 from volgen import brick_volfile, client_volfile, shd_volfile
-from volgen.shape import same_shape
 from volgen.shd import HEALS_VOLUME_TYPES
+from volgen.topology import same_shape
 
 log = logging.getLogger(__name__)
 Applied = Literal["unchanged", "written", "live", "restart"]

@@ -5,7 +5,7 @@ over when every brick has fetched its new volfile (the agents see it), so `--wai
 change runs everywhere.
 
 A change that alters the shape of a brick or self-heal graph (a translator added or removed:
-volgen.shape), an option a brick reads only when it opens its socket (RESTART_ONLY), or a brick
+volgen.topology), an option a brick reads only when it opens its socket (RESTART_ONLY), or a brick
 that cannot follow (started from a local volfile by an older agent: the
 agent answers "restart_needed"), falls back to restarting the bricks in waves, one brick of every
 set at a time, waiting for self-heal between waves, so a replica set keeps quorum and the volume
@@ -26,8 +26,8 @@ from controlplane.services.volume_ops.steps import Operation, failed, reasons, r
 from controlplane.services.volume_options import check_known, validated
 from controlplane.services.volume_specs import bricks_of, spec
 from volgen import brick_volfile, shd_volfile
-from volgen.shape import graph_shape
 from volgen.shd import HEALS_VOLUME_TYPES
+from volgen.topology import graph_shape
 
 V = VolumeState
 ROLLING_SETTLE_SECONDS = 4.0  # clients retry a lost brick every 3 s

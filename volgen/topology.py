@@ -1,4 +1,4 @@
-"""The shape of a volfile: its translators, in order, as (name, type) pairs.
+"""The shape ("topology", as glusterfs calls it) of a volfile: its translators, in order, as (name, type) pairs.
 
 A running GlusterFS process applies a new volfile in place (each translator's reconfigure) only
 when the shape is the same; a translator added, removed or moved needs a new graph, which a brick

@@ -1,8 +1,8 @@
-"""The shape of a graph (volgen.shape): what decides between a live reconfigure and a restart."""
+"""The shape of a graph (volgen.topology): what decides between a live reconfigure and a restart."""
 from controlplane.services.volume_ops.reconfigure import shapes
 from tests.unit.volgen.samples import NODE_UUID, sample_spec
 from volgen import brick_volfile, client_volfile
-from volgen.shape import graph_shape, same_shape
+from volgen.topology import graph_shape, same_shape
 
 
 def test_shape_is_the_translators_in_order_without_their_options():
