@@ -28,12 +28,13 @@ from nodeagent.gluster.pids import running_pid, stop_pid
 from nodeagent.gluster.processes import (
     ProcessLayout,
     brick_volfile_id,
+    brick_volfile_text,
     follows_volfile_server,
     shd_volfile_id,
     start_shd,
     write_atomic,
 )
-from volgen import brick_volfile, client_volfile, shd_volfile
+from volgen import client_volfile, shd_volfile
 from volgen.shd import HEALS_VOLUME_TYPES
 from volgen.topology import same_shape
 
@@ -93,7 +94,7 @@ def confirm_clients(ctx: AgentContext, spec: VolumeSpec, timeout: float = 3.0) -
 def apply_brick(ctx: AgentContext, spec: VolumeSpec, brick: BrickSpec) -> tuple[Applied, str, str]:
     """apply() for one brick of this node: (how, key, text). Call under the volume's lock."""
     layout = layout_of(ctx)
-    key, text = brick_volfile_id(spec, brick), brick_volfile(spec, brick, ctx.node_id)
+    key, text = brick_volfile_id(spec, brick), brick_volfile_text(spec, brick, ctx.node_id)
     pid = running_pid(layout.brick_pidfile(brick), "glusterfsd")
     return apply(ctx, key, layout.brick_volfile(spec, brick), text, pid), key, text
 

@@ -147,6 +147,11 @@ def follows_volfile_server(pid: int) -> bool:
     return "--volfile-server-transport" in cmdline(pid)
 
 
+def brick_volfile_text(spec: VolumeSpec, brick: BrickSpec, node_uuid: str) -> str:
+    """The graph this node serves `brick`: the one place both a start and a live change build it."""
+    return brick_volfile(spec, brick, node_uuid)
+
+
 def brick_argv(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec) -> list[str]:
     return [
         "glusterfsd",
@@ -169,7 +174,7 @@ def start_brick(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec, node_
     pid = running_pid(pidfile, "glusterfsd")
     if pid:
         return pid
-    write_atomic(volfile, brick_volfile(spec, brick, node_uuid))
+    write_atomic(volfile, brick_volfile_text(spec, brick, node_uuid))
     _prepare_dirs(pidfile, log)
     pidfile.unlink(missing_ok=True)  # stale (checked above)
     _check_port_free(brick.address, brick.port, brick)
