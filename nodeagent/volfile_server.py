@@ -45,13 +45,9 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from nodeagent.sunrpc import (  # noqa: F401  (re-exported: the tests and the relay speak the same records)
-    AUTH_NULL,
+from nodeagent.sunrpc import (
     CALL,
     GARBAGE_ARGS,
-    LAST_FRAGMENT,
-    MAX_RECORD,
-    MSG_ACCEPTED,
     PROC_UNAVAIL,
     PROG_MISMATCH,
     PROG_UNAVAIL,
