@@ -1,5 +1,6 @@
 """`kadalu-agent`: register with the control plane, keep the metadata, run the node's worker."""
 import argparse
+import atexit
 import logging
 import sys
 import time
@@ -117,6 +118,7 @@ def start_volfile_servers(ctx: AgentContext, settings: AgentSettings, address: s
         ctx.local_volfile_server = VolfileServer(address, served_volfile_lookup(ctx.state.root),
                                                  unix_path=socket_path(ctx.state.root))
         ctx.local_volfile_server.start()
+        atexit.register(ctx.local_volfile_server.stop)  # the socket goes with the agent; bricks reconnect later
     except (OSError, ValueError) as exc:
         ctx.local_volfile_server = None
         log.warning("local volfile server not started (%s): bricks start from their last volfiles and "
