@@ -4,14 +4,18 @@ a field no model knows is refused, and every id and path is checked before the a
 
 Device kinds (ADD_DEVICE, REMOVE_DEVICE): DeviceTaskSpec. data: {"size_bytes", "free_bytes"} / {}.
 
-Brick kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, RESTART_BRICK, DELETE_BRICK); the spec carries
-the whole volume so the agent needs no other lookup.
+Brick kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, RESTART_BRICK, RECONFIGURE_BRICK, DELETE_BRICK); the
+spec carries the whole volume so the agent needs no other lookup.
 
-Spec (all five kinds): {"volume": VolumeSpec as dict, "brick_id": str, "purge": bool, "force": bool}
+Spec (all six kinds): {"volume": VolumeSpec as dict, "brick_id": str, "purge": bool, "force": bool}
   - CREATE_BRICK: prepare the brick directory (volume-id xattr, .glusterfs/indices). data: {}
   - START_BRICK: write the brick volfile, start glusterfsd (idempotent: a running brick is kept),
     and make sure this volume's self-heal daemon runs on this node when the volume is
     replicate/arbiter/disperse. data: {"pid": int, "port": int}
+  - RESTART_BRICK: stop and start the brick on its new graph (a change of shape). data: as START_BRICK
+  - RECONFIGURE_BRICK: give the running brick (and this node's self-heal daemon) the volume's new graphs
+    in place; done once the brick fetched its new volfile; fails with code "restart_needed" when it
+    cannot take it live. data: {"pid": int, "port": int, "applied": "unchanged"|"live"|"started"}
   - STOP_BRICK: stop the brick by pid; stop the volume's self-heal daemon on this node when no
     brick of the volume runs here any more. data: {}
   - DELETE_BRICK: stop anything left, remove volfiles and pid files, the volume-id xattr and
@@ -98,6 +102,7 @@ SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.START_BRICK: BrickTaskSpec,
     TaskKind.STOP_BRICK: BrickTaskSpec,
     TaskKind.RESTART_BRICK: BrickTaskSpec,
+    TaskKind.RECONFIGURE_BRICK: BrickTaskSpec,
     TaskKind.DELETE_BRICK: BrickTaskSpec,
     TaskKind.START_REBALANCE: RebalanceTaskSpec,
     TaskKind.STOP_REBALANCE: RebalanceTaskSpec,

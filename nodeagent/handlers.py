@@ -42,6 +42,7 @@ HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
     TaskKind.START_BRICK: brick_handlers.start_brick_task,
     TaskKind.STOP_BRICK: brick_handlers.stop_brick_task,
     TaskKind.RESTART_BRICK: brick_handlers.restart_brick_task,
+    TaskKind.RECONFIGURE_BRICK: brick_handlers.reconfigure_brick_task,
     TaskKind.START_REBALANCE: rebalance_handlers.start,
     TaskKind.STOP_REBALANCE: rebalance_handlers.stop,
     TaskKind.DELETE_BRICK: brick_handlers.delete_brick,

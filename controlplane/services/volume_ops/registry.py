@@ -17,9 +17,10 @@ from controlplane.services.volume_ops.steps import Operation
 OPERATIONS: dict[VolumeState, Operation] = {op.state: op for op in (CREATE, START, STOP, DELETE, EXPAND, ABORT,
                                                                     RECONFIGURE)}
 BRICK_KINDS = frozenset({TaskKind.CREATE_BRICK, TaskKind.START_BRICK, TaskKind.STOP_BRICK, TaskKind.DELETE_BRICK,
-                         TaskKind.RESTART_BRICK})
+                         TaskKind.RESTART_BRICK, TaskKind.RECONFIGURE_BRICK})
 _DONE_WORD = {TaskKind.CREATE_BRICK: BrickState.CREATED, TaskKind.START_BRICK: BrickState.STARTED,
-              TaskKind.RESTART_BRICK: BrickState.STARTED, TaskKind.STOP_BRICK: BrickState.STOPPED,
+              TaskKind.RESTART_BRICK: BrickState.STARTED, TaskKind.RECONFIGURE_BRICK: BrickState.STARTED,
+              TaskKind.STOP_BRICK: BrickState.STOPPED,
               TaskKind.DELETE_BRICK: BrickState.DELETED}
 
 
@@ -29,9 +30,11 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> None:
     if brick is not None:
         ok = task.phase == Phase.DONE.value
         to = _DONE_WORD[TaskKind(task.kind)] if ok else BrickState.FAILED
-        if BRICK.can(brick.state, to):
+        # a brick that could not take a change in place still runs its old graph: not a failed brick
+        live_failure = not ok and task.kind == TaskKind.RECONFIGURE_BRICK
+        if BRICK.can(brick.state, to) and not live_failure:
             BRICK.move(brick, to)
-        if ok and task.kind in (TaskKind.START_BRICK, TaskKind.RESTART_BRICK):
+        if ok and task.kind in (TaskKind.START_BRICK, TaskKind.RESTART_BRICK, TaskKind.RECONFIGURE_BRICK):
             brick.pid, brick.online, brick.reported_at = data.get("pid"), True, utcnow()
         elif ok and task.kind == TaskKind.STOP_BRICK:
             brick.pid, brick.online = None, False
