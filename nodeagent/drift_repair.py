@@ -18,7 +18,8 @@ from nodeagent.drift_report import started_port, volume_id_xattr
 from nodeagent.errors import AgentError
 from nodeagent.gluster.bricks import VOLUME_ID_XATTR
 from nodeagent.gluster.pids import running_pid
-from nodeagent.gluster.processes import start_brick, stop_brick
+from nodeagent.gluster.processes import brick_volfile_text, start_brick, stop_brick, write_atomic
+from nodeagent.live_graphs import apply_brick
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,22 @@ def repair_brick(ctx: AgentContext, raw: dict[str, Any]) -> dict:
             stop_brick(layout, brick)  # listening where no client looks for it
             done.append("brick_stopped_wrong_port")
             pid = None
-        before = layout.brick_volfile(spec, brick).read_bytes() if layout.brick_volfile(spec, brick).exists() else b""
-        new_pid = start_brick(layout, spec, brick, ctx.node_id, ctx.runner)  # rewrites the volfile
-        if layout.brick_volfile(spec, brick).read_bytes() != before:
+        volfile = layout.brick_volfile(spec, brick)
+        if pid and not volfile.exists():
+            # The served volfile of a running brick was deleted: put the current graph back (the
+            # brick reads it at its next fetch, and a start without the agent needs it).
+            write_atomic(volfile, brick_volfile_text(spec, brick, ctx.node_id))
+            done.append("brick_volfile")
+        elif pid:
+            how, _, _ = apply_brick(ctx, spec, brick)  # a different graph: in place, or a restart
+            if how == "live":
+                done.append("brick_volfile")
+            elif how == "restart" and stop_brick(layout, brick):
+                done.append("brick_restarted_for_volfile")
+                pid = None
+        before = volfile.read_bytes() if volfile.exists() else b""
+        new_pid = start_brick(layout, spec, brick, ctx.node_id, ctx.runner)  # writes the volfile of a stopped brick
+        if volfile.read_bytes() != before:
             done.append("brick_volfile")
         if new_pid != pid:
             done.append("brick_started")

@@ -11,6 +11,7 @@ import shutil
 import signal
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from celery import Celery
@@ -20,6 +21,7 @@ from contracts import signing
 from contracts.drift import BrickObserved, DriftReport, digest_of
 from contracts.task_names import CONTROLPLANE_QUEUE, DRIFT_REPORT
 from nodeagent.gluster.pids import running_pid
+from nodeagent.gluster.processes import ProcessLayout, brick_volfile_id
 from tests.integration.harness import wait_for
 from tests.integration.test_volumes_e2e import NODES, add_devices, brick_dirs, kadalu, volume
 
@@ -69,7 +71,10 @@ def test_faults_behind_the_control_planes_back_are_reported_and_repaired(cp, vol
     # 1. a brick killed by its pid; 2. a volume-id xattr removed; 3. a volfile deleted; 4. a self-heal daemon stopped
     os.kill(b1["pid"], signal.SIGKILL)
     os.removexattr(b2["path"], XATTR)
-    volfile = agent_dir(cp, "node3") / "volfiles" / "dv" / f"{b3['id']}.vol"
+    # the volfile node3's agent serves to this brick (and keeps for a restart without it)
+    key = brick_volfile_id(SimpleNamespace(name="dv"), SimpleNamespace(node_name="node3", path=b3["path"]))
+    volfile = ProcessLayout(agent_dir(cp, "node3")).served_volfile(key)
+    assert volfile.exists()
     volfile.unlink()
     shd_pidfile = agent_dir(cp, "node2") / "run" / "shd-dv.pid"
     shd_pid = running_pid(shd_pidfile, "glusterfs")
