@@ -13,6 +13,7 @@ from contracts.volume_spec import BrickSpec, VolumeSpec
 from nodeagent.errors import AgentError
 from nodeagent.gluster.diagnose import failure, log_size
 from nodeagent.gluster.pids import is_gluster_process, running_pid, stop_pid, wait_for
+from nodeagent.gluster.shared_bricks import shared_brick_count
 from nodeagent.runner import Runner
 from volgen import brick_volfile, shd_volfile
 
@@ -119,7 +120,7 @@ def start_brick(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec, node_
     The volfile is rewritten every time; a brick already running keeps the graph it started
     with (a local volfile is never reloaded), so option changes need a restart."""
     volfile, pidfile, log = layout.brick_volfile(spec, brick), layout.brick_pidfile(brick), layout.brick_log(brick)
-    write_atomic(volfile, brick_volfile(spec, brick, node_uuid))
+    write_atomic(volfile, brick_volfile(spec, brick, node_uuid, shared_brick_count(spec, brick)))
     pid = running_pid(pidfile, "glusterfsd")
     if pid:
         return pid
