@@ -117,3 +117,31 @@ def test_stopped_volume_stores_brick_options_for_the_next_start(client, admin, s
     r = change(admin, {"diagnostics.brick-log-level": "WARNING"})
     assert r.status_code == 202 and r.json()["state"] == "Stopped"
     assert finish_all(client, started["id"]) == 0
+
+
+def test_options_that_change_nothing_are_stored_with_a_warning_saying_why(client, admin, started):
+    admin.post("/clusters/c1/volumes/gvol1/stop", {})  # no brick restarts between the changes
+    finish_all(client, started["id"])
+    r = change(admin, {"features.scrub-freq": "daily", "performance.nfs.write-behind": "off",
+                       "disperse.eager-lock": "off", "network.ping-timeout": "10"})
+    assert r.status_code == 202, r.json()
+    warnings = r.json()["warnings"]
+    assert [w.split(":", 1)[0] for w in warnings] == ["disperse.eager-lock", "features.scrub-freq",
+                                                      "performance.nfs.write-behind"]
+    assert "bitd" in warnings[1] and "gNFS" in warnings[2] and "cluster/disperse" in warnings[0]
+    assert r.json()["options"]["features.scrub-freq"] == "daily"  # stored all the same
+    # An option that changes a graph gets no warning; the warnings cover only what was just set.
+    r = change(admin, {"features.read-only": "on"})
+    assert r.status_code == 202 and r.json()["warnings"] == []
+
+
+def test_read_only_and_worm_together_are_refused_as_glusterd_does(client, admin, started):
+    admin.post("/clusters/c1/volumes/gvol1/stop", {})
+    finish_all(client, started["id"])
+    assert change(admin, {"features.worm": "on"}).status_code == 202
+    r = change(admin, {"features.read-only": "on"})
+    assert r.status_code == 422 and "features.read-only and features.worm" in r.json()["detail"]
+    assert "features.read-only" not in admin.get("/clusters/c1/volumes/gvol1").json()["options"]
+    r = admin.post("/clusters/c1/volumes", {"name": "o3", "bricks": ["n4:/e/o3"],
+                                            "options": {"cluster.nufa": "on", "cluster.switch": "on"}})
+    assert r.status_code == 422 and "cluster.nufa and cluster.switch" in r.json()["detail"]
