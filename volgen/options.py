@@ -6,7 +6,7 @@ are. Here each name is looked up in the option table:
 
 - an option of translator type T with key K, for graph kind G (brick, client, shd), becomes
   `option K <value>` on every xlator of type T in a G graph, replacing a value volgen set itself
-  (e.g. cluster.quorum-type over the `auto` kadalu picks for replica 3);
+  (e.g. network.ping-timeout over the 42 glusterd writes, volgen.defaults);
 - keys with the brick path in them (auth.allow -> auth.addr.<brick path>.allow) get the brick's path;
 - a switch (performance.write-behind, features.shard, ...) adds or removes a whole translator: the
   graph builders ask `switch_on()`;
