@@ -102,7 +102,9 @@ def brick_graph(spec: VolumeSpec, brick: BrickSpec, node_uuid: str, shared_brick
     vol, path, opts = spec.name, brick.path, spec.options
 
     def feature(suffix: str, type_: str, fixed: dict[str, str] | None = None) -> Xlator:
-        return xlator(f"{vol}-{suffix}", type_, {**(fixed or {}), **defaults("brick", type_)})
+        fixed = fixed or {}
+        return xlator(f"{vol}-{suffix}", type_,
+                      {**fixed, **{k: v for k, v in defaults("brick", type_).items() if k not in fixed}})
 
     posix = xlator(f"{vol}-posix", "storage/posix", _posix_options(spec, brick, node_uuid, shared_brick_count))
     layers = [xlator(f"{vol}-arbiter", "features/arbiter")] if is_arbiter(spec, brick) else []
@@ -127,7 +129,9 @@ def brick_graph(spec: VolumeSpec, brick: BrickSpec, node_uuid: str, shared_brick
                                               "timestamp-file": marker_timestamp_file(brick)}),
         feature("barrier", "features/barrier"),
         xlator(f"{vol}-index", "features/index", _index_options(spec, path)),
-        feature("quota", "features/quota", {"volume-uuid": vol}),
+        # server-quota follows features.quota, as glusterd's brick_graph_add_quota writes it.
+        feature("quota", "features/quota", {"volume-uuid": vol,
+                                            **({"server-quota": opts["features.quota"]} if "features.quota" in opts else {})}),
     ]
     if switch_on(opts, "network.compression", False):
         layers.append(feature("cdc", "features/cdc", {"mode": "server"}))
