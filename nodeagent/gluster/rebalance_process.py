@@ -78,7 +78,10 @@ def paths(layout_root, spec: VolumeSpec) -> dict[str, Path]:
 
 
 def dht_name(spec: VolumeSpec) -> str:
-    names = [x.name for x in data_graph(spec) if x.type == "cluster/distribute"]
+    # Distribute is in every client graph (also over one set, as glusterd has it): there is
+    # something to rebalance only when it has several children.
+    names = [x.name for x in data_graph(spec)
+             if x.type in ("cluster/distribute", "cluster/nufa", "cluster/switch") and len(x.subvolumes) > 1]
     if not names:
         raise AgentError("not_distributed", f"volume {spec.name} has a single {spec.type} set: there is nothing to "
                          "rebalance", "add bricks (a whole set at a time) first, then start the rebalance",
