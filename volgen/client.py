@@ -130,10 +130,12 @@ def _split_rda_cache(spec: VolumeSpec, children: int) -> dict[str, str]:
     return out
 
 
-def data_graph(spec: VolumeSpec) -> list[Xlator]:
+def data_graph(spec: VolumeSpec, clients_kind: GraphKind = "client") -> list[Xlator]:
     """Clients, sets and distribute: everything below the features/performance layers. With
-    performance.parallel-readdir on, a readdir-ahead sits on every child of distribute."""
-    clients, sets = protocol_clients(spec), set_xlators(spec)
+    performance.parallel-readdir on, a readdir-ahead sits on every child of distribute.
+    `clients_kind` "shd": protocol/client as glusterd writes it for its own daemons (rebalance),
+    without send-gids."""
+    clients, sets = protocol_clients(spec, clients_kind), set_xlators(spec)
     graph = clients + sets
     children = [x.name for x in (sets or clients)]
     if switch_on(spec.options, "performance.parallel-readdir", False):

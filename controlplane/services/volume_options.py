@@ -68,9 +68,12 @@ def listing(volume: Volume, name: str | None) -> list[dict]:
         except optiontable.OptionError as exc:
             raise Invalid(exc.message) from None
         value = volume.options.get(entry["name"])
+        default = entry.get("default")
+        if entry["name"] == "performance.client-io-threads" and volume.type in ("replicate", "arbiter"):
+            default = "off"  # as glusterd creates replicate volumes (volgen.client.client_io_threads_default)
         rows.append({
-            "name": entry["name"], "value": value if value is not None else entry.get("default"),
-            "default": entry.get("default"), "changed": value is not None, "type": entry.get("type"),
+            "name": entry["name"], "value": value if value is not None else default,
+            "default": default, "changed": value is not None, "type": entry.get("type"),
             "accepts": entry.get("accepts", ""), "graphs": entry.get("graphs", []),
             "description": entry.get("description", ""),
         })

@@ -145,3 +145,9 @@ def test_read_only_and_worm_together_are_refused_as_glusterd_does(client, admin,
     r = admin.post("/clusters/c1/volumes", {"name": "o3", "bricks": ["n4:/e/o3"],
                                             "options": {"cluster.nufa": "on", "cluster.switch": "on"}})
     assert r.status_code == 422 and "cluster.nufa and cluster.switch" in r.json()["detail"]
+
+
+def test_client_io_threads_default_is_off_on_replicate_volumes_as_glusterd_creates_them(admin, started):
+    got = admin.get("/clusters/c1/volumes/gvol1/options", params={"name": "performance.client-io-threads"}).json()
+    assert (got["data"][0]["default"], got["data"][0]["value"]) == ("off", "off")
+    assert "performance/io-threads" not in admin.get("/clusters/c1/volumes/gvol1/volfile").text

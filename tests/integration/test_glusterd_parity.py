@@ -21,6 +21,7 @@ import pytest
 
 import optiontable
 from contracts.volume_spec import VolumeSpec
+from nodeagent.gluster.rebalance_process import rebalance_volfile
 from nodeagent.gluster.shared_bricks import shared_brick_count
 from volgen import brick_volfile, client_volfile, shd_volfile
 
@@ -53,6 +54,8 @@ KNOWN_DIFFERENCES = {
         "*", MISSING, "clients connect straight to the brick's port (no glusterd portmapper to ask)"),
     ("shd", "protocol/client", "remote-port"): (
         "*", MISSING, "the self-heal daemon connects straight to the brick's port (no portmapper)"),
+    ("rebalance", "protocol/client", "remote-port"): (
+        "*", MISSING, "the rebalance process connects straight to the brick's port (no portmapper)"),
     ("client", "performance/readdir-ahead", "performance.readdir-ahead"): (
         MISSING, "on", "glusterd writes the volume option's own name onto parallel-readdir's "
         "readdir-ahead translators, a key readdir-ahead does not have (GlusterFS ignores it)"),
@@ -257,6 +260,11 @@ def test_volfiles_match_glusterd(glusterd, tmp_path, vol, variant):
         problems += _differences("brick", ours, theirs, brick.path)
     # The trusted client volfile: the one glusterd gives its own nodes' clients, with the credentials.
     problems += _differences("client", client_volfile(spec), glusterd.volfile(name, f"trusted-{name}.tcp-fuse.vol"))
+    rebalance = glusterd.work / "vols" / name / f"{name}-rebalance.vol"
+    if len(spec.sets()) > 1:  # glusterd writes it for volumes with several sets only
+        problems += _differences("rebalance", rebalance_volfile(spec), rebalance.read_text())
+    else:
+        assert not rebalance.exists()
     if counts["type"] != "distribute":
         problems += _differences("shd", shd_volfile(spec), glusterd.volfile(name, f"{name}-shd.vol"))
     else:
