@@ -174,3 +174,18 @@ def test_shape_lists_the_translators_and_names_the_options_that_change_it():
     assert changes_shape("client", ["performance.write-behind"])
     assert not changes_shape("brick", ["features.read-only", "features.worm", "auth.allow"])
     assert changes_shape("brick", ["features.sdfs"]) and not changes_shape("shd", ["features.sdfs"])
+
+
+def test_options_of_daemons_kadalu_does_not_run_are_exactly_the_listed_ones():
+    from volgen import NO_EFFECT
+    from volgen.shape import SHAPE_OPTIONS
+    table = load()
+    assert set(NO_EFFECT) <= set(table)
+    # every option the table places in no graph at all is one of them, with its reason
+    assert {n for n, e in table.items() if not e["graphs"]} <= set(NO_EFFECT)
+    for kind, names in SHAPE_OPTIONS.items():
+        assert names <= set(table), kind
+    # any other option, on a volume that has its translator, changes a graph (none is inert by accident)
+    spec = rep3()
+    for name in NO_EFFECT:
+        assert name in option_effects(spec.model_copy(update={"options": {name: table[name]["default"] or "on"}}))
