@@ -9,15 +9,22 @@ from contracts.volume_spec import BrickSpec, VolumeSpec
 
 
 def _device(path: str) -> int | None:
-    try:
-        return os.stat(path).st_dev
-    except OSError:
-        return None
+    """The device of `path`, or of its nearest existing parent: a brick not created yet will be
+    on its parent's filesystem (bricks of a node start one at a time, so the first one to start
+    must count the others already)."""
+    while True:
+        try:
+            return os.stat(path).st_dev
+        except OSError:
+            parent = os.path.dirname(path)
+            if parent == path:
+                return None
+            path = parent
 
 
 def shared_brick_count(spec: VolumeSpec, brick: BrickSpec) -> int:
-    """Bricks of `spec` on `brick`'s node whose directory is on `brick`'s filesystem (at least 1:
-    the brick itself, also when its directory does not exist yet)."""
+    """Bricks of `spec` on `brick`'s node whose directory is (or will be) on `brick`'s filesystem;
+    at least 1, the brick itself."""
     mine = _device(brick.path)
     if mine is None:
         return 1
