@@ -5,7 +5,7 @@ from volgen.client import CLIENT_SWITCHES, client_graph, client_volfile
 from volgen.graph import Xlator
 from volgen.options import GraphKind
 from volgen.options import inert_options as _inert
-from volgen.shape import NO_EFFECT, SHAPE_OPTIONS, changes_shape, shape
+from volgen.shape import NO_EFFECT, SHAPE_OPTIONS, changes_shape, no_effect_reasons, shape
 from volgen.shd import HEALS_VOLUME_TYPES, shd_graph, shd_volfile
 
 __all__ = ["brick_volfile", "client_volfile", "shd_volfile", "inert_options", "option_effects", "shape",
@@ -21,7 +21,9 @@ def option_effects(spec: VolumeSpec) -> dict[str, str]:
     if spec.bricks:
         graphs["brick"] = [x for b in spec.bricks for x in brick_graph(spec, b, "-")]
     switches = SHAPE_OPTIONS["brick"] | SHAPE_OPTIONS["client"] | CLIENT_SWITCHES
-    return _inert(spec.options, graphs, set(switches), NO_EFFECT)
+    if not spec.options:
+        return {}
+    return _inert(spec.options, graphs, set(switches), no_effect_reasons())
 
 
 def inert_options(spec: VolumeSpec) -> list[str]:

@@ -65,6 +65,12 @@ NO_EFFECT: dict[str, str] = {
 }
 
 
+def no_effect_reasons() -> dict[str, str]:
+    """NO_EFFECT and the gNFS options the option table lists apart (optiontable.not_run: nfs.*)."""
+    from optiontable import not_run
+    return {**{name: _GNFS for name in not_run()}, **NO_EFFECT}
+
+
 def shape(volfile: str) -> list[tuple[str, str]]:
     """The ordered (name, type) of every translator in volfile text."""
     out, name = [], None

@@ -50,7 +50,7 @@ def warnings(session: Session, volume: Volume, names: list[str]) -> list[str]:
 def check_known(names: list[str]) -> None:
     """Refuse unknown option names with the table's suggestions."""
     for name in names:
-        if name not in optiontable.load():
+        if name not in optiontable.load() and name not in optiontable.not_run():
             validated({name: ""})  # raises the unknown-option message with suggestions
 
 

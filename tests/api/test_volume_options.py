@@ -123,12 +123,17 @@ def test_options_that_change_nothing_are_stored_with_a_warning_saying_why(client
     admin.post("/clusters/c1/volumes/gvol1/stop", {})  # no brick restarts between the changes
     finish_all(client, started["id"])
     r = change(admin, {"features.scrub-freq": "daily", "performance.nfs.write-behind": "off",
-                       "disperse.eager-lock": "off", "network.ping-timeout": "10"})
+                       "disperse.eager-lock": "off", "network.ping-timeout": "10", "nfs.disable": "yes"})
     assert r.status_code == 202, r.json()
     warnings = r.json()["warnings"]
-    assert [w.split(":", 1)[0] for w in warnings] == ["disperse.eager-lock", "features.scrub-freq",
+    assert [w.split(":", 1)[0] for w in warnings] == ["disperse.eager-lock", "features.scrub-freq", "nfs.disable",
                                                       "performance.nfs.write-behind"]
-    assert "bitd" in warnings[1] and "gNFS" in warnings[2] and "cluster/disperse" in warnings[0]
+    assert "bitd" in warnings[1] and "gNFS" in warnings[2] and "gNFS" in warnings[3]
+    assert "cluster/disperse" in warnings[0]
+    assert r.json()["options"]["nfs.disable"] == "on"  # glusterd scripts' favourite, accepted
+    bad = change(admin, {"nfs.disable": "o n"})
+    assert bad.status_code == 422 and "nfs.disable" in bad.json()["detail"]
+    assert change(admin, reset=["nfs.disable"]).status_code == 202
     assert r.json()["options"]["features.scrub-freq"] == "daily"  # stored all the same
     # An option that changes a graph gets no warning; the warnings cover only what was just set.
     r = change(admin, {"features.read-only": "on"})
