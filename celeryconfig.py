@@ -7,6 +7,7 @@ as messages to the `controlplane` queue).
 """
 from kombu import Exchange, Queue
 
+from contracts.broker_url import is_sentinel
 from contracts.task_names import CONTROLPLANE_QUEUE, node_queue
 
 TASK_TIME_LIMIT = 1800  # seconds; a gluster operation that takes longer has failed
@@ -36,29 +37,32 @@ def _common(broker_url: str) -> dict:
     }
 
 
-def _transport(prefix: str) -> dict:
-    return {
+def _transport(prefix: str, broker_url: str, master_name: str | None) -> dict:
+    options = {
         "visibility_timeout": VISIBILITY_TIMEOUT,
         "unacked_key": f"{prefix}.unacked",
         "unacked_index_key": f"{prefix}.unacked_index",
         "unacked_mutex_key": f"{prefix}.unacked_mutex",
     }
+    if is_sentinel(broker_url):  # kombu asks the sentinels for this master at every (re)connection
+        options["master_name"] = master_name
+    return options
 
 
-def controlplane_config(broker_url: str) -> dict:
+def controlplane_config(broker_url: str, master_name: str | None = None) -> dict:
     conf = _common(broker_url)
-    conf["broker_transport_options"] = _transport("kadalu.controlplane")
+    conf["broker_transport_options"] = _transport("kadalu.controlplane", broker_url, master_name)
     conf["task_routes"] = {"kadalu.controlplane.*": {"queue": CONTROLPLANE_QUEUE}}
     return conf
 
 
-def agent_config(broker_url: str, node_id: str) -> dict:
+def agent_config(broker_url: str, node_id: str, master_name: str | None = None) -> dict:
     """An agent's broker user may only consume its own queue and push to `controlplane` (see
     controlplane/broker_users.py): it publishes there through the default exchange, without
     declaring the queue (which would need read access to it), and takes no remote-control
     commands (anyone able to publish a broadcast could otherwise stop or reconfigure it)."""
     conf = _common(broker_url)
-    conf["broker_transport_options"] = _transport(f"kadalu.{node_queue(node_id)}")
+    conf["broker_transport_options"] = _transport(f"kadalu.{node_queue(node_id)}", broker_url, master_name)
     conf["task_queues"] = [Queue(CONTROLPLANE_QUEUE, Exchange(""), routing_key=CONTROLPLANE_QUEUE, no_declare=True)]
     conf["task_routes"] = {"kadalu.controlplane.*": {"queue": CONTROLPLANE_QUEUE}}
     conf["worker_enable_remote_control"] = False

@@ -1,21 +1,25 @@
-"""Benchmark: volume create -> Started, set (a brick-side option), stop, start, delete latency for a replica-3 volume
-with N node agents on this machine (real control plane processes, real glusterfsd bricks).
+"""Benchmark: volume create -> Started, set (a brick-side and a client-side option), stop, start, delete latency
+for a replica-3 volume with N node agents on this machine (real control plane processes, real glusterfsd bricks).
 
-    .venv/bin/python -m bench.volume_ops --agents 3 10 30 --rounds 5 [--json out.json]
+    flock /tmp/kadalu-integration.lock .venv/bin/python -m bench.volume_ops --agents 3 10 30 --rounds 5 [--json out.json]
 
 Each operation is timed from the HTTP request to the volume reaching its final state (polled
-every 20 ms). Prints a table of medians and the same numbers as JSON. Only three of the N nodes
-hold the volume: the cost should not grow with N (glusterd's does, see docs/benchmarks.md)."""
+every 20 ms). An option change is over when the volume is Started again, which the control plane
+records only when every brick's agent saw the brick fetch its new volfile (applied in place, same
+pids: checked after each set, a restart fails the run). Prints a table of medians and the same
+numbers as JSON. Only three of the N nodes hold the volume: the cost should not grow with N
+(glusterd's does, see docs/benchmarks.md)."""
 import argparse
 import json
 import statistics
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from tests.integration.harness import Cluster, wait_for
 
-OPS = ("create+start", "set", "stop", "start", "delete")
+OPS = ("create+start", "set brick", "set client", "stop", "start", "delete")
 
 
 def _until(cp: Cluster, name: str, done: str) -> float:
@@ -38,12 +42,55 @@ def _action(cp: Cluster, name: str, verb: str, done: str) -> float:
     return time.perf_counter() - t0 + _until(cp, name, done)
 
 
-def _set_option(cp: Cluster, name: str, level: str) -> float:
-    """A brick-side option: from the request until every brick of the volume runs with it."""
+def _pids(cp: Cluster, name: str) -> list[int]:
+    return [b["pid"] for b in cp.api("GET", f"/clusters/bench/volumes/{name}").json()["bricks"]]
+
+
+def _set_option(cp: Cluster, name: str, option: str, value: str) -> float:
+    """From the request until every brick of the volume runs with it (the volume is Started again)."""
+    before = _pids(cp, name)
     t0 = time.perf_counter()
-    body = {"set": {"diagnostics.brick-log-level": level}}
+    body = {"set": {option: value}}
     cp.api("POST", f"/clusters/bench/volumes/{name}/options", json=body).raise_for_status()
-    return time.perf_counter() - t0 + _until(cp, name, "Started")
+    took = time.perf_counter() - t0 + _until(cp, name, "Started")
+    if _pids(cp, name) != before:
+        raise RuntimeError(f"{name}: {option} restarted bricks: {before} -> {_pids(cp, name)}")
+    return took
+
+
+def _when(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def live_step_split(cp: Cluster) -> dict[str, float]:
+    """Where the last live change's time went, from its RECONFIGURE_BRICK tasks: request (task rows
+    written) -> the last agent picked its task up (queue, delivery, progress message), -> the last
+    result applied (agent: metadata refresh, volfile, FETCHSPEC, brick re-fetch; result message),
+    and the agents' own handler time (from the volfile to the brick's re-fetch)."""
+    rows = cp.api("GET", "/clusters/bench/tasks", params={"limit": 50}).json()["data"]
+    # the rounds run one after the other: the newest three are this change's
+    mine = sorted((t for t in rows if t["kind"] == "RECONFIGURE_BRICK"), key=lambda t: t["created_at"])[-3:]
+    if not mine or not all(t["started_at"] and t["finished_at"] for t in mine):
+        return {}
+    created = min(_when(t["created_at"]) for t in mine)
+    started = max(_when(t["started_at"]) for t in mine)
+    finished = max(_when(t["finished_at"]) for t in mine)
+    return {"to pickup": started - created, "pickup to result": finished - started,
+            "agent handler": max(float((t["result"] or {}).get("seconds", 0.0)) for t in mine)}
+
+
+def add_devices(cp: Cluster) -> None:
+    """Bricks are accepted only inside a Ready device: <root>/bricks/node<i> on the three volume nodes."""
+    tasks = []
+    for i in (1, 2, 3):
+        path = cp.root / "bricks" / f"node{i}"
+        path.mkdir(parents=True, exist_ok=True)
+        r = cp.api("POST", f"/clusters/bench/nodes/node{i}/devices", json={"path": str(path)})
+        r.raise_for_status()
+        tasks.append(r.json()["task"]["id"])
+    for task_id in tasks:
+        if cp.wait_task_done(task_id)["phase"] != "done":
+            raise RuntimeError(f"device task {task_id}: {cp.task(task_id)}")
 
 
 def run(n_agents: int, rounds: int) -> dict[str, float]:
@@ -57,23 +104,29 @@ def run(n_agents: int, rounds: int) -> dict[str, float]:
             cp.start_agent(f"node{i}", f"127.0.1.{i}", token)
         wait_for(lambda: list(cp.node_states("bench").values()).count("Online") == n_agents, 300,
                  f"{n_agents} agents Online", cp.procs.tails)
+        add_devices(cp)
         times: dict[str, list[float]] = {op: [] for op in OPS}
+        split: dict[str, list[float]] = {}
         for r in range(rounds):
             name = f"bv{r}"
-            bricks = [f"node{i}:{root}/bricks/{name}/b{i}" for i in (1, 2, 3)]
-            (root / "bricks" / name).mkdir(parents=True, exist_ok=True)
+            bricks = [f"node{i}:{root}/bricks/node{i}/{name}-b" for i in (1, 2, 3)]
             t0 = time.perf_counter()
             resp = cp.api("POST", "/clusters/bench/volumes", json={"name": name, "replica": 3, "bricks": bricks})
             resp.raise_for_status()
             times["create+start"].append(time.perf_counter() - t0 + _until(cp, name, "Started"))
-            times["set"].append(_set_option(cp, name, "DEBUG" if r % 2 == 0 else "INFO"))
+            times["set brick"].append(_set_option(cp, name, "performance.io-thread-count", str(20 + r)))
+            for part, secs in live_step_split(cp).items():
+                split.setdefault(part, []).append(secs)
+            times["set client"].append(_set_option(cp, name, "performance.write-behind-window-size", f"{2 + r}MB"))
             times["stop"].append(_action(cp, name, "stop", "Stopped"))
             times["start"].append(_action(cp, name, "start", "Started"))
             _action(cp, name, "stop", "Stopped")  # a volume is deleted when stopped
             t0 = time.perf_counter()
             cp.api("DELETE", f"/clusters/bench/volumes/{name}").raise_for_status()
             times["delete"].append(time.perf_counter() - t0 + _until(cp, name, "gone"))
-        return {op: statistics.median(v) for op, v in times.items()}
+        medians = {op: statistics.median(v) for op, v in times.items()}
+        medians.update({f"set brick: {part}": statistics.median(v) for part, v in split.items()})
+        return medians
     finally:
         cp.stop()
 
@@ -88,6 +141,7 @@ def main() -> None:
     print(f"{'agents':>6} | " + " | ".join(f"{op:>12}" for op in OPS))
     for n, medians in results.items():
         print(f"{n:>6} | " + " | ".join(f"{medians[op]:>11.3f}s" for op in OPS))
+        print("       " + ", ".join(f"{k} {v:.3f}s" for k, v in medians.items() if k not in OPS))
     out = {"unit": "seconds (median)", "rounds": args.rounds, "results": {str(n): m for n, m in results.items()}}
     print(json.dumps(out, indent=2))
     if args.json:

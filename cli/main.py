@@ -13,6 +13,7 @@ from cli.commands import (
     alert,
     auth,
     cluster,
+    cluster_verify,
     device,
     failures,
     mount,
@@ -29,6 +30,7 @@ from cli.errors import CliError
 from cli.output import exit_with_error
 
 # These add their commands to `kadalu volume` when imported (after `volume`, above).
+CLUSTER_COMMAND_MODULES = (cluster_verify,)  # add `kadalu cluster verify` when imported
 VOLUME_COMMAND_MODULES = (volume_credentials, volume_expand, volume_options, volume_rebalance)
 
 

@@ -7,6 +7,7 @@ TASK_PROGRESS = "kadalu.controlplane.task_progress"
 TASK_RESULT = "kadalu.controlplane.task_result"
 HEARTBEAT = "kadalu.controlplane.heartbeat"
 TASK_REJECTED = "kadalu.controlplane.task_rejected"
+DRIFT_REPORT = "kadalu.controlplane.drift_report"
 
 # Beat jobs run on the control-plane worker.
 HEALTH_CHECK = "kadalu.controlplane.health_check"

@@ -4,14 +4,18 @@ a field no model knows is refused, and every id and path is checked before the a
 
 Device kinds (ADD_DEVICE, REMOVE_DEVICE): DeviceTaskSpec. data: {"size_bytes", "free_bytes"} / {}.
 
-Brick kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, RESTART_BRICK, DELETE_BRICK); the spec carries
-the whole volume so the agent needs no other lookup.
+Brick kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, RESTART_BRICK, RECONFIGURE_BRICK, DELETE_BRICK); the
+spec carries the whole volume so the agent needs no other lookup.
 
-Spec (all five kinds): {"volume": VolumeSpec as dict, "brick_id": str, "purge": bool, "force": bool}
+Spec (all six kinds): {"volume": VolumeSpec as dict, "brick_id": str, "purge": bool, "force": bool}
   - CREATE_BRICK: prepare the brick directory (volume-id xattr, .glusterfs/indices). data: {}
   - START_BRICK: write the brick volfile, start glusterfsd (idempotent: a running brick is kept),
     and make sure this volume's self-heal daemon runs on this node when the volume is
     replicate/arbiter/disperse. data: {"pid": int, "port": int}
+  - RESTART_BRICK: stop and start the brick on its new graph (a change of shape). data: as START_BRICK
+  - RECONFIGURE_BRICK: give the running brick (and this node's self-heal daemon) the volume's new graphs
+    in place; done once the brick fetched its new volfile; fails with code "restart_needed" when it
+    cannot take it live. data: {"pid": int, "port": int, "applied": "unchanged"|"live"|"started"}
   - STOP_BRICK: stop the brick by pid; stop the volume's self-heal daemon on this node when no
     brick of the volume runs here any more. data: {}
   - DELETE_BRICK: stop anything left, remove volfiles and pid files, the volume-id xattr and
@@ -69,6 +73,28 @@ class RebalanceTaskSpec(BaseModel):
     fix_layout_only: bool = False
 
 
+class RepairBrickSpec(BaseModel):
+    """REPAIR_BRICK (`kadalu cluster verify --repair`, see controlplane/services/drift_repair.py): make
+    the node match the database for one brick. `action` "run": the brick's volfile is rewritten from
+    `volume` and the brick runs (started if it is not; stopped first if it runs on another port than
+    the spec's), and so does the volume's self-heal daemon on this node with its volfile; "stop": the
+    brick does not run (a volume the database says is stopped). `restore_volume_id`: write the
+    volume-id xattr when the brick root has none but was prepared for a volume (.glusterfs exists);
+    an xattr holding another id is never overwritten (the task fails with code foreign_volume_id).
+    data: {"pid": int | None, "port": int, "done": [what was changed]}"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    volume: VolumeSpec
+    brick_id: Uuid
+    action: Literal["run", "stop"] = "run"
+    restore_volume_id: bool = False
+
+    @property
+    def brick(self) -> BrickSpec:
+        return next(b for b in self.volume.bricks if b.id == self.brick_id)
+
+
 SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.ADD_DEVICE: DeviceTaskSpec,
     TaskKind.REMOVE_DEVICE: DeviceTaskSpec,
@@ -76,9 +102,11 @@ SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.START_BRICK: BrickTaskSpec,
     TaskKind.STOP_BRICK: BrickTaskSpec,
     TaskKind.RESTART_BRICK: BrickTaskSpec,
+    TaskKind.RECONFIGURE_BRICK: BrickTaskSpec,
     TaskKind.DELETE_BRICK: BrickTaskSpec,
     TaskKind.START_REBALANCE: RebalanceTaskSpec,
     TaskKind.STOP_REBALANCE: RebalanceTaskSpec,
+    TaskKind.REPAIR_BRICK: RepairBrickSpec,
 }
 
 

@@ -9,12 +9,13 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Iterable
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
 
+from contracts.broker_url import with_credentials, without_credentials
 from contracts.checks import check_uuid
 from contracts.task_names import CONTROLPLANE_QUEUE, node_queue
+from controlplane import broker_client
 
 log = logging.getLogger(__name__)
 
@@ -64,58 +65,54 @@ def node_rules(node_id: str) -> list[str]:
     ]
 
 
-def with_credentials(url: str, username: str, password: str) -> str:
-    """`url` (redis:// or rediss://) with its userinfo replaced."""
-    parts = urlsplit(url)
-    host = parts.hostname or "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def without_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
-
-
 class BrokerUsers:
     """ACL management through the control plane's own broker connection (it needs the `acl` and
-    `client` commands: the embedded Redis gives them to `kadalu-controlplane`)."""
+    `client` commands: the embedded Redis gives them to `kadalu-controlplane`). Redis does not
+    replicate ACL users: behind sentinels every change is written to the master and to each
+    replica, so a promoted replica already knows every node's login (beat's sync heals the rest)."""
 
-    def __init__(self, admin_url: str, agent_url: str, secret_key: str):
+    def __init__(self, admin_url: str, agent_url: str, secret_key: str, master_name: str | None = None):
         self.admin_url = admin_url
         self.agent_url = without_credentials(agent_url)
         self.secret_key = secret_key
+        self.master_name = master_name
 
-    def _client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.admin_url, socket_timeout=10, socket_connect_timeout=5)
+    def _clients(self) -> list[redis.Redis]:
+        return broker_client.every_instance(self.admin_url, self.master_name, socket_timeout=10, socket_connect_timeout=5)
 
     def url_for(self, node_id: str, generation: int) -> str:
         return with_credentials(self.agent_url, node_user(node_id), node_password(self.secret_key, node_id, generation))
 
     def ensure(self, node_id: str, generation: int, client: redis.Redis | None = None) -> None:
         """Create or overwrite the node's user with the password of `generation`."""
-        c = client or self._client()
         password = node_password(self.secret_key, node_id, generation)
-        c.execute_command("ACL", "SETUSER", node_user(node_id), "reset", "on", f">{password}", *node_rules(node_id))
+        for c in [client] if client is not None else self._clients():
+            c.execute_command("ACL", "SETUSER", node_user(node_id), "reset", "on", f">{password}", *node_rules(node_id))
 
     def rotate(self, node_id: str, generation: int) -> None:
         """New password; connections made with the old one are closed at once."""
-        c = self._client()
-        self.ensure(node_id, generation, c)
-        c.execute_command("CLIENT", "KILL", "USER", node_user(node_id))
-        self._save(c)
+        for i, c in enumerate(self._clients()):
+            try:
+                self.ensure(node_id, generation, c)
+                c.execute_command("CLIENT", "KILL", "USER", node_user(node_id))
+                self._save(c)
+            except redis.ConnectionError:
+                if i == 0:  # the master must take it; a replica that is down gets it from beat's sync
+                    raise
+                log.warning("broker replica unreachable: node %s's new broker login reaches it with beat's sync", node_id)
 
     def remove(self, node_id: str) -> None:
-        c = self._client()
-        c.execute_command("ACL", "DELUSER", node_user(node_id))  # also closes its connections
-        self._save(c)
+        for c in self._clients():
+            c.execute_command("ACL", "DELUSER", node_user(node_id))  # also closes its connections
+            self._save(c)
 
     def sync(self, nodes: Iterable[tuple[str, int]]) -> int:
-        """Make the broker's node users exactly the given (node id, generation) pairs. Returns how many
-        users were created, changed or deleted."""
-        c = self._client()
+        """Make the broker's node users exactly the given (node id, generation) pairs, on every
+        instance. Returns how many users were created, changed or deleted."""
+        wanted_pairs = list(nodes)
+        return sum(self._sync_one(c, wanted_pairs) for c in self._clients())
+
+    def _sync_one(self, c: redis.Redis, nodes: list[tuple[str, int]]) -> int:
         wanted = {node_user(node_id): (node_id, gen) for node_id, gen in nodes}
         existing = {(u.decode() if isinstance(u, bytes) else u) for u in c.execute_command("ACL", "USERS")}
         changes = 0

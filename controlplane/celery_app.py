@@ -12,7 +12,7 @@ def make_celery(settings: Settings) -> Celery:
     if not settings.broker_url:
         raise RuntimeError("KADALU_BROKER_URL is not set: give the Redis URL, or use `kadalu-server up`")
     app = Celery("kadalu-controlplane", set_as_current=False)
-    app.conf.update(celeryconfig.controlplane_config(settings.broker_url))
+    app.conf.update(celeryconfig.controlplane_config(settings.broker_url, settings.broker_master_name))
     app.conf.beat_schedule = {
         "health-check": {"task": HEALTH_CHECK, "schedule": timedelta(seconds=max(1.0, settings.heartbeat_interval))},
         "redispatch-lost": {"task": REDISPATCH, "schedule": timedelta(seconds=max(2.0, settings.redispatch_after / 3))},

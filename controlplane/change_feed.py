@@ -15,7 +15,6 @@ import time
 import weakref
 
 import redis
-from redis.connection import parse_url
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -23,6 +22,8 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnClause
 
+from contracts import broker_url
+from controlplane import broker_client
 from controlplane.models import Alert, Brick, Cluster, Device, Node, Rebalance, Task, Volume
 
 log = logging.getLogger(__name__)
@@ -32,27 +33,28 @@ WATCHED = {m.__tablename__: m for m in (Alert, Brick, Cluster, Device, Node, Reb
 _PENDING = "kadalu_changed_clusters"
 
 
-def channel(broker_url: str) -> str:
+def channel(url: str) -> str:
     """Pub/sub ignores Redis database numbers: the channel names the broker's database, so control
     planes sharing one Redis server on different databases do not wake each other's pages."""
     try:
-        db = parse_url(broker_url).get("db", 0)
+        db = broker_url.db(url)
     except ValueError:
         db = 0
     return f"{CHANNEL}:{db}"
+
 PAUSE_AFTER_ERROR = 5.0
 
 
 class Publisher:
-    def __init__(self, url: str):
-        self.url, self.channel = url, channel(url)
+    def __init__(self, url: str, master_name: str | None = None):
+        self.url, self.channel, self.master_name = url, channel(url), master_name
         self._client: redis.Redis | None = None
         self._pid = 0
         self._paused_until = 0.0
 
     def _redis(self) -> redis.Redis:
         if self._client is None or self._pid != os.getpid():  # a forked worker child needs its own socket
-            self._client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=0.5)
+            self._client = broker_client.master(self.url, self.master_name, socket_connect_timeout=0.5, socket_timeout=0.5)
             self._pid = os.getpid()
         return self._client
 
@@ -70,10 +72,10 @@ class Publisher:
 _publishers: "weakref.WeakKeyDictionary[Engine, Publisher]" = weakref.WeakKeyDictionary()
 
 
-def attach(engine: Engine, broker_url: str | None) -> None:
+def attach(engine: Engine, broker_url: str | None, master_name: str | None = None) -> None:
     """Announce the changes committed through sessions bound to `engine`."""
     if broker_url:
-        _publishers[engine] = Publisher(broker_url)
+        _publishers[engine] = Publisher(broker_url, master_name)
         _install()
 
 

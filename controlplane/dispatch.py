@@ -2,12 +2,12 @@
 queue `node.<node-id>`. The agent sends the result itself, signed, to queue `controlplane` (a
 message carries no callback the agent would follow). Contract-tested in
 tests/unit/test_message_contract.py."""
-import redis
 from celery import Celery
 
 from contracts import signing
 from contracts.messages import TaskMessage
 from contracts.task_names import AGENT_RUN, node_queue
+from controlplane import broker_client
 from controlplane.security import node_secret
 
 
@@ -34,8 +34,8 @@ class CelerySender:
 class BrokerQueues:
     """Looks into Redis for a task's message: waiting in the node's list or unacked by its worker."""
 
-    def __init__(self, broker_url: str):
-        self.client = redis.Redis.from_url(broker_url, socket_timeout=10)
+    def __init__(self, broker_url: str, master_name: str | None = None):
+        self.client = broker_client.master(broker_url, master_name, socket_timeout=10)
 
     def message_present(self, node_id: str, task_id: str) -> bool:
         needle = task_id.encode()

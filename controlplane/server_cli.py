@@ -8,6 +8,7 @@ import time
 
 import typer
 
+from contracts import broker_url
 from controlplane import broker_users, embedded_redis, state_dir
 from controlplane.migrate import upgrade
 from controlplane.settings import Settings
@@ -132,7 +133,7 @@ def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower
         child_env = _flower_env(settings, env) if name == "flower" else env
         children.append((name, subprocess.Popen(argv, env=child_env, stdout=log, stderr=subprocess.STDOUT)))
     typer.echo(f"kadalu-server up: web UI on http://{settings.api_host}:{settings.api_port}/, API under /api/v1 "
-               f"(docs at /docs), broker {broker_users.without_credentials(env['KADALU_BROKER_URL'])}, logs in {log_dir}")
+               f"(docs at /docs), broker {broker_url.without_credentials(env['KADALU_BROKER_URL'])}, logs in {log_dir}")
     stopping = False
 
     def _stop(_signum, _frame):

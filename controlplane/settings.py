@@ -5,9 +5,10 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts import broker_url
 from controlplane import state_dir as private_state
 
 
@@ -24,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite file in state_dir
     broker_url: str | None = None  # default (kadalu-server up): a private redis-server child
     agent_broker_url: str | None = None  # where agents reach the broker; default broker_url (credentials replaced)
+    # With sentinel:// broker URLs (Redis Sentinel, docs/high-availability.md): the monitored master's name.
+    broker_master_name: str | None = None
     # One Redis ACL user per node (its own queue only). Off only for a broker without ACLs: every
     # agent then shares the control plane's broker login (see docs/security.md).
     broker_acl: bool = True
@@ -71,6 +74,13 @@ class Settings(BaseSettings):
     grafana_url: str | None = None  # e.g. http://grafana:3000: the web UI links to its Kadalu dashboards
     flower_port: int = 5555
     flower_basic_auth: str | None = None  # "user:password"; default generated into state_dir
+
+    @model_validator(mode="after")
+    def _check_broker_urls(self) -> "Settings":
+        for url in (self.broker_url, self.agent_broker_url):
+            if url:
+                broker_url.check(url, self.broker_master_name)
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -10,14 +10,17 @@ from typing import TypeVar
 from celery.signals import worker_process_init
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, select
 
 import celeryconfig
 from contracts import signing
+from contracts.drift import MAX_REPORT_BYTES, DriftReport
 from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
 from contracts.task_names import (
     ALERTS_DELIVER,
     BROKER_USERS_SYNC,
+    DRIFT_REPORT,
     HEALTH_CHECK,
     HEARTBEAT,
     REDISPATCH,
@@ -33,6 +36,7 @@ from controlplane.models import Node
 from controlplane.services import (
     agent_access,
     alert_delivery,
+    drift,
     health,
     health_alerts,
     job_runs,
@@ -47,6 +51,11 @@ from controlplane.services.volume_ops import advance_waiting_waves
 from controlplane.settings import Settings
 
 log = logging.getLogger(__name__)
+# An agent's progress or result must not be lost because the database was restarting: the message is
+# published again (backing off to 30 s, for about an hour) instead of acked as failed. Applying is
+# idempotent, so a retry after a commit that did happen changes nothing.
+KEEP_UNTIL_APPLIED = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 1, "retry_backoff_max": 30,
+                      "retry_jitter": True, "max_retries": 150}
 M = TypeVar("M", bound=BaseModel)
 settings = Settings()
 app = make_celery(settings)
@@ -55,7 +64,7 @@ app = make_celery(settings)
 @cache
 def _engine(pid: int) -> Engine:  # one engine per process (prefork children must not share)
     made = make_engine(settings.effective_database_url)
-    change_feed.attach(made, settings.broker_url)  # open web pages learn what this worker commits
+    change_feed.attach(made, settings.broker_url, settings.broker_master_name)  # open web pages learn what this worker commits
     return made
 
 
@@ -103,21 +112,21 @@ def _message(session, envelope: dict, model: type[M]) -> tuple[Node, M] | None:
         return None
 
 
-@app.task(name=TASK_PROGRESS)
+@app.task(name=TASK_PROGRESS, **KEEP_UNTIL_APPLIED)
 def task_progress(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskProgress):
             tasks.apply_progress(session, got[0].id, got[1].task_id)
 
 
-@app.task(name=TASK_RESULT)
+@app.task(name=TASK_RESULT, **KEEP_UNTIL_APPLIED)
 def task_result(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskResult):
             reconcile.apply_result(session, got[1])
 
 
-@app.task(name=TASK_REJECTED)
+@app.task(name=TASK_REJECTED, **KEEP_UNTIL_APPLIED)
 def task_rejected(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, TaskRejected):
@@ -133,6 +142,19 @@ def heartbeat(envelope: dict) -> None:
             health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout)
 
 
+@app.task(name=DRIFT_REPORT)
+def drift_report(envelope: dict) -> None:
+    """What a node observes of itself (nodeagent/drift_report.py), compared with the database."""
+    body = envelope.get("body") if isinstance(envelope, dict) else None
+    if isinstance(body, str) and len(body) > MAX_REPORT_BYTES:
+        log.warning("dropped a drift report of %d bytes (at most %d) claiming node %s", len(body), MAX_REPORT_BYTES,
+                    str(envelope.get("node_id"))[:40])
+        return
+    with session_scope() as session:
+        if got := _message(session, envelope, DriftReport):
+            drift.receive(session, got[0], got[1])
+
+
 @app.task(name=HEALTH_CHECK)
 def health_check() -> int:
     with session_scope() as session:
@@ -140,6 +162,11 @@ def health_check() -> int:
         advance_waiting_waves(session)
         health_alerts.evaluate(session, health_alerts.Thresholds(settings.alert_full_percent,
                                                                  settings.alert_quiet_seconds))
+        try:
+            drift.evaluate_all(session)
+        except Exception:  # a bug in the comparison must not stop the health check itself
+            log.exception("drift evaluation failed")
+            session.rollback()
         job_runs.finished(session, "health_check")
         return stale
 
@@ -156,7 +183,7 @@ def alerts_deliver() -> int:
 
 @cache
 def _queues() -> BrokerQueues:
-    return BrokerQueues(settings.broker_url or "")  # make_celery refused to start without it
+    return BrokerQueues(settings.broker_url or "", settings.broker_master_name)  # make_celery refused to start without it
 
 
 @app.task(name=REDISPATCH)

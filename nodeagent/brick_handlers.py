@@ -1,4 +1,4 @@
-"""The brick task kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, RESTART_BRICK, DELETE_BRICK) on this node.
+"""The brick task kinds (CREATE_BRICK, START_BRICK, STOP_BRICK, RESTART_BRICK, RECONFIGURE_BRICK, DELETE_BRICK) on this node.
 
 See contracts/task_specs.py for the spec and what each returns. Each first checks that the brick
 lies inside a device this agent accepted (nodeagent.confinement). Every handler is idempotent:
@@ -21,7 +21,9 @@ from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 from nodeagent.gluster.bricks import cleanup_brick, prepare_brick
 from nodeagent.gluster.pids import running_pid
-from nodeagent.gluster.processes import ProcessLayout, start_brick, start_shd, stop_brick, stop_shd
+from nodeagent.gluster.processes import ProcessLayout, follows_volfile_server, start_brick, stop_brick, stop_shd
+from nodeagent.live_graphs import apply_brick, confirm, confirm_clients, sync_shd
+from nodeagent.live_graphs import layout_of as _layout_of
 from volgen.shd import HEALS_VOLUME_TYPES
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ def volume_lock(ctx: AgentContext, volume_id: str) -> threading.Lock:
 
 
 def layout_of(ctx: AgentContext) -> ProcessLayout:
-    return ProcessLayout(Path(ctx.state.root))
+    return _layout_of(ctx)
 
 
 def local_bricks(spec: VolumeSpec, node_id: str) -> list[BrickSpec]:
@@ -68,10 +70,9 @@ def any_local_brick_running(layout: ProcessLayout, spec: VolumeSpec, node_id: st
 
 
 def ensure_shd(ctx: AgentContext, spec: VolumeSpec) -> int | None:
-    """Start (or find) this node's self-heal daemon of `spec` if the volume heals. Call under the lock."""
-    if not heals(spec):
-        return None
-    return start_shd(layout_of(ctx), spec, ctx.node_id, ctx.runner)
+    """Start (or find) this node's self-heal daemon of `spec` if the volume heals, on its current
+    graph (taken in place, or by restarting the daemon). Call under the lock."""
+    return sync_shd(ctx, spec)
 
 
 def stop_shd_if_idle(ctx: AgentContext, spec: VolumeSpec) -> bool:
@@ -127,9 +128,10 @@ def start_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
 
 
 def restart_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
-    """Apply a new brick graph: a process started with a local -f volfile reads it only at start
-    (SIGHUP does not reload it), so stop and start the brick; the self-heal daemon follows when
-    its own graph changed. The control plane sends these one brick of every set at a time."""
+    """Apply a new brick graph by a restart: for a change of shape (translators added or removed),
+    which a running brick cannot build, and for a brick started from a local -f volfile (it never
+    refetches). The brick comes back from the agent's volfile server; the self-heal daemon follows.
+    The control plane sends these one brick of every set at a time."""
     task, brick = _parse(ctx, raw)
     spec = task.volume
     with volume_lock(ctx, spec.id):
@@ -142,6 +144,40 @@ def restart_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     # the same set) must not go down before they have, or a replica set loses quorum.
     time.sleep(min(task.settle_seconds, 60.0))
     return {"pid": pid, "port": brick.port}
+
+
+def reconfigure_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
+    """Apply the volume's new graphs to this brick and the node's self-heal daemon without a restart
+    (nodeagent/live_graphs.py); done when the brick fetched its new volfile. A brick whose graph
+    changes shape, or that runs from a local volfile, fails with "restart_needed": the control plane
+    then restarts the bricks in rolling waves. A brick that is not running is started."""
+    t0 = time.monotonic()
+    task, brick = _parse(ctx, raw)
+    spec = task.volume
+    with volume_lock(ctx, spec.id):
+        layout = layout_of(ctx)
+        if running_pid(layout.brick_pidfile(brick), "glusterfsd") is None:
+            pid = start_brick(layout, spec, brick, ctx.node_id, ctx.runner)
+            ensure_shd(ctx, spec)
+            return {"pid": pid, "port": brick.port, "applied": "started"}
+        how, key, text = apply_brick(ctx, spec, brick)
+        if how == "restart":
+            raise AgentError("restart_needed", f"brick {brick.node_name}:{brick.path} cannot take its new graph in "
+                             "place (translators added or removed, or it runs from a local volfile)",
+                             "the control plane restarts the volume's bricks one per set instead")
+        ensure_shd(ctx, spec)
+        live_pid = running_pid(layout.brick_pidfile(brick), "glusterfsd")
+        # "unchanged" on a brick started from a local file: it already runs this graph, and has no
+        # connection to fetch on
+        follows = live_pid is not None and follows_volfile_server(live_pid)
+    if follows and not confirm(ctx, key, text):
+        raise AgentError("not_applied", f"brick {brick.node_name}:{brick.path} did not fetch its new volfile",
+                         "see the brick log; the agent's volfile server may have been restarted, retry the change")
+    clients = confirm_clients(ctx, spec)
+    log.info("brick %s:%s of volume %s runs its new graph (%s), pid %s; mounts here updated: %s", brick.node_name,
+             brick.path, spec.name, how, live_pid, clients)
+    return {"pid": live_pid, "port": brick.port, "applied": how, "clients": clients,
+            "seconds": round(time.monotonic() - t0, 4)}  # for bench/: the agent's own share
 
 
 def stop_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
@@ -166,7 +202,9 @@ def delete_brick(ctx: AgentContext, raw: dict[str, Any]) -> dict:
             others = [b for b in local_bricks(spec, ctx.node_id) if b.id != brick.id]
             if not any(layout.brick_volfile(spec, b).exists() for b in others):
                 layout.shd_volfile(spec).unlink(missing_ok=True)
+                (layout.volfile_dir(spec) / "shd.vol").unlink(missing_ok=True)  # an older agent's
         layout.brick_volfile(spec, brick).unlink(missing_ok=True)
+        layout.legacy_brick_volfile(spec, brick).unlink(missing_ok=True)
         layout.brick_pidfile(brick).unlink(missing_ok=True)
         try:
             layout.volfile_dir(spec).rmdir()

@@ -1,6 +1,7 @@
 """What a running agent knows about itself, built once at start-up and held by its Celery app."""
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,10 @@ class AgentContext:
     key_generation: int = 1  # which generation of the node secret `secret` is (from registration)
     runner: Runner = field(default_factory=Runner)
     volfile_server: Any = None  # nodeagent.volfile_server.VolfileServer, when it runs
+    # the same on a root-only unix socket: this node's bricks and daemons fetch their graphs from it
+    local_volfile_server: Any = None
+    # called (no lock held) after a newer metadata copy was saved: running daemons take their new graphs
+    on_metadata_changed: Callable[[], Any] | None = None
     device_roots: tuple[str, ...] = DEFAULT_DEVICE_ROOTS  # AgentSettings.device_roots
     _metadata_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -64,6 +69,15 @@ class AgentContext:
                 log.warning("could not refresh metadata (want version %s): %s", wanted_version, exc)
                 return
             changed = md["version"] != self.state.load_metadata().get("version", 0)
-            self.state.save_metadata(md["version"], md["content"])
+            try:
+                self.state.save_metadata(md["version"], md["content"])
+            except OSError as exc:  # the state disk is full: the copy on disk stays the last whole one
+                log.error("could not save metadata version %s in %s: %s", md["version"], self.state.root, exc)
+                return
             if changed and self.volfile_server is not None:
                 self.volfile_server.notify_change()  # mounted clients refetch; unchanged graphs stay
+        if changed and self.on_metadata_changed is not None:
+            try:
+                self.on_metadata_changed()
+            except Exception:  # a daemon that cannot follow now will at the next change or task
+                log.exception("applying the new metadata to running daemons failed")

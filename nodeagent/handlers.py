@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from contracts.task_kinds import TaskKind
 from contracts.task_specs import DeviceTaskSpec
-from nodeagent import brick_handlers, devices, rebalance_handlers
+from nodeagent import brick_handlers, devices, drift_repair, rebalance_handlers
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 
@@ -42,9 +42,11 @@ HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
     TaskKind.START_BRICK: brick_handlers.start_brick_task,
     TaskKind.STOP_BRICK: brick_handlers.stop_brick_task,
     TaskKind.RESTART_BRICK: brick_handlers.restart_brick_task,
+    TaskKind.RECONFIGURE_BRICK: brick_handlers.reconfigure_brick_task,
     TaskKind.START_REBALANCE: rebalance_handlers.start,
     TaskKind.STOP_REBALANCE: rebalance_handlers.stop,
     TaskKind.DELETE_BRICK: brick_handlers.delete_brick,
+    TaskKind.REPAIR_BRICK: drift_repair.repair_brick,
 }
 
 

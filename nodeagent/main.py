@@ -1,17 +1,19 @@
 """`kadalu-agent`: register with the control plane, keep the metadata, run the node's worker."""
 import argparse
+import atexit
 import logging
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from contracts import broker_url as broker_urls
 from contracts.task_names import node_queue
-from nodeagent import facts, heartbeat, recovery
+from nodeagent import drift_report, facts, heartbeat, recovery
 from nodeagent.client_volfiles import client_volfile_lookup
 from nodeagent.context import AgentContext
 from nodeagent.controlplane_client import ControlPlaneClient, RegistrationRefused
+from nodeagent.local_volfiles import served_volfile_lookup, socket_path
 from nodeagent.settings import AgentSettings
 from nodeagent.state_files import AgentState
 from nodeagent.volfile_server import VolfileServer
@@ -32,6 +34,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device-root", dest="device_roots", action="append", metavar="DIR",
                    help="a directory devices may be under (repeat it; replaces the defaults /exports, /bricks, /data, "
                         "/srv, /mnt, /dev; /dev allows block devices) (KADALU_DEVICE_ROOTS, comma separated)")
+    p.add_argument("--recover-only", action="store_true",
+                   help="start the bricks and self-heal daemons that should run, from the local metadata and the "
+                        "last volfiles this node served, then exit (no control plane, no worker): for when the agent "
+                        "cannot run; daemons started so keep their graph until the agent restarts them")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -69,6 +75,7 @@ def register(settings: AgentSettings, state: AgentState, name: str, address: str
             delay = min(delay * 2, 15.0)
     creds = {k: reply[k] for k in ("node_id", "node_secret", "key_generation", "cluster_id", "cluster_name", "broker_url",
                                    "heartbeat_interval")}
+    creds["broker_master_name"] = reply.get("broker_master_name")
     creds.update(name=name, address=address, url=settings.url)
     state.save_credentials(creds)
     state.save_metadata(reply["metadata"]["version"], reply["metadata"]["content"])
@@ -81,11 +88,49 @@ def broker_url(override: str | None, handed: str) -> str:
     credentials takes the handed-out login."""
     if not override:
         return handed
-    over, given = urlsplit(override), urlsplit(handed)
-    if "@" in over.netloc or "@" not in given.netloc:
+    username, password = broker_urls.credentials(handed)
+    if broker_urls.credentials(override) != (None, None) or (username, password) == (None, None):
         return override
-    userinfo = given.netloc.rpartition("@")[0]
-    return urlunsplit((over.scheme, f"{userinfo}@{over.netloc}", over.path, over.query, over.fragment))
+    return broker_urls.with_credentials(override, username or "", password or "")
+
+
+def recover_only(settings: AgentSettings, state: AgentState, name: str, address: str) -> int:
+    """`--recover-only`: what recovery does at agent start, with no registration and no volfile
+    server, so daemons start from their served volfiles with -f (the latest graph this node knew)."""
+    creds = state.load_credentials()
+    if not creds or creds.get("name") != name:
+        print(f"kadalu-agent: no saved registration for node {name!r} in {settings.state_dir}", file=sys.stderr)
+        return 2
+    ctx = AgentContext(node_id=creds["node_id"], node_name=name, address=address, secret=creds["node_secret"],
+                       state=state, client=ControlPlaneClient(settings.url), device_roots=settings.device_roots)
+    summary = recovery.recover(ctx)
+    print(f"kadalu-agent: {len(summary['running'])} brick(s) already running, {len(summary['started'])} started, "
+          f"{len(summary['failed'])} failure(s)")
+    for what, why in summary["failed"]:
+        print(f"  {what}: {why}", file=sys.stderr)
+    return 1 if summary["failed"] else 0
+
+
+def start_volfile_servers(ctx: AgentContext, settings: AgentSettings, address: str) -> None:
+    """Clients mount with -s <node address> (TCP, volfiles from local metadata, changes pushed by
+    FETCHSPEC); this node's bricks and daemons fetch theirs from the unix socket (local_volfiles)."""
+    try:
+        ctx.local_volfile_server = VolfileServer(address, served_volfile_lookup(ctx.state.root),
+                                                 unix_path=socket_path(ctx.state.root))
+        ctx.local_volfile_server.start()
+        atexit.register(ctx.local_volfile_server.stop)  # the socket goes with the agent; bricks reconnect later
+    except (OSError, ValueError) as exc:
+        ctx.local_volfile_server = None
+        log.warning("local volfile server not started (%s): bricks start from their last volfiles and "
+                    "option changes restart them", exc)
+    try:
+        ctx.volfile_server = VolfileServer(address, client_volfile_lookup(ctx), settings.volfile_server_port)
+        ctx.volfile_server.start()
+    except OSError as exc:
+        ctx.volfile_server = None
+        log.warning("volfile server not started on %s:%s (%s): `kadalu mount` cannot use this node",
+                    address, settings.volfile_server_port, exc)
+    ctx.on_metadata_changed = lambda: recovery.sync_running(ctx)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     address = settings.address or name
     state = AgentState(settings.state_dir)
     state.secure()
+    if args.recover_only:
+        sys.exit(recover_only(settings, state, name, address))
     try:
         creds = register(settings, state, name, address)
     except RegistrationRefused as exc:
@@ -105,21 +152,17 @@ def main(argv: list[str] | None = None) -> None:
     ctx = AgentContext(node_id=creds["node_id"], node_name=name, address=address, secret=creds["node_secret"],
                        key_generation=int(creds.get("key_generation", 1)), state=state,
                        client=ControlPlaneClient(settings.url), device_roots=settings.device_roots)
-    try:  # clients mount with -s <node address>: volfiles from local metadata, changes pushed (FETCHSPEC)
-        ctx.volfile_server = VolfileServer(address, client_volfile_lookup(ctx), settings.volfile_server_port)
-        ctx.volfile_server.start()
-    except OSError as exc:
-        ctx.volfile_server = None
-        log.warning("volfile server not started on %s:%s (%s): `kadalu mount` cannot use this node",
-                    address, settings.volfile_server_port, exc)
+    start_volfile_servers(ctx, settings, address)
     try:  # bricks of started volumes come back from local metadata, control plane up or not
         summary = recovery.recover(ctx)
         log.info("recovery: %d brick(s) already running, %d started, %d failure(s)",
                  len(summary["running"]), len(summary["started"]), len(summary["failed"]))
     except Exception:
         log.exception("recovery of bricks failed; the agent starts anyway")
-    app = make_agent_app(ctx, broker_url(settings.broker_url, creds["broker_url"]))
+    app = make_agent_app(ctx, broker_url(settings.broker_url, creds["broker_url"]),
+                         settings.broker_master_name or creds.get("broker_master_name"))
     heartbeat.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))
+    drift_report.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))  # sent only when it changes
     app.worker_main([
         "worker", "-Q", node_queue(ctx.node_id), "-n", f"kadalu-agent.{name}@%h", "--pool", "threads",
         "-c", str(settings.concurrency), "--without-mingle", "--without-gossip", "-E", "--loglevel", args.log_level.upper(),

@@ -8,10 +8,15 @@ alone. Nothing here calls the control plane, and no failure stops the agent: eac
 and listed in the returned summary. Brick directories are never prepared here: a brick whose
 device did not come back must fail to start, not be recreated on the root file system, and a
 brick that is not inside a device this agent accepted is not started at all (the same check as
-every brick task)."""
+every brick task).
+
+Before anything starts, running daemons take the graphs of the current metadata in place where they
+can (`sync_running`): a node that was down during an option change applies it on return (a brick
+that kept running also reconnects to the new volfile server by itself and fetches again)."""
 import logging
 
 from contracts.states import VOLUME_BRICKS_SHOULD_RUN
+from nodeagent import live_graphs
 from nodeagent.brick_handlers import (
     any_local_brick_running,
     confine_brick,
@@ -36,6 +41,10 @@ def recover(ctx: AgentContext) -> dict[str, list]:
     "started": [(brick id, pid)], "failed": [(brick id or "shd:<volume>", message)]}."""
     layout = layout_of(ctx)
     summary: dict[str, list] = {"running": [], "started": [], "failed": []}
+    try:
+        sync_running(ctx)
+    except Exception:
+        log.exception("recovery: running daemons could not take their new graphs")
     for spec, state in metadata_volumes(ctx):
         if state not in SHOULD_RUN:
             continue
@@ -70,3 +79,37 @@ def recover(ctx: AgentContext) -> dict[str, list]:
                     log.error("recovery: cannot start the self-heal daemon of volume %s: %s", spec.name, msg)
                     summary["failed"].append((f"shd:{spec.name}", msg))
     return summary
+
+
+def sync_running(ctx: AgentContext) -> dict[str, list[str]]:
+    """After the local metadata changed (or at agent start): every running daemon of a volume that
+    should run takes its current graph in place where it can. What cannot ("restart") is left to
+    the control plane's rolling restart and listed."""
+    out: dict[str, list[str]] = {"live": [], "restart": []}
+    for spec, state in metadata_volumes(ctx):
+        if state not in SHOULD_RUN:
+            continue
+        mine = local_bricks(spec, ctx.node_id)
+        if not mine:
+            continue
+        with volume_lock(ctx, spec.id):
+            layout = layout_of(ctx)
+            for brick in mine:
+                if running_pid(layout.brick_pidfile(brick), "glusterfsd") is None:
+                    continue
+                try:
+                    how = live_graphs.apply_brick(ctx, spec, brick)[0]
+                except OSError as exc:
+                    log.warning("cannot update the graph of brick %s: %s", brick.path, exc)
+                    continue
+                if how in ("live", "restart"):
+                    out[how].append(brick.id)
+            if running_pid(layout.shd_pidfile(spec), "glusterfs") is not None:
+                try:
+                    live_graphs.sync_shd(ctx, spec)
+                except Exception as exc:
+                    log.warning("cannot update the self-heal daemon of volume %s: %s", spec.name, exc)
+    if out["restart"]:
+        log.info("%d running brick(s) need a restart for their new graph (the control plane rolls them)",
+                 len(out["restart"]))
+    return out

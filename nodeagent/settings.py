@@ -25,6 +25,7 @@ class AgentSettings(BaseSettings):
     volfile_server_port: int = Field(default=24007, ge=1, le=65535)  # glusterd's port: clients know it
     state_dir: Path = Field(default_factory=_default_state_dir)
     broker_url: str | None = None  # override the URL the control plane hands out
+    broker_master_name: str | None = None  # override the sentinel master name the control plane hands out
     concurrency: int = Field(default=4, ge=1, le=64)
     register_retry_seconds: float = Field(default=300.0, ge=0)
     # Where devices may be (KADALU_DEVICE_ROOTS=/exports,/data or --device-root, repeated): the agent

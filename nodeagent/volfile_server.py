@@ -6,7 +6,7 @@ They keep the management connection open; `notify_change()` sends glusterd's FET
 over it, the client fetches the volfile again and, if its checksum differs, switches to the new
 graph (or only reconfigures options when the topology is the same).
 
-Wire format: SunRPC over TCP with record marking (RFC 5531). Programs answered:
+Wire format: SunRPC over TCP (or a unix socket) with record marking (nodeagent/sunrpc.py). Programs:
 
 - GlusterFS Handshake 14398633 v2: NULL, GETSPEC (gf_getspec_req -> gf_getspec_rsp), PING,
   EVENT_NOTIFY (acknowledged), GET_VOLUME_INFO (op_ret -1).
@@ -27,28 +27,45 @@ port)` decides first (default: the peer's source port must be privileged, below 
 root can bind: `kadalu mount` relays the glusterfs client's management connection from one, see
 cli/volfile_relay.py); then `volfile_for(key, address)` may refuse by raising `Refused` (the
 volume's auth.allow / auth.reject, see nodeagent/client_volfiles.py). A refusal is logged and
-answered with op_ret -1, op_errno EACCES.
+answered with op_ret -1, op_errno EACCES. Brick and daemon volfiles are served by a second
+instance on a root-only unix socket (see `VolfileServer`, nodeagent/local_volfiles.py).
 """
 from __future__ import annotations
 
 import errno
+import hashlib
 import itertools
 import logging
+import os
 import socket
 import socketserver
 import struct
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from nodeagent.sunrpc import (
+    CALL,
+    GARBAGE_ARGS,
+    PROC_UNAVAIL,
+    PROG_MISMATCH,
+    PROG_UNAVAIL,
+    REPLY,
+    SUCCESS,
+    Malformed,
+    XdrReader,
+    accepted_reply,
+    call_header,
+    read_record,
+    record,
+)
+from nodeagent.sunrpc import i32 as _i32
+from nodeagent.sunrpc import u32 as _u32
+from nodeagent.sunrpc import u64 as _u64
+from nodeagent.sunrpc import xdr_opaque as _opaque
 
 log = logging.getLogger(__name__)
-
-# SunRPC
-CALL, REPLY = 0, 1
-MSG_ACCEPTED = 0
-SUCCESS, PROG_UNAVAIL, PROG_MISMATCH, PROC_UNAVAIL, GARBAGE_ARGS = 0, 1, 2, 3, 4
-AUTH_NULL = 0
-LAST_FRAGMENT = 0x80000000
-MAX_RECORD = 64 * 1024
 
 # Gluster programs (rpc/rpc-lib/src/protocol-common.h)
 HNDSK_PROGRAM, HNDSK_VERSION = 14398633, 2
@@ -69,10 +86,6 @@ PROGRAMS = [("GlusterFS Handshake", HNDSK_PROGRAM, HNDSK_VERSION),
 PRIVILEGED_PORT_CEILING = 1024  # GlusterFS's own name for it (auth/addr, rpcsvc)
 
 
-class Malformed(Exception):
-    """The peer sent something that is not a well-formed record: drop the connection."""
-
-
 class Refused(Exception):
     """`volfile_for` will not give this peer the volfile; the message says why (it is logged)."""
 
@@ -85,64 +98,16 @@ def privileged_port(address: str, port: int) -> str | None:
             "volfiles, they carry the volume's credentials (mount with `kadalu mount` as root)")
 
 
-class XdrReader:
-    def __init__(self, data: bytes):
-        self.data, self.pos = data, 0
-
-    def _take(self, n: int) -> bytes:
-        if n < 0 or self.pos + n > len(self.data):
-            raise Malformed("truncated XDR")
-        chunk = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return chunk
-
-    def uint(self) -> int:
-        return struct.unpack(">I", self._take(4))[0]
-
-    def int32(self) -> int:
-        return struct.unpack(">i", self._take(4))[0]
-
-    def uhyper(self) -> int:
-        return struct.unpack(">Q", self._take(8))[0]
-
-    def opaque(self) -> bytes:
-        n = self.uint()
-        body = self._take(n)
-        self._take((4 - n % 4) % 4)
-        return body
-
-    def string(self) -> str:
-        return self.opaque().decode("utf-8", "replace")
+def root_peer(address: str, uid: int) -> str | None:
+    """The check on the agent's unix socket (brick and daemon volfiles): the peer process must run
+    as root (its uid from SO_PEERCRED, which the kernel fills in, not the peer)."""
+    if uid == 0:
+        return None
+    return f"peer uid {uid} is not root: brick and daemon volfiles go only to root processes of this node"
 
 
-def _u32(v: int) -> bytes:
-    return struct.pack(">I", v)
-
-
-def _i32(v: int) -> bytes:
-    return struct.pack(">i", v)
-
-
-def _u64(v: int) -> bytes:
-    return struct.pack(">Q", v)
-
-
-def _opaque(b: bytes) -> bytes:
-    return _u32(len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
-
-
-def record(payload: bytes) -> bytes:
-    """One record in a single last fragment."""
-    return _u32(LAST_FRAGMENT | len(payload)) + payload
-
-
-def call_header(xid: int, prog: int, vers: int, proc: int) -> bytes:
-    """A CALL with AUTH_NULL credentials and verifier."""
-    return b"".join(_u32(v) for v in (xid, CALL, 2, prog, vers, proc, AUTH_NULL, 0, AUTH_NULL, 0))
-
-
-def accepted_reply(xid: int, stat: int = SUCCESS, body: bytes = b"") -> bytes:
-    return b"".join(_u32(v) for v in (xid, REPLY, MSG_ACCEPTED, AUTH_NULL, 0, stat)) + body
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def getspec_rsp(op_ret: int, op_errno: int, spec: bytes) -> bytes:
@@ -165,29 +130,6 @@ def dump_rsp(gfs_id: int) -> bytes:
     return body + _u32(0)
 
 
-def read_record(rfile) -> bytes | None:
-    """Read one record (all its fragments); None at a clean EOF between records."""
-    data = b""
-    while True:
-        header = rfile.read(4)
-        if not header:
-            if data:
-                raise Malformed("EOF inside a record")
-            return None
-        if len(header) < 4:
-            raise Malformed("EOF inside a fragment header")
-        (word,) = struct.unpack(">I", header)
-        size = word & 0x7FFFFFFF
-        if len(data) + size > MAX_RECORD:
-            raise Malformed(f"record larger than {MAX_RECORD} bytes")
-        frag = rfile.read(size)
-        if len(frag) < size:
-            raise Malformed("EOF inside a fragment")
-        data += frag
-        if word & LAST_FRAGMENT:
-            return data
-
-
 class _Handler(socketserver.StreamRequestHandler):
     server: _TCPServer
 
@@ -195,6 +137,13 @@ class _Handler(socketserver.StreamRequestHandler):
         super().setup()
         self.lock = threading.Lock()  # replies and callbacks share the socket
         self.keys: set[str] = set()
+        self.fetched: dict[str, str] = {}  # key -> digest of the volfile last sent on this connection
+        if self.server.owner.unix_path:
+            # SO_PEERCRED: struct ucred {pid_t pid; uid_t uid; gid_t gid}, filled in by the kernel
+            _pid, uid, _gid = struct.unpack("3i", self.request.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+            self.peer: tuple[str, int] = ("local", uid)
+        else:
+            self.peer = (self.client_address[0], self.client_address[1])
         self.server.owner._add(self)
 
     def finish(self) -> None:
@@ -229,27 +178,51 @@ class _TCPServer(socketserver.ThreadingTCPServer):
     owner: VolfileServer
 
 
+class _UnixServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+    owner: VolfileServer
+
+
 class VolfileServer:
     """Serves client volfiles over Gluster's handshake program and tells connected clients when
     to fetch again. `volfile_for(key, peer address)` gives the volfile for a --volfile-id, None
-    for an unknown key, or raises Refused; `peer_check` (see the module docstring) runs first."""
+    for an unknown key, or raises Refused; `peer_check` (see the module docstring) runs first.
+
+    With `unix_path` it listens on that unix socket instead (the node's own bricks and daemons:
+    `glusterfsd -s <path> --volfile-server-transport unix`): the directory is made 0700, the
+    socket 0600, and `peer_check` gets ("local", the peer's uid) and defaults to `root_peer`."""
 
     def __init__(self, address: str, volfile_for: Callable[[str, str], str | None], port: int = 24007,
-                 peer_check: Callable[[str, int], str | None] = privileged_port):
-        self.address, self.port, self.volfile_for, self.peer_check = address, port, volfile_for, peer_check
-        self._server: _TCPServer | None = None
+                 peer_check: Callable[[str, int], str | None] | None = None, unix_path: str | None = None):
+        self.address, self.port, self.volfile_for, self.unix_path = address, port, volfile_for, unix_path
+        self.peer_check = peer_check or (root_peer if unix_path else privileged_port)
+        self._server: _TCPServer | _UnixServer | None = None
         self._thread: threading.Thread | None = None
         self._conns: set[_Handler] = set()
         self._conns_lock = threading.Lock()
         self._xids = itertools.count(1)
         self._brick_ports: dict[str, int] = {}
+        self._fetches = threading.Condition()
 
     # lifecycle
     def start(self) -> None:
-        server = _TCPServer((self.address, self.port), _Handler, bind_and_activate=True)
+        server: _TCPServer | _UnixServer
+        if self.unix_path:
+            path = Path(self.unix_path)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path.parent, 0o700)
+            path.unlink(missing_ok=True)  # left by an agent that died: nobody listens on it
+            old = os.umask(0o177)
+            try:
+                server = _UnixServer(str(path), _Handler, bind_and_activate=True)
+            finally:
+                os.umask(old)
+            os.chmod(path, 0o600)
+        else:
+            server = _TCPServer((self.address, self.port), _Handler, bind_and_activate=True)
+            self.port = server.server_address[1]
         server.owner = self
         self._server = server
-        self.port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, name=f"volfile-server-{self.port}",
                                         daemon=True)
         self._thread.start()
@@ -268,6 +241,8 @@ class VolfileServer:
                 pass
         if self._thread:
             self._thread.join(timeout=5)
+        if self.unix_path:
+            Path(self.unix_path).unlink(missing_ok=True)
         self._server = self._thread = None
 
     def __enter__(self) -> VolfileServer:
@@ -290,11 +265,12 @@ class VolfileServer:
         with self._conns_lock:
             return len(self._conns)
 
-    def notify_change(self) -> int:
-        """Send the FETCHSPEC callback to every connected client; return how many got it.
-        A connection the send fails on is dropped."""
+    def notify_change(self, keys: Iterable[str] | None = None) -> int:
+        """Send the FETCHSPEC callback to every connected client (or to those that fetched one of
+        `keys`); return how many got it. A connection the send fails on is dropped."""
+        wanted = None if keys is None else set(keys)
         with self._conns_lock:
-            conns = list(self._conns)
+            conns = [c for c in self._conns if wanted is None or c.keys & wanted]
         sent = 0
         for conn in conns:
             try:
@@ -307,6 +283,27 @@ class VolfileServer:
                 except OSError:
                     pass
         return sent
+
+    def holders(self, key: str) -> int:
+        """How many connections fetched `key` (the processes that run its graph and follow it)."""
+        with self._conns_lock:
+            return sum(1 for c in self._conns if key in c.keys)
+
+    def wait_fetched(self, key: str, text: str, timeout: float) -> bool:
+        """Wait until every connection holding `key` (at least one) was last sent exactly `text`:
+        a process fetched this graph. glusterfsd applies a fetched volfile in the reply's callback
+        (in place when its shape is the same), so this is the confirmation that it runs it."""
+        want, deadline = digest(text), time.monotonic() + timeout
+        with self._fetches:
+            while True:
+                with self._conns_lock:
+                    held = [c.fetched.get(key) for c in self._conns if key in c.keys]
+                if held and all(d == want for d in held):
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._fetches.wait(min(left, 0.5))
 
     # RPC
     def _dispatch(self, msg: bytes, conn: _Handler) -> bytes | None:
@@ -379,7 +376,7 @@ class VolfileServer:
         return None
 
     def _getspec(self, key: str, conn: _Handler) -> bytes:
-        address, port = conn.client_address[:2]
+        address, port = conn.peer
         try:
             why = self.peer_check(address, port)
             if why:
@@ -394,5 +391,8 @@ class VolfileServer:
         if text is None:
             return getspec_rsp(-1, errno.ENOENT, b"")
         conn.keys.add(key)
+        with self._fetches:
+            conn.fetched[key] = digest(text)
+            self._fetches.notify_all()
         spec = text.encode()
         return getspec_rsp(len(spec), 0, spec)

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 import celeryconfig
 from contracts.messages import TaskMessage, TaskProgress, TaskRejected, TaskResult
+from contracts.task_kinds import TaskKind
 from contracts.task_names import AGENT_RUN, TASK_PROGRESS, TASK_REJECTED, TASK_RESULT
 from contracts.task_specs import parse_spec
 from nodeagent import handlers, message_guard
@@ -23,6 +24,9 @@ from nodeagent.errors import AgentError
 from nodeagent.state_files import read_json, write_json
 
 log = logging.getLogger(__name__)
+# Task kinds whose handler does not read the local metadata copy: it is refreshed alongside, not
+# before (an HTTP round trip to the control plane off the path of a live option change).
+REFRESH_ALONGSIDE = frozenset({TaskKind.RECONFIGURE_BRICK})
 
 
 class TaskJournal:
@@ -84,7 +88,12 @@ def _run_verified(ctx: AgentContext, journal: TaskJournal, app: Celery, msg: Tas
         if done is not None:
             return done
         ctx.send(app, TASK_PROGRESS, TaskProgress(task_id=msg.task_id, node_id=ctx.node_id).model_dump())
-        ctx.refresh_metadata(msg.metadata_version)
+        if msg.kind in REFRESH_ALONGSIDE:
+            # the spec carries all the handler needs; the copy (for the mounts' volfiles) follows
+            threading.Thread(target=ctx.refresh_metadata, args=(msg.metadata_version,), daemon=True,
+                             name=f"metadata-{msg.task_id}").start()
+        else:
+            ctx.refresh_metadata(msg.metadata_version)
         try:
             try:
                 parse_spec(msg.kind, msg.spec)
@@ -102,13 +111,17 @@ def _run_verified(ctx: AgentContext, journal: TaskJournal, app: Celery, msg: Tas
             err = AgentError("internal", f"{type(exc).__name__}: {exc}",
                              "see the agent log on the node; " + traceback.format_exc(limit=2)[-300:])
             result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=False, error=err.to_error())
-        journal.record(result)
+        try:
+            journal.record(result)
+        except OSError as exc:  # the state disk is full: the result still goes to the control plane
+            log.error("could not record the result of task %s in %s (%s): a redelivered message would run it "
+                      "again", msg.task_id, ctx.state.tasks_dir, exc)
         return result.model_dump()
 
 
-def make_agent_app(ctx: AgentContext, broker_url: str) -> Celery:
+def make_agent_app(ctx: AgentContext, broker_url: str, master_name: str | None = None) -> Celery:
     app = Celery(f"kadalu-agent-{ctx.node_name}", set_as_current=True)
-    app.conf.update(celeryconfig.agent_config(broker_url, ctx.node_id))
+    app.conf.update(celeryconfig.agent_config(broker_url, ctx.node_id, master_name))
     journal = TaskJournal(ctx)
     journal.prune(2 * (message_guard.MAX_AGE_SECONDS + message_guard.MAX_CLOCK_SKEW_SECONDS))
 

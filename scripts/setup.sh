@@ -14,20 +14,23 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 # The web UI's browser tests (Debian's chromium driven through chromedriver: no browser download)
-# and the monitoring checks (promtool, and a real Prometheus scraping a test control plane).
+# the monitoring checks (promtool, and a real Prometheus scraping a test control plane), and
+# redis-sentinel for the high-availability test (tests/integration/test_ha.py).
 extra=()
-for pkg in chromium chromium-driver prometheus; do
+for pkg in chromium chromium-driver prometheus redis-sentinel; do
   dpkg -s "$pkg" >/dev/null 2>&1 || extra+=("$pkg")
 done
 if [ "${#extra[@]}" -gt 0 ]; then
   echo "setup: installing ${extra[*]}"
   [ "${#need[@]}" -gt 0 ] || apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${extra[@]}" >/dev/null
-  # Only its binaries are wanted here: where the package just started a Prometheus service, stop it.
-  if [[ " ${extra[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 \
-      && systemctl is-active --quiet prometheus 2>/dev/null; then
-    systemctl disable --now prometheus || true
-  fi
+  # Only their binaries are wanted here: where a package just started its service, stop it.
+  for svc in prometheus redis-sentinel; do
+    if [[ " ${extra[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null 2>&1 \
+        && systemctl is-active --quiet "$svc" 2>/dev/null; then
+      systemctl disable --now "$svc" || true
+    fi
+  done
 fi
 # Kadalu replaces glusterd: where the package started it (systemd hosts), stop it.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet glusterd 2>/dev/null; then

@@ -1,6 +1,7 @@
 """Which volume options change the SHAPE of a graph (add, remove or retype a translator) and which
 change only option values; and the options that change nothing because they belong to daemons
-kadalu deliberately does not run.
+kadalu deliberately does not run. (The control plane and the agents decide "in place or restart"
+by comparing volfile shapes, volgen.topology; this module says which options can cause which.)
 
 A running glusterfs process takes a new graph of the same shape in place (glusterfsd's reconfigure:
 each translator's reconfigure() gets its new options); a new shape needs a graph switch (clients
@@ -13,6 +14,7 @@ changelog, bitrot-stub, leases, upcall, selinux, marker, barrier, quota): `featu
 is a value, taken in place by a running brick. Only the options below add or remove translators.
 """
 from volgen.options import GraphKind
+from volgen.topology import graph_shape
 
 # Options whose value decides whether a translator is in a graph of that kind (or its type).
 # Any change of one of these between two specs can change the graph's shape; no other option can
@@ -72,16 +74,8 @@ def no_effect_reasons() -> dict[str, str]:
 
 
 def shape(volfile: str) -> list[tuple[str, str]]:
-    """The ordered (name, type) of every translator in volfile text."""
-    out, name = [], None
-    for line in volfile.splitlines():
-        words = line.split()
-        if len(words) == 2 and words[0] == "volume":
-            name = words[1]
-        elif len(words) == 2 and words[0] == "type" and name is not None:
-            out.append((name, words[1]))
-            name = None
-    return out
+    """The ordered (name, type) of every translator in volfile text (volgen.topology.graph_shape)."""
+    return graph_shape(volfile)
 
 
 def changes_shape(kind: GraphKind, names: set[str] | list[str]) -> bool:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Optional
 from urllib.parse import urlsplit
 
 import typer
 
 from cli import options
-from cli.client import connect, seg
+from cli.client import KadaluClient, connect, seg
+from cli.errors import CliError
 from cli.output import print_fields, print_json, print_table, say
 
 app = typer.Typer(help="Manage clusters.", no_args_is_help=True)
 
 Name = Annotated[str, typer.Argument(help="Cluster name.", show_default=False)]
+OptionalName = Annotated[Optional[str], typer.Argument(  # noqa: UP045  (typer reads the annotation)
+    help="Cluster name (default: the cluster named default, or the only cluster you can see).",
+    show_default=False)]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_CLUSTER = "default"  # the server makes it at first start; every -c option defaults to it
 
 
 def print_join_instructions(base_url: str, join_token: str) -> None:
@@ -57,14 +62,40 @@ def list_(url: options.Url = None, json: options.Json = False) -> None:
     )
 
 
+def pick_cluster(client: KadaluClient) -> tuple[str, str]:
+    """No name given: the cluster named default when the user sees it, else the only one they see.
+    Returns (name, why it was picked); CliError listing the clusters when neither applies."""
+    names = [str(c.get("name")) for c in client.get("/clusters").get("data", [])]
+    others = [n for n in names if n != DEFAULT_CLUSTER]
+    if DEFAULT_CLUSTER in names:
+        why = "the default cluster"
+        if others:
+            shown = ", ".join(others[:10]) + (f" and {len(others) - 10} more" if len(others) > 10 else "")
+            why += f"; `kadalu cluster status NAME` shows another: {shown}"
+        return DEFAULT_CLUSTER, why
+    if len(names) == 1:
+        return names[0], "the only cluster you can see"
+    if not names:
+        raise CliError("you can see no cluster: create one with `kadalu cluster add NAME`, or ask an admin for a "
+                       "grant (`kadalu user grant`)")
+    raise CliError(f"you can see {len(names)} clusters and none is named {DEFAULT_CLUSTER}: name one, "
+                   f"e.g. `kadalu cluster status {names[0]}` ({', '.join(names)})", code=2)
+
+
 @app.command("status")
-def status(name: Name, url: options.Url = None, json: options.Json = False) -> None:
-    """Show a cluster: nodes per state, device and volume counts."""
+def status(name: OptionalName = None, url: options.Url = None, json: options.Json = False) -> None:
+    """Show a cluster: nodes per state, device and volume counts. Without a name: the default
+    cluster, or the only cluster you can see (the output says which)."""
+    why = ""
     with connect(url) as client:
-        cluster = client.get(f"/clusters/{seg(name)}")
+        if name is None:
+            name, why = pick_cluster(client)
+        cluster: dict[str, Any] = client.get(f"/clusters/{seg(name)}")
     if json:
         print_json(cluster)
         return
+    if why:
+        say(f"Cluster {name} ({why}):")
     by_state = cluster.get("nodes_by_state") or {}
     print_fields(
         [

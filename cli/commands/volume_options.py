@@ -37,10 +37,10 @@ def set_(
     timeout: options.Timeout = DEFAULT_TIMEOUT,
     url: options.Url = None,
 ) -> None:
-    """Set options. Brick-side options restart a Started volume's bricks one per set at a time;
-    client-side options reach mounts made with `kadalu mount` live (within the agents' metadata refresh).
-    An option that changes nothing on this volume (e.g. of a daemon kadalu does not run) is stored
-    with a warning saying why."""
+    """Set options. On a Started volume the bricks and mounts made with `kadalu mount` take them in
+    place (no restart; --wait returns when every brick runs them); a change that adds or removes a
+    brick translator, or TLS, restarts the bricks one per set at a time. An option that changes
+    nothing on this volume (e.g. of a daemon kadalu does not run) is stored with a warning saying why."""
     with connect(url) as client:
         answer = client.post(f"{volume_path(cluster, name)}/options", {"set": _pairs(pairs)})
         for line in (answer.get("warnings") or []) if isinstance(answer, dict) else []:

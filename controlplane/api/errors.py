@@ -54,7 +54,18 @@ DESCRIPTIONS = {
 HEADERS = {
     401: {"WWW-Authenticate": {"description": "the scheme to authenticate with", "schema": {"type": "string"}}},
     429: {"Retry-After": {"description": "seconds to wait", "required": True, "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "seconds to wait", "required": True, "schema": {"type": "integer"}}},
 }
+
+
+DATABASE_RETRY_AFTER = 2  # seconds: a restarting database is usually back within a few
+
+
+def disk_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100) or ENOSPC while writing."""
+    orig = getattr(exc, "orig", None)
+    text = f"{exc} {orig}".lower()
+    return getattr(orig, "sqlstate", None) == "53100" or "disk is full" in text or "no space left on device" in text
 
 
 def error_response_doc(code: int) -> dict:
@@ -131,6 +142,7 @@ def install(app: FastAPI) -> None:
                         request.client.host if request.client else "-", exc.status, _cut(exc.message, 200))
         # a service error may carry headers of its own (e.g. Retry-After with a 429)
         headers = {**({"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else {}),
+                   **({"Retry-After": str(DATABASE_RETRY_AFTER)} if exc.status == 503 else {}),
                    **(getattr(exc, "headers", None) or {})}
         return error_response(exc.status, exc.message, headers or None)
 
@@ -164,7 +176,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SQLAlchemyError)
     async def database_error(_request: Request, exc: SQLAlchemyError):
         log.exception("database error", exc_info=exc)
-        return error_response(503, "the database is unavailable or busy: retry shortly")
+        retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        if disk_full(exc):
+            return error_response(503, "the database's disk is full, nothing was changed: free space where the "
+                                       "database lives (KADALU_STATE_DIR for SQLite, the PostgreSQL data directory), "
+                                       "then retry", retry)
+        return error_response(503, "the database is unavailable or busy: retry shortly", retry)
 
     @app.exception_handler(Exception)
     async def internal_error(_request: Request, exc: Exception):

@@ -222,6 +222,8 @@ class AgentRegistered(BaseModel):
     cluster_id: str
     cluster_name: str
     broker_url: str
+    broker_master_name: str | None = Field(default=None, description=(
+        "With a sentinel:// broker URL: the name of the Redis master the sentinels monitor"))
     heartbeat_interval: float
     metadata: MetadataPublic
 
@@ -306,8 +308,14 @@ class FailurePublic(BaseModel):
 
 
 class VolumeExpand(Request):
-    bricks: list[str] = Field(max_length=2048)
+    bricks: list[str] = Field(default_factory=list, max_length=2048, description=(
+        "The new bricks as NODE:/PATH, whole sets in set order; leave out to have them chosen from registered "
+        "devices (one set, or `sets`, or enough sets for `size`)."))
     force: bool = False
+    sets: int | None = Field(default=None, ge=1, le=1024, description="Without bricks: how many sets to add (default 1).")
+    size: str | None = Field(default=None, max_length=32, description=(
+        'Without bricks: the capacity to add, e.g. "+100GiB", as sets of the volume\'s brick size (rounded up). '
+        "A volume made with bricks given by path needs it: its new sets are sized from it."))
 
 
 class PlannedBrickPublic(BaseModel):

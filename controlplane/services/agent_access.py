@@ -17,7 +17,7 @@ def broker_users(settings: Settings) -> BrokerUsers | None:
     if not settings.broker_acl or not settings.broker_url:
         return None
     return BrokerUsers(settings.broker_url, settings.effective_agent_broker_url or settings.broker_url,
-                       settings.effective_secret_key)
+                       settings.effective_secret_key, settings.broker_master_name)
 
 
 def broker_url_for(users: BrokerUsers | None, settings: Settings, node: Node) -> str:

@@ -39,8 +39,10 @@ def _node_label(node: CandidateNode, remaining: dict[str, int], with_zone: bool)
 
 
 def space_failure(f: SetDidNotFit, nodes: dict[str, CandidateNode], set_size: int, set_count: int, brick: int,
-                   arbiter_size: int | None, strict_zones: bool) -> tuple[list[str], str]:
-    """Reasons and hint for a set that does not fit in the space left."""
+                   arbiter_size: int | None, strict_zones: bool,
+                   smaller: str = "ask for a smaller size") -> tuple[list[str], str]:
+    """Reasons and hint for a set that does not fit in the space left; `smaller` is the last way out
+    the hint offers (an expand adds sets of a fixed brick size: "add fewer sets")."""
     rem = f.remaining
     n_data = set_size - (1 if arbiter_size is not None else 0)
     ordered = sorted(nodes.values(), key=lambda n: (-_node_best(n, rem)[0], n.name))
@@ -96,6 +98,6 @@ def space_failure(f: SetDidNotFit, nodes: dict[str, CandidateNode], set_size: in
     target = "another node" if missing == 1 else f"{missing} more nodes" if missing > 1 else "more nodes"
     hint = (
         f"register a device with at least {hint_size} free on {target} (`kadalu device add`), "
-        "free space on the listed devices, or ask for a smaller size"
+        f"free space on the listed devices, or {smaller}"
     )
     return reasons, hint

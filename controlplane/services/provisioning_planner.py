@@ -141,12 +141,53 @@ def _zone_cap(nodes: dict[str, CandidateNode], set_size: int) -> int:
     return _ceil_div(set_size, max(1, len(zones)))
 
 
+def _check_nodes(summary: str, nodes: dict[str, CandidateNode], set_size: int, layout: str, redundancy: int) -> None:
+    """Enough nodes with devices for one set on distinct nodes, or PlacementError."""
+    if not nodes:
+        raise PlacementError(summary, ["no devices are registered in the cluster"],
+                             "register a device on each storage node (`kadalu device add`)")
+    node_names = sorted(n.name for n in nodes.values())
+    if len(nodes) < set_size:
+        raise PlacementError(
+            summary,
+            [f"need {set_size} nodes (the bricks of a {layout} set go on distinct nodes), found "
+             f"{len(nodes)} with registered devices ({names(node_names)})"],
+            f"register a device on {plural(set_size - len(nodes), 'more node')} (`kadalu device add`)"
+            + (", or use a smaller replica count" if not redundancy and set_size > 1 else ""),
+        )
+
+
+def _zones(nodes: dict[str, CandidateNode], set_size: int) -> tuple[bool, list[str]]:
+    """Whether zones are strict for this placement, and the notes saying how they are used."""
+    notes: list[str] = []
+    zoned = [n for n in nodes.values() if n.zone is not None]
+    strict_zones = bool(zoned) and len(zoned) == len(nodes) and set_size > 1
+    if zoned and len(zoned) < len(nodes):
+        unlabelled = sorted(n.name for n in nodes.values() if n.zone is None)
+        notes.append(f"zones are a preference only: {names(unlabelled)} carry no zone label")
+    if strict_zones and len({n.zone for n in nodes.values()}) == 1:
+        strict_zones = False  # one zone spreads nothing: place as if unlabelled
+        notes.append(f"all nodes are in zone {next(iter(nodes.values())).zone}: zones do not spread this volume")
+    elif strict_zones and len({n.zone for n in nodes.values()}) < set_size:
+        notes.append(f"{len({n.zone for n in nodes.values()})} zones for sets of {set_size}: each set spans every zone, "
+                     f"at most {_zone_cap(nodes, set_size)} of its bricks in one zone")
+    return strict_zones, notes
+
+
 def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, CandidateNode], set_size: int,
-           set_count: int, brick: int, arbiter_size: int | None, strict_zones: bool) -> list[PlannedBrick]:
+           set_count: int, brick: int, arbiter_size: int | None, strict_zones: bool, first_set: int = 0,
+           existing: dict[str, int] | None = None) -> list[PlannedBrick]:
+    """`first_set`: the index of the first new set (an expand continues the volume's numbering);
+    `existing`: bricks the volume already has per node id, counted as bricks of this plan, so new
+    sets go to the nodes (and zones) holding fewest of the volume's bricks."""
     cap = _zone_cap(nodes, set_size) if strict_zones else set_size
     remaining = {d.device_id: d.usable_bytes for d in devices}
     node_bricks: dict[str, int] = defaultdict(int)
     zone_bricks: dict[str | None, int] = defaultdict(int)
+    for node_id, count in (existing or {}).items():
+        if node_id in nodes:
+            node_bricks[node_id] += count
+            zone_bricks[nodes[node_id].zone] += count
     device_bricks: dict[str, int] = defaultdict(int)
     node_free = {nid: sum(d.usable_bytes for d in n.devices) for nid, n in nodes.items()}
     out: list[PlannedBrick] = []
@@ -192,8 +233,8 @@ def _place(volume_name: str, devices: list[DeviceCandidate], nodes: dict[str, Ca
         for pos, (d, size, is_arbiter) in enumerate(chosen):
             out.append(PlannedBrick(
                 device_id=d.device_id, node_id=d.node_id, node_name=d.node_name,
-                path=f"{d.path.rstrip('/') or ''}/{volume_name}-brick-{s}-{pos}",
-                size_bytes=size, set_index=s, arbiter=is_arbiter,
+                path=f"{d.path.rstrip('/') or ''}/{volume_name}-brick-{first_set + s}-{pos}",
+                size_bytes=size, set_index=first_set + s, arbiter=is_arbiter,
             ))
     return out
 
@@ -216,11 +257,13 @@ def _split_may_help(nodes: dict[str, CandidateNode], size_bytes: int, set_size: 
 def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool, devices: list[DeviceCandidate],
                 distribute_count: int | None = None, min_brick_bytes: int = DEFAULT_MIN_BRICK_BYTES,
                 arbiter_bytes: int | None = None, redundancy: int = 0,
-                max_brick_bytes: int = DEFAULT_MAX_BRICK_BYTES, max_bricks: int = DEFAULT_MAX_BRICKS) -> Plan:
+                max_brick_bytes: int = DEFAULT_MAX_BRICK_BYTES, max_bricks: int = DEFAULT_MAX_BRICKS,
+                first_set: int = 0, existing: dict[str, int] | None = None) -> Plan:
     """Choose a device for every brick of the volume, or raise PlacementError saying why not.
 
     set_size: bricks per set (1 distribute, 2/3 replica, 3 with arbiter=True, the disperse count
-    with redundancy >= 1). ValueError for inconsistent arguments (a bug in the caller)."""
+    with redundancy >= 1). ValueError for inconsistent arguments (a bug in the caller).
+    first_set, existing: for sets added to a volume (see `_place`)."""
     _check_args(volume_name, size_bytes, set_size, arbiter, redundancy, distribute_count, min_brick_bytes,
                 arbiter_bytes, max_brick_bytes, devices)
     devices = sorted(devices, key=lambda d: (d.node_name, d.path, d.device_id))
@@ -230,31 +273,8 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
     layout = _layout_name(set_size, arbiter, redundancy)
     summary = f"cannot place volume {volume_name} ({layout}, {format_size(size_bytes)})"
 
-    if not nodes:
-        raise PlacementError(summary, ["no devices are registered in the cluster"],
-                             "register a device on each storage node (`kadalu device add`)")
-    node_names = sorted(n.name for n in nodes.values())
-    if len(nodes) < set_size:
-        raise PlacementError(
-            summary,
-            [f"need {set_size} nodes (the bricks of a {layout} set go on distinct nodes), found "
-             f"{len(nodes)} with registered devices ({names(node_names)})"],
-            f"register a device on {plural(set_size - len(nodes), 'more node')} (`kadalu device add`)"
-            + (", or use a smaller replica count" if not redundancy and set_size > 1 else ""),
-        )
-
-    notes: list[str] = []
-    zoned = [n for n in nodes.values() if n.zone is not None]
-    strict_zones = bool(zoned) and len(zoned) == len(nodes) and set_size > 1
-    if zoned and len(zoned) < len(nodes):
-        unlabelled = sorted(n.name for n in nodes.values() if n.zone is None)
-        notes.append(f"zones are a preference only: {names(unlabelled)} carry no zone label")
-    if strict_zones and len({n.zone for n in nodes.values()}) == 1:
-        strict_zones = False  # one zone spreads nothing: place as if unlabelled
-        notes.append(f"all nodes are in zone {next(iter(nodes.values())).zone}: zones do not spread this volume")
-    elif strict_zones and len({n.zone for n in nodes.values()}) < set_size:
-        notes.append(f"{len({n.zone for n in nodes.values()})} zones for sets of {set_size}: each set spans every zone, "
-                     f"at most {_zone_cap(nodes, set_size)} of its bricks in one zone")
+    _check_nodes(summary, nodes, set_size, layout, redundancy)
+    strict_zones, notes = _zones(nodes, set_size)
 
     explicit = distribute_count is not None
     sets = distribute_count if distribute_count is not None else max(1, _ceil_div(size_bytes, max_brick_bytes * data_per_set))
@@ -280,7 +300,7 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
     while True:
         arb = _arbiter_size(brick, arbiter_bytes, min_brick_bytes) if arbiter else None
         try:
-            bricks = _place(volume_name, devices, nodes, set_size, sets, brick, arb, strict_zones)
+            bricks = _place(volume_name, devices, nodes, set_size, sets, brick, arb, strict_zones, first_set, existing)
         except SetDidNotFit as f:
             if first is None:
                 first = (f, sets, brick, arb)
@@ -303,3 +323,37 @@ def plan_volume(volume_name: str, size_bytes: int, set_size: int, arbiter: bool,
     summary = (f"cannot place volume {volume_name} ({layout}, {format_size(size_bytes)} as "
                f"{plural(f_sets, 'set')} of {format_size(f_brick)} bricks)")
     raise PlacementError(summary, reasons, hint)
+
+
+def plan_sets(volume_name: str, set_count: int, set_size: int, brick_bytes: int, devices: list[DeviceCandidate], *,
+              arbiter: bool = False, arbiter_bytes: int | None = None, redundancy: int = 0, first_set: int = 0,
+              existing: dict[str, int] | None = None, max_bricks: int = DEFAULT_MAX_BRICKS) -> Plan:
+    """Expand: place `set_count` more sets whose data bricks are `brick_bytes` each (the size of the
+    volume's sets; the arbiter brick `arbiter_bytes`, else estimated as at create), numbered from
+    `first_set`, by the same placement rules as `plan_volume`, or raise PlacementError saying why not."""
+    if set_count < 1:
+        raise ValueError(f"set_count must be at least 1, got {set_count}")
+    _check_args(volume_name, brick_bytes, set_size, arbiter, redundancy, None, 1, arbiter_bytes, brick_bytes, devices)
+    if not arbiter and arbiter_bytes is not None:
+        raise ValueError("arbiter_bytes goes with arbiter=True")
+    if arbiter and arbiter_bytes is None:
+        arbiter_bytes = _arbiter_size(brick_bytes, None, DEFAULT_MIN_BRICK_BYTES)
+    devices = sorted(devices, key=lambda d: (d.node_name, d.path, d.device_id))
+    nodes = _nodes(devices)
+    layout = _layout_name(set_size, arbiter, redundancy)
+    summary = (f"cannot add {plural(set_count, 'set')} of {set_size} ({layout}, {format_size(brick_bytes)} bricks) "
+               f"to volume {volume_name}")
+    if set_count * set_size > max_bricks:
+        raise PlacementError(summary, [f"{set_count} more sets of {set_size} would take the volume past the limit of "
+                                       f"{DEFAULT_MAX_BRICKS} bricks ({max_bricks} more allowed)"], "add fewer sets")
+    _check_nodes(summary, nodes, set_size, layout, redundancy)
+    strict_zones, notes = _zones(nodes, set_size)
+    try:
+        bricks = _place(volume_name, devices, nodes, set_size, set_count, brick_bytes, arbiter_bytes, strict_zones,
+                        first_set, existing)
+    except SetDidNotFit as f:
+        reasons, hint = space_failure(f, nodes, set_size, set_count, brick_bytes, arbiter_bytes, strict_zones,
+                                      smaller="add fewer sets")
+        raise PlacementError(summary, reasons, hint) from None
+    return Plan(bricks=bricks, brick_size=brick_bytes, set_size=set_size, set_count=set_count,
+                arbiter_size=arbiter_bytes, redundancy=redundancy, notes=notes)

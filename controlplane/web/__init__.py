@@ -11,8 +11,8 @@ from controlplane.web.render import STATIC
 
 
 def mount(app: FastAPI, settings: Settings) -> None:
-    change_feed.attach(app.state.engine, settings.broker_url)
-    app.state.web_hub = live.ChangeHub(settings.broker_url)
+    change_feed.attach(app.state.engine, settings.broker_url, settings.broker_master_name)
+    app.state.web_hub = live.ChangeHub(settings.broker_url, settings.broker_master_name)
     for module in (pages, actions, live):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")

@@ -12,12 +12,12 @@ import json
 import logging
 import time
 
-import redis.asyncio as aioredis
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
+from controlplane import broker_client
 from controlplane.change_feed import EVERY, channel
 from controlplane.services import clusters
 from controlplane.services.errors import ServiceError, Unauthorized
@@ -40,8 +40,9 @@ class Subscriber:
 class ChangeHub:
     """One Redis subscription per API process, fanned out to the open streams."""
 
-    def __init__(self, broker_url: str | None):
+    def __init__(self, broker_url: str | None, master_name: str | None = None):
         self.url = broker_url or ""
+        self.master_name = master_name
         self.subscribers: set[Subscriber] = set()
         self._task: asyncio.Task | None = None
 
@@ -76,7 +77,7 @@ class ChangeHub:
         delay = 1.0
         while True:
             try:
-                client = aioredis.Redis.from_url(self.url)
+                client = broker_client.async_master(self.url, self.master_name)
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(channel(self.url))
                     delay = 1.0

@@ -2,8 +2,18 @@
 started from volfiles we generate, with no glusterd.
 
 Both fork into the background and outlive the agent: the pid files are the record of what
-runs, so an agent restarted from its local metadata finds its daemons again."""
+runs, so an agent restarted from its local metadata finds its daemons again.
+
+Where a brick gets its graph: from the agent's volfile server on its root-only unix socket
+(`-s <socket> --volfile-server-transport unix --volfile-id <key>`), which serves the "served
+volfile" of that key (`ProcessLayout.served_volfile`): a daemon started that way keeps a
+management connection and applies a new volfile in place when the agent notifies it (see
+nodeagent/live_graphs.py). When no volfile server answers (an agent started with
+`--recover-only`, or its server could not start), the daemon is started from the same file with
+`-f`: the latest graph this node served, which it then keeps until it is restarted. Self-heal
+daemons always read their served volfile with `-f` (see shd_argv) and are restarted on a change."""
 import errno
+import hashlib
 import os
 import socket
 from dataclasses import dataclass
@@ -12,7 +22,7 @@ from pathlib import Path
 from contracts.volume_spec import BrickSpec, VolumeSpec
 from nodeagent.errors import AgentError
 from nodeagent.gluster.diagnose import failure, log_size
-from nodeagent.gluster.pids import is_gluster_process, running_pid, stop_pid, wait_for
+from nodeagent.gluster.pids import cmdline, is_gluster_process, running_pid, stop_pid, wait_for
 from nodeagent.gluster.shared_bricks import shared_brick_count
 from nodeagent.runner import Runner
 from volgen import brick_volfile, shd_volfile
@@ -22,14 +32,24 @@ __all__ = ["ProcessLayout", "start_brick", "stop_brick", "brick_status", "start_
 
 @dataclass(frozen=True)
 class ProcessLayout:
-    """Where volfiles, pid files and logs live under the agent's state directory."""
+    """Where volfiles, pid files and logs live under the agent's state directory. `volfile_socket`:
+    the agent's local volfile server, when it runs (daemons then start from it)."""
 
     state_dir: Path
+    volfile_socket: str | None = None
 
     def volfile_dir(self, spec: VolumeSpec) -> Path:
         return Path(self.state_dir) / "volfiles" / spec.name
 
+    def served_volfile(self, key: str) -> Path:
+        """The volfile served for --volfile-id `key` (named by its hash: keys come off the wire)."""
+        return Path(self.state_dir) / "volfiles" / "served" / f"{hashlib.sha256(key.encode()).hexdigest()}.vol"
+
     def brick_volfile(self, spec: VolumeSpec, brick: BrickSpec) -> Path:
+        return self.served_volfile(brick_volfile_id(spec, brick))
+
+    def legacy_brick_volfile(self, spec: VolumeSpec, brick: BrickSpec) -> Path:
+        """Where agents before the volfile server kept a brick's -f volfile (removed with the brick)."""
         return self.volfile_dir(spec) / f"{brick.id}.vol"
 
     def brick_pidfile(self, brick: BrickSpec) -> Path:
@@ -39,7 +59,7 @@ class ProcessLayout:
         return Path(self.state_dir) / "logs" / "bricks" / f"{brick.id}.log"
 
     def shd_volfile(self, spec: VolumeSpec) -> Path:
-        return self.volfile_dir(spec) / "shd.vol"
+        return self.served_volfile(shd_volfile_id(spec))
 
     def shd_pidfile(self, spec: VolumeSpec) -> Path:
         return Path(self.state_dir) / "run" / f"shd-{spec.name}.pid"
@@ -100,11 +120,44 @@ def brick_volfile_id(spec: VolumeSpec, brick: BrickSpec) -> str:
     return f"{spec.name}.{brick.node_name}.{brick.path.strip('/').replace('/', '-')}"
 
 
+def shd_volfile_id(spec: VolumeSpec) -> str:
+    return f"shd/{spec.name}"
+
+
+def unix_socket_answers(path: str | None) -> bool:
+    if not path:
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(0.5)
+            s.connect(path)
+            return True
+    except OSError:
+        return False
+
+
+def graph_source(layout: ProcessLayout, key: str, volfile: Path) -> list[str]:
+    """Where a daemon reads its graph: the agent's volfile server if it answers, else the file."""
+    if layout.volfile_socket and unix_socket_answers(layout.volfile_socket):
+        return ["-s", layout.volfile_socket, "--volfile-server-transport", "unix", "--volfile-id", key]
+    return ["--volfile-id", key, "-f", str(volfile)]
+
+
+def follows_volfile_server(pid: int) -> bool:
+    """Whether a running daemon was started from a volfile server (so it can reconfigure live)."""
+    return "--volfile-server-transport" in cmdline(pid)
+
+
+def brick_volfile_text(spec: VolumeSpec, brick: BrickSpec, node_uuid: str) -> str:
+    """The graph this node serves `brick`: the one place both a start and a live change build it.
+    shared-brick-count comes from the node's filesystems (nodeagent/gluster/shared_bricks.py)."""
+    return brick_volfile(spec, brick, node_uuid, shared_brick_count(spec, brick))
+
+
 def brick_argv(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec) -> list[str]:
     return [
         "glusterfsd",
-        "--volfile-id", brick_volfile_id(spec, brick),
-        "-f", str(layout.brick_volfile(spec, brick)),
+        *graph_source(layout, brick_volfile_id(spec, brick), layout.brick_volfile(spec, brick)),
         "-p", str(layout.brick_pidfile(brick)),
         "-l", str(layout.brick_log(brick)),
         "--brick-name", brick.path,
@@ -117,13 +170,13 @@ def start_brick(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec, node_
                 timeout: float = 20.0) -> int:
     """Start (or find running) the brick daemon of `brick`; return its pid once its port accepts.
 
-    The volfile is rewritten every time; a brick already running keeps the graph it started
-    with (a local volfile is never reloaded), so option changes need a restart."""
+    A brick already running is left alone, its served volfile too (changes to a running brick go
+    through nodeagent/live_graphs.py); otherwise its served volfile is written, then it starts."""
     volfile, pidfile, log = layout.brick_volfile(spec, brick), layout.brick_pidfile(brick), layout.brick_log(brick)
-    write_atomic(volfile, brick_volfile(spec, brick, node_uuid, shared_brick_count(spec, brick)))
     pid = running_pid(pidfile, "glusterfsd")
     if pid:
         return pid
+    write_atomic(volfile, brick_volfile_text(spec, brick, node_uuid))
     _prepare_dirs(pidfile, log)
     pidfile.unlink(missing_ok=True)  # stale (checked above)
     _check_port_free(brick.address, brick.port, brick)
@@ -160,8 +213,11 @@ def brick_status(layout: ProcessLayout, brick: BrickSpec) -> dict:
 def shd_argv(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str) -> list[str]:
     argv = [
         "glusterfs", "--process-name", "glustershd",
-        "--volfile-id", f"shd/{spec.name}",
-        "-f", str(layout.shd_volfile(spec)),
+        # From the served file, not the volfile server: glustershd fetching from a server takes
+        # glusterfs 10.3's multiplexed-daemon path, which wants glusterd's attach data (it logs
+        # "glusterfs_update_mux_pid ... invalid argument") and was seen ignoring SIGTERM for 10 s.
+        # Its agent restarts it when its graph changes (it serves no client).
+        "--volfile-id", shd_volfile_id(spec), "-f", str(layout.shd_volfile(spec)),
         "-p", str(layout.shd_pidfile(spec)),
         "-l", str(layout.shd_log(spec)),
     ]
@@ -173,18 +229,15 @@ def shd_argv(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str) -> list[st
 
 
 def start_shd(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str, runner: Runner, timeout: float = 20.0) -> int:
-    """Start (or find running) this node's self-heal daemon for `spec`; return its pid.
+    """Start (or find running) this node's self-heal daemon for `spec`; return its pid. A running
+    one is left alone (nodeagent/live_graphs.py applies changes to it, live or by a restart).
 
     There is no port to wait for: it connects to the bricks itself and heals once they are up."""
     pidfile, log = layout.shd_pidfile(spec), layout.shd_log(spec)
-    volfile, text = layout.shd_volfile(spec), shd_volfile(spec)
-    changed = not volfile.exists() or volfile.read_text() != text
-    write_atomic(volfile, text)
     pid = running_pid(pidfile, "glusterfs")
-    if pid and not changed:
+    if pid:
         return pid
-    if pid:  # the graph changed (expand, option change): a local -f volfile is only read at start
-        stop_pid(pidfile)
+    write_atomic(layout.shd_volfile(spec), shd_volfile(spec))
     _prepare_dirs(pidfile, log)
     pidfile.unlink(missing_ok=True)
     offset = log_size(log)

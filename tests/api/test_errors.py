@@ -1,6 +1,9 @@
 """Every non-2xx answer has one shape, `{"detail": str, "errors"?: [...]}`, and a bounded size."""
+import sqlite3
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from controlplane.api.app import create_app
 from controlplane.api.errors import MAX_ERRORS, ErrorBody
@@ -101,3 +104,20 @@ def test_security_refusals_are_logged_for_the_operator(client, admin, caplog):
     assert any(line.startswith("refused POST /api/v1/auth/login from ") and " 401 " in line for line in lines), lines
     assert any(line.startswith("refused POST /api/v1/clusters from ") and " 403 " in line for line in lines), lines
     assert not any("not-the-password" in line for line in lines)
+
+
+def test_a_database_failure_answers_503_with_retry_after_and_names_a_full_disk(settings):
+    app = create_app(settings, sender=object())
+
+    @app.get("/db-down")
+    def db_down():
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    @app.get("/db-full")
+    def db_full():
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        down, full = c.get("/db-down"), c.get("/db-full")
+    assert "retry shortly" in error_of(down, 503).detail and down.headers["retry-after"] == "2"
+    assert "disk is full" in error_of(full, 503).detail and full.headers["retry-after"] == "2"

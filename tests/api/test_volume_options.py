@@ -48,27 +48,64 @@ def test_bad_names_and_values_are_refused_with_what_is_accepted(admin, started, 
     assert admin.get("/clusters/c1/volumes/gvol1").json()["options"] == {}
 
 
-def test_client_side_option_is_stored_and_shows_in_the_volfile_without_restarts(client, admin, started):
+def tasks_of(client, kind: str, phase: str = "queued") -> list[Task]:
+    with Session(client.app.state.engine) as s:
+        return list(s.exec(select(Task).where(Task.kind == kind, Task.phase == phase)).all())
+
+
+def test_client_side_option_is_stored_shows_in_the_volfile_and_is_pushed_live(client, admin, started):
     assert "write-behind" in admin.get("/clusters/c1/volumes/gvol1/volfile").text
     r = change(admin, {"performance.write-behind": "off"})
-    assert r.status_code == 202 and r.json()["state"] == "Started"
+    assert r.status_code == 202 and r.json()["state"] == "Reconfiguring"
     assert r.json()["options"] == {"performance.write-behind": "off"}
     assert "performance/write-behind" not in admin.get("/clusters/c1/volumes/gvol1/volfile").text
-    assert finish_all(client, started["id"]) == 0  # nothing to restart
+    # the agents of the volume's nodes push it to their mounts; nothing restarts
+    assert len(tasks_of(client, "RECONFIGURE_BRICK")) == 3 and tasks_of(client, "RESTART_BRICK") == []
+    assert finish_all(client, started["id"]) == 3
+    assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
     got = admin.get("/clusters/c1/volumes/gvol1/options", params={"name": "performance.write-behind"}).json()["data"][0]
     assert got["value"] == "off" and got["changed"] and got["default"] == "on" and got["graphs"] == ["client"]
 
 
-def test_brick_side_option_restarts_one_brick_of_each_set_at_a_time(client, admin, started):
+def test_brick_side_option_is_applied_in_place_in_one_step(client, admin, started):
     r = change(admin, {"diagnostics.brick-log-level": "debug"})
     assert r.status_code == 202 and r.json()["state"] == "Reconfiguring"
     assert r.json()["options"] == {"diagnostics.brick-log-level": "DEBUG"}
     assert change(admin, {"performance.write-behind": "off"}).status_code == 409  # in progress
+    live = tasks_of(client, "RECONFIGURE_BRICK")
+    assert len(live) == 3 and all(t.spec["volume"]["options"] == {"diagnostics.brick-log-level": "DEBUG"} for t in live)
+    with Session(client.app.state.engine) as s:
+        n4 = next(n for n in s.exec(select(Node)) if n.name == "n4")
+        # not in the volume: nothing sent
+        assert s.exec(select(Task).where(Task.node_id == n4.id, Task.volume_id.is_not(None))).all() == []
+    assert finish_all(client, started["id"]) == 3
+    got = admin.get("/clusters/c1/volumes/gvol1").json()
+    assert got["state"] == "Started"
+    assert tasks_of(client, "RESTART_BRICK") == []
+
+
+def test_live_change_that_fails_on_a_brick_leaves_the_volume_reconfigure_failed(client, admin, started):
+    change(admin, {"diagnostics.brick-log-level": "debug"})
+    error = {"code": "not_applied", "message": "brick did not fetch its new volfile", "hint": "retry"}
+    assert finish_all(client, started["id"], ok=False, error=error) == 3
+    got = admin.get("/clusters/c1/volumes/gvol1").json()
+    assert got["state"] == "ReconfigureFailed" and "did not fetch" in got["reason"]
+    assert all(b["state"] != "Failed" for b in got["bricks"])  # the bricks still run (their old graph)
+    r = change(admin, {"diagnostics.brick-log-level": "debug"})  # the same request again retries it
+    assert r.json()["state"] == "Reconfiguring" and len(tasks_of(client, "RECONFIGURE_BRICK")) == 3
+    assert finish_all(client, started["id"]) == 3
+    assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
+
+
+def test_bricks_that_cannot_take_a_change_live_restart_one_of_each_set_at_a_time(client, admin, started):
+    """An agent answers restart_needed for a brick started from a local volfile (an older agent's)
+    or a graph whose shape changes: the rolling restart, waiting for self-heal between waves."""
+    change(admin, {"diagnostics.brick-log-level": "debug"})
+    error = {"code": "restart_needed", "message": "brick runs from a local volfile", "hint": ""}
+    assert finish_all(client, started["id"], ok=False, error=error) == 3
     waves = []
     for wave in range(3):
-        with Session(client.app.state.engine) as s:
-            active = s.exec(select(Task).where(Task.kind == "RESTART_BRICK", Task.phase == "queued")).all()
-            waves.append(sorted(t.spec["brick_id"] for t in active))
+        waves.append(sorted(t.spec["brick_id"] for t in tasks_of(client, "RESTART_BRICK")))
         assert finish_all(client, started["id"]) == 1
         if wave < 2:
             got = admin.get("/clusters/c1/volumes/gvol1").json()
@@ -76,10 +113,6 @@ def test_brick_side_option_restarts_one_brick_of_each_set_at_a_time(client, admi
             assert advance(client, heal_pending=5) == 0  # a set still healing: the next wave waits
             assert advance(client, heal_pending=0) == 1
     assert len({b for w in waves for b in w}) == 3  # each brick once, one per wave
-    with Session(client.app.state.engine) as s:
-        n4 = next(n for n in s.exec(select(Node)) if n.name == "n4")
-        # not in the volume: nothing sent
-        assert s.exec(select(Task).where(Task.node_id == n4.id, Task.volume_id.is_not(None))).all() == []
     assert admin.get("/clusters/c1/volumes/gvol1").json()["state"] == "Started"
     r = change(admin, reset=["diagnostics.brick-log-level"])
     assert r.json()["options"] == {} and r.json()["state"] == "Reconfiguring"
@@ -90,6 +123,7 @@ def test_sizes_are_stored_as_the_byte_count_they_mean(client, admin, started):
     as that same number (it would read "256MB" as 256 MiB)."""
     r = change(admin, {"performance.cache-size": "256MiB", "performance.write-behind-window-size": "4MB"})
     assert r.status_code == 202
+    assert finish_all(client, started["id"]) == 3  # pushed live
     assert r.json()["options"] == {"performance.cache-size": "268435456",
                                    "performance.write-behind-window-size": "4000000"}
     volfile = admin.get("/clusters/c1/volumes/gvol1/volfile").text
@@ -117,6 +151,12 @@ def test_stopped_volume_stores_brick_options_for_the_next_start(client, admin, s
     r = change(admin, {"diagnostics.brick-log-level": "WARNING"})
     assert r.status_code == 202 and r.json()["state"] == "Stopped"
     assert finish_all(client, started["id"]) == 0
+
+
+def test_options_read_only_when_a_brick_opens_its_socket_restart_the_bricks_in_waves(client, admin, started):
+    r = change(admin, {"transport.listen-backlog": "512"})
+    assert r.json()["state"] == "Reconfiguring"
+    assert tasks_of(client, "RECONFIGURE_BRICK") == [] and len(tasks_of(client, "RESTART_BRICK")) == 1
 
 
 def test_options_that_change_nothing_are_stored_with_a_warning_saying_why(client, admin, started):

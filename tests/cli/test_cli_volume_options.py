@@ -103,7 +103,8 @@ def test_expand_retry_and_abort_act_on_the_failed_expand(server, run, logged_in)
     abort = server.on("POST", f"{VOL1}/expand/abort", make_volume(state="AbortingExpand"), status=202)
     assert run("volume", "expand", "vol1", "--retry").exit_code == 0 and len(retry.calls) == 1
     assert run("volume", "expand", "vol1", "--abort").exit_code == 0 and len(abort.calls) == 1
-    for args in (["--retry", "--abort"], ["--retry", "n4:/d/b"], ["--abort", "--force"], []):
+    for args in (["--retry", "--abort"], ["--retry", "n4:/d/b"], ["--abort", "--force"], ["--retry", "--sets", "2"],
+                 ["--abort", "--dry-run"]):
         result = run("volume", "expand", "vol1", *args)
         assert result.exit_code != 0, args
     assert len(retry.calls) == 1 and len(abort.calls) == 1

@@ -351,8 +351,8 @@ def test_brick_fetches_its_volfile_signs_in_and_reconfigures_live(tmp_path):
     current = {key: brick_volfile(spec, spec.bricks[0], node_id)}
     port = free_port(address, ports)
     # glusterfsd's management connection never binds a privileged port, so the default check
-    # would refuse it. Agents start bricks from local volfiles; served brick volfiles (they hold
-    # the volume's credentials) would need a root-only unix socket, like glusterd's.
+    # would refuse it: agents serve brick volfiles (they hold the volume's credentials) on a
+    # root-only unix socket instead (nodeagent/local_volfiles.py, tested below); this checks TCP.
     any_peer = {"peer_check": lambda address, port: None}
     server = VolfileServer(address, lambda key, peer: current.get(key), port=port, **any_peer)
     pidfile, log = tmp_path / "brick.pid", tmp_path / "brick.log"
@@ -393,3 +393,60 @@ def test_brick_fetches_its_volfile_signs_in_and_reconfigures_live(tmp_path):
             stop_pid(pidfile, timeout=5)
         finally:
             server.stop()
+
+
+class UnixClient(RawClient):
+    """RawClient over a unix socket (the agent's local volfile server)."""
+
+    def __init__(self, path: str):  # noqa: D107  (no super(): a different socket family)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(5)
+        self.sock.connect(path)
+        self.rfile = self.sock.makefile("rb")
+        self.xid = 100
+
+
+@needs_root
+def test_local_server_serves_brick_volfiles_to_root_only_from_the_served_files(tmp_path):
+    """Brick volfiles hold the volume's credentials: the unix socket is 0600 in a 0700 directory,
+    a non-root peer (SO_PEERCRED) gets EACCES, and keys are looked up by hash, never as a path."""
+    from nodeagent.gluster.processes import ProcessLayout, write_atomic
+    from nodeagent.local_volfiles import served_volfile_lookup
+
+    layout = ProcessLayout(tmp_path / "state")
+    write_atomic(layout.served_volfile("v.node1.b"), "volume x\n    type debug/trace\nend-volume\n")
+    top = tempfile.mkdtemp(prefix="kadalu-vfs-")  # pytest's tmp_path is closed to other users
+    os.chmod(top, 0o755)
+    run = Path(top) / "run"
+    path = str(run / "volfile.socket")
+    server = VolfileServer("", served_volfile_lookup(tmp_path / "state"), unix_path=path)
+    server.start()
+    try:
+        assert os.stat(path).st_mode & 0o777 == 0o600 and os.stat(run).st_mode & 0o777 == 0o700
+        c = UnixClient(path)
+        try:
+            stat, r = c.call(HNDSK_PROGRAM, HNDSK_VERSION, HNDSK_GETSPEC, getspec_args("v.node1.b"))
+            assert stat == SUCCESS and r.int32() > 0
+            for key in ("../../etc/passwd", "v.node1.c", "/" + str(layout.served_volfile("v.node1.b"))):
+                stat, r = c.call(HNDSK_PROGRAM, HNDSK_VERSION, HNDSK_GETSPEC, getspec_args(key))
+                assert (r.int32(), r.int32()) == (-1, errno.ENOENT)
+        finally:
+            c.close()
+        os.chmod(run, 0o755)  # let the unprivileged child reach the socket at all
+        os.chmod(path, 0o666)
+        child = os.fork()
+        if child == 0:  # a non-root process of this machine
+            code = 1
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                u = UnixClient(path)
+                stat, r = u.call(HNDSK_PROGRAM, HNDSK_VERSION, HNDSK_GETSPEC, getspec_args("v.node1.b"))
+                code = 0 if (stat, r.int32(), r.int32()) == (SUCCESS, -1, errno.EACCES) else 3
+            finally:
+                os._exit(code)
+        assert os.waitpid(child, 0)[1] == 0
+    finally:
+        server.stop()
+        shutil.rmtree(top, ignore_errors=True)
+    assert not os.path.exists(path)

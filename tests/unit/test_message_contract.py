@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import celeryconfig
-from contracts import messages, signing, task_names
+from contracts import drift, messages, signing, task_names
 from contracts.task_kinds import TaskKind
 from contracts.task_specs import SPEC_MODELS
 from controlplane.dispatch import CelerySender
@@ -24,6 +24,7 @@ ROUTES = {
     task_names.TASK_RESULT: task_names.CONTROLPLANE_QUEUE,
     task_names.TASK_REJECTED: task_names.CONTROLPLANE_QUEUE,
     task_names.HEARTBEAT: task_names.CONTROLPLANE_QUEUE,
+    task_names.DRIFT_REPORT: task_names.CONTROLPLANE_QUEUE,
     task_names.HEALTH_CHECK: task_names.CONTROLPLANE_QUEUE,
     task_names.REDISPATCH: task_names.CONTROLPLANE_QUEUE,
     task_names.BROKER_USERS_SYNC: task_names.CONTROLPLANE_QUEUE,
@@ -35,6 +36,7 @@ PAYLOADS = {
     task_names.TASK_RESULT: messages.TaskResult,
     task_names.TASK_REJECTED: messages.TaskRejected,
     task_names.HEARTBEAT: messages.Heartbeat,
+    task_names.DRIFT_REPORT: drift.DriftReport,
 }
 
 

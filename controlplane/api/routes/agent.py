@@ -27,7 +27,8 @@ def register(body: schemas.AgentRegister, request: Request, session: SessionDep,
     return schemas.AgentRegistered(
         node_id=reg.node.id, node_secret=nodes.secret_for(settings.effective_secret_key, reg.node),
         key_generation=reg.node.secret_generation, cluster_id=reg.cluster.id, cluster_name=reg.cluster.name,
-        broker_url=broker, heartbeat_interval=settings.heartbeat_interval, metadata=_metadata(session, reg.cluster.id),
+        broker_url=broker, broker_master_name=settings.broker_master_name, heartbeat_interval=settings.heartbeat_interval,
+        metadata=_metadata(session, reg.cluster.id),
     )
 
 

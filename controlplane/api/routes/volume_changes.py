@@ -5,21 +5,46 @@ from controlplane.api import present, schemas
 from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
 from controlplane.api.errors import errors
 from controlplane.services import clusters, rebalance, volume_ops, volume_options, volumes
+from controlplane.services.provisioning_plan import Plan
 
 router = APIRouter(prefix="/clusters/{cluster}/volumes/{volume}", tags=["volumes"])
 SENT = status.HTTP_202_ACCEPTED
 
 
+def _request(body: schemas.VolumeExpand) -> volume_ops.ExpandRequest:
+    return volume_ops.ExpandRequest(bricks=body.bricks, force=body.force, sets=body.sets, size=body.size)
+
+
+def _plan_public(volume: str, p: Plan) -> schemas.PlanPublic:
+    return schemas.PlanPublic(
+        volume=volume, brick_size=p.brick_size, set_size=p.set_size, set_count=p.set_count,
+        arbiter_size=p.arbiter_size, total_bytes=p.total_bytes, notes=list(p.notes), lines=p.describe(),
+        bricks=[schemas.PlannedBrickPublic(node=b.node_name, path=b.path, size_bytes=b.size_bytes, set=b.set_index + 1,
+                                           arbiter=b.arbiter) for b in p.bricks],
+    )
+
+
 @router.post("/expand", response_model=schemas.VolumePublic, status_code=SENT, responses=errors(403, 404, 409))
 def expand_volume(cluster: str, volume: str, body: schemas.VolumeExpand, access: CurrentAccess,
                   session: SessionDep, settings: SettingsDep):
-    """Add whole sets of bricks; they are created (and started when the volume runs). Then rebalance."""
+    """Add whole sets of bricks, given or (without `bricks`) chosen from registered devices with the
+    volume's brick size; they are created (and started when the volume runs). Then rebalance."""
     c = clusters.get_visible(session, access, cluster)
     vol = volumes.get(session, access, c, volume)
-    volume_ops.expand(session, access=access, cluster=c, volume=vol,
-                      request=volume_ops.ExpandRequest(bricks=body.bricks, force=body.force),
+    volume_ops.expand(session, access=access, cluster=c, volume=vol, request=_request(body),
                       port_base=settings.brick_port_base, port_last=settings.brick_port_last)
-    return present.volume(session, vol, "Volume expand request sent; run `kadalu volume rebalance start` to spread data.")
+    chosen = "" if body.bricks else " (bricks chosen from registered devices)"
+    return present.volume(session, vol, f"Volume expand request sent{chosen}; run `kadalu volume rebalance start` "
+                                        "to spread data.")
+
+
+@router.post("/expand/plan", response_model=schemas.PlanPublic, responses=errors(403, 404, 409))
+def plan_expand(cluster: str, volume: str, body: schemas.VolumeExpand, access: CurrentAccess, session: SessionDep):
+    """Where an expand without bricks would put the new sets (`--dry-run`); nothing is stored."""
+    c = clusters.get_visible(session, access, cluster)
+    vol = volumes.get(session, access, c, volume)
+    p = volume_ops.expand_plan(session, access=access, cluster=c, volume=vol, request=_request(body))
+    return _plan_public(vol.name, p)
 
 
 @router.post("/expand/retry", response_model=schemas.VolumePublic, status_code=SENT, responses=errors(403, 404, 409))

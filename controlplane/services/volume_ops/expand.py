@@ -4,7 +4,11 @@ volume runs, then return the volume to the state it was in (`resume_state`).
 A failed expand (ExpandFailed) leaves the new bricks in the volume, marked by `expand_from` (the
 index of the first one). It is either retried, which sends again only the tasks that failed and
 then goes on, or aborted, which deletes the new bricks' gluster state (their data stays), drops
-them from the volume and returns it to where it was."""
+them from the volume and returns it to where it was.
+
+Without bricks, the new sets are chosen from registered devices (`provisioning_expand`: one set, or
+`sets`, or enough sets for `size`) and their space reserved in the same transaction; `plan` is the
+dry run of that."""
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -12,9 +16,10 @@ from sqlmodel import Session, col, select
 from contracts.states import VolumeState
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Brick, Cluster, Task, Volume
-from controlplane.services import provisioning, volume_plan
-from controlplane.services.access import Access
+from controlplane.services import provisioning, provisioning_expand, volume_plan
+from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Conflict, Invalid
+from controlplane.services.provisioning_plan import Plan
 from controlplane.services.transitions import VOLUME
 from controlplane.services.volume_ops.steps import Operation, failed, reasons, settle_to, step
 from controlplane.services.volume_specs import bricks_of
@@ -24,8 +29,10 @@ V = VolumeState
 
 @dataclass(frozen=True)
 class ExpandRequest:
-    bricks: list[str] = field(default_factory=list)  # NODE:/PATH, whole sets
+    bricks: list[str] = field(default_factory=list)  # NODE:/PATH, whole sets; or none: chosen from devices
     force: bool = False
+    sets: int | None = None  # without bricks: this many sets (default 1)
+    size: str | None = None  # without bricks: capacity to add ("+100GiB"), as sets of the volume's brick size
 
 
 def _new_bricks(session: Session, volume: Volume) -> list[Brick]:
@@ -66,17 +73,46 @@ EXPAND = Operation(V.EXPANDING, _settle_expand)
 ABORT = Operation(V.ABORTING_EXPAND, _settle_abort)
 
 
-def expand(session: Session, *, access: Access, cluster: Cluster, volume: Volume, request: ExpandRequest,
-           port_base: int, port_last: int) -> list[Task]:
+def _precheck(access: Access, volume: Volume, request: ExpandRequest) -> None:
     EXPAND.check_access(access, volume)
+    if not request.bricks:  # spends space on any device of the cluster, as `volume create --size` does
+        access.require(WRITE, volume.cluster_id, f"choose the new bricks of volume {volume.name!r} from the cluster's "
+                       "devices (a grant on the volume alone allows an expand with the bricks given)")
     if volume.state == V.EXPAND_FAILED:
         raise Conflict(f"volume {volume.name!r} is ExpandFailed: retry that expand (`kadalu volume expand --retry`) "
                        "or abort it (`kadalu volume expand --abort`) before adding other bricks")
     VOLUME.check(volume, V.EXPANDING)
+    if request.bricks and (request.sets is not None or request.size is not None):
+        raise Invalid("give either the new `bricks` or `sets`/`size` (bricks chosen from registered devices), not both")
+
+
+def plan(session: Session, *, access: Access, cluster: Cluster, volume: Volume, request: ExpandRequest) -> Plan:
+    """The dry run of an expand without bricks: where the new sets would go. Nothing is stored."""
+    _precheck(access, volume, request)
+    if request.bricks:
+        raise Invalid("a plan is for an expand without bricks: leave `bricks` out (the new sets are chosen from "
+                      "registered devices)")
+    try:
+        return provisioning_expand.plan(session, cluster, volume, request.sets, request.size)
+    finally:
+        session.rollback()  # releases the planning lock; nothing was written
+
+
+def expand(session: Session, *, access: Access, cluster: Cluster, volume: Volume, request: ExpandRequest,
+           port_base: int, port_last: int) -> list[Task]:
+    _precheck(access, volume, request)
     lay = volume_plan.layout_of(volume)
-    if not request.bricks:
-        raise Invalid(f"no bricks given: add whole sets of {lay.set_size} bricks as NODE:/PATH in `bricks`")
-    planned = volume_plan.resolve_bricks(session, cluster, request.bricks, lay, request.force)
+    provisioned, raw = None, request.bricks
+    if not raw:
+        try:
+            provisioned = provisioning_expand.plan(session, cluster, volume, request.sets, request.size)
+            session.refresh(volume)  # under the planning lock: a concurrent expand has committed by now
+            VOLUME.check(volume, V.EXPANDING)
+        except Exception:
+            session.rollback()
+            raise
+        raw = [f"{b.node_name}:{b.path}" for b in provisioned.bricks]
+    planned = volume_plan.resolve_bricks(session, cluster, raw, lay, request.force)
     volume_plan.lock_nodes(session, {p.node.id for p in planned})
     try:
         volume_plan.check_not_used(session, planned)
@@ -89,6 +125,8 @@ def expand(session: Session, *, access: Access, cluster: Cluster, volume: Volume
                         port=port, device_id=p.device_id)
                   for i, (p, port) in enumerate(zip(planned, ports, strict=True))]
     session.add_all(new_bricks)
+    if provisioned is not None:
+        provisioning.reserve(session, provisioned, new_bricks)
     volume.resume_state, volume.expand_from = volume.state, first
     VOLUME.move(volume, V.EXPANDING)
     made = step(session, volume, new_bricks, TaskKind.CREATE_BRICK, force=request.force)

@@ -1,25 +1,45 @@
-"""Options: set and reset. A change to a brick or self-heal graph of a Started volume restarts its
-bricks in waves, one brick of every set at a time, waiting for self-heal between waves, so a
-replica set keeps quorum and the volume stays writable (state Reconfiguring); client graph changes
-reach clients through the agents' volfile servers."""
+"""Options: set and reset. Any change to a Started volume is applied live (state Reconfiguring):
+one RECONFIGURE_BRICK task per brick, and each agent gives its running bricks, self-heal daemon and
+mounted clients the new graphs through its volfile servers, in place, with no restart; the step is
+over when every brick has fetched its new volfile (the agents see it), so `--wait` returns when the
+change runs everywhere.
+
+A change that alters the shape of a brick or self-heal graph (a translator added or removed:
+volgen.topology), an option a brick reads only when it opens its socket (RESTART_ONLY), or a brick
+that cannot follow (started from a local volfile by an older agent: the
+agent answers "restart_needed"), falls back to restarting the bricks in waves, one brick of every
+set at a time, waiting for self-heal between waves, so a replica set keeps quorum and the volume
+stays writable."""
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from contracts.states import VolumeState
 from contracts.task_kinds import TaskKind
+from contracts.volume_spec import VolumeSpec
 from controlplane.db import utcnow
 from controlplane.models import Task, Volume
 from controlplane.services import metadata, volume_health, volume_plan
 from controlplane.services.access import Access
 from controlplane.services.transitions import VOLUME
 from controlplane.services.volume_ops.steps import Operation, failed, reasons, refuse_if_busy, settle_to, step
-from controlplane.services.volume_options import check_combination, check_known, restarts_bricks, validated
-from controlplane.services.volume_specs import bricks_of
+from controlplane.services.volume_options import check_combination, check_known, validated
+from controlplane.services.volume_specs import bricks_of, spec
+from volgen import brick_volfile, shd_volfile
+from volgen.shd import HEALS_VOLUME_TYPES
+from volgen.topology import graph_shape
 
 V = VolumeState
 ROLLING_SETTLE_SECONDS = 4.0  # clients retry a lost brick every 3 s
 RESTART_FROM = (V.STARTED, V.RECONFIGURE_FAILED)
+RESTART_NEEDED = "restart_needed"  # the agent's error code: this brick cannot take the change live
+# Options a brick reads only when it opens its listening socket (TLS, address family, backlog): a
+# reconfigure would store them and change nothing, so they restart the bricks in waves.
+RESTART_ONLY = frozenset({"server.ssl", "transport.address-family", "transport.listen-backlog"})
+
+
+def needs_restart(names: list[str]) -> bool:
+    return any(n in RESTART_ONLY or n.startswith("ssl.") for n in names)
 
 
 @dataclass(frozen=True)
@@ -52,11 +72,44 @@ def _settle_wave(session: Session, volume: Volume, done: list[Task]) -> None:
         settle_to(session, volume, volume.resume_state or V.STARTED)
 
 
-RECONFIGURE = Operation(V.RECONFIGURING, _settle_wave)
+def shapes(vspec: VolumeSpec) -> list[list[tuple[str, str]]]:
+    """The shape of every brick graph and of the self-heal graph: what a live change must keep."""
+    out = [graph_shape(brick_volfile(vspec, b, b.node_id)) for b in vspec.bricks]
+    if vspec.type in HEALS_VOLUME_TYPES:
+        out.append(graph_shape(shd_volfile(vspec)))
+    return out
+
+
+def _live(session: Session, volume: Volume) -> list[Task]:
+    return step(session, volume, bricks_of(session, volume), TaskKind.RECONFIGURE_BRICK)
+
+
+def _rolling(session: Session, volume: Volume) -> list[Task]:
+    volume.wave = 0
+    return _wave(session, volume)
+
+
+def _settle(session: Session, volume: Volume, done: list[Task]) -> None:
+    """The live step finished: Started; or, where a brick could not take it live, the rolling restart."""
+    if not done or any(t.kind != TaskKind.RECONFIGURE_BRICK for t in done):
+        _settle_wave(session, volume, done)
+        return
+    bad = failed(done)
+    if not bad:
+        settle_to(session, volume, volume.resume_state or V.STARTED)
+    elif all((t.error or {}).get("code") == RESTART_NEEDED for t in bad):
+        volume.reason = "restarting the bricks one per set: a brick could not take the change in place"
+        _rolling(session, volume)
+    else:
+        settle_to(session, volume, V.RECONFIGURE_FAILED, reasons(session, bad))
+
+
+RECONFIGURE = Operation(V.RECONFIGURING, _settle)
 
 
 def change(session: Session, *, access: Access, volume: Volume, request: OptionsRequest) -> list[Task]:
-    """Set and/or reset options; the first wave of brick restarts when running bricks need one."""
+    """Set and/or reset options; on a running volume, the live step (or the first wave of restarts
+    when the shape of a brick or self-heal graph changes)."""
     RECONFIGURE.check_access(access, volume)
     values = validated(request.set)
     check_known(request.reset)
@@ -65,14 +118,19 @@ def change(session: Session, *, access: Access, volume: Volume, request: Options
     options.update(values)
     check_combination(options)
     changed = [n for n in {*values, *request.reset} if volume.options.get(n) != options.get(n)]
+    # ReconfigureFailed: the same request again retries the change on every brick, even when the
+    # stored options do not change any more
+    running = volume.state in RESTART_FROM and (bool(changed) or volume.state == V.RECONFIGURE_FAILED)
+    before = shapes(spec(session, volume)) if running else []
     volume.options = options
     session.add(volume)
     metadata.changed(session, volume.cluster_id)
     made: list[Task] = []
-    if changed and volume.state in RESTART_FROM and restarts_bricks(changed):
+    if running:
         volume.resume_state, volume.wave = V.STARTED, 0
         VOLUME.move(volume, V.RECONFIGURING)
-        made = _wave(session, volume)
+        live = shapes(spec(session, volume)) == before and not needs_restart(changed)
+        made = _live(session, volume) if live else _rolling(session, volume)
     session.commit()
     return made
 

@@ -17,9 +17,10 @@ from controlplane.services.volume_ops.steps import Operation
 OPERATIONS: dict[VolumeState, Operation] = {op.state: op for op in (CREATE, START, STOP, DELETE, EXPAND, ABORT,
                                                                     RECONFIGURE)}
 BRICK_KINDS = frozenset({TaskKind.CREATE_BRICK, TaskKind.START_BRICK, TaskKind.STOP_BRICK, TaskKind.DELETE_BRICK,
-                         TaskKind.RESTART_BRICK})
+                         TaskKind.RESTART_BRICK, TaskKind.RECONFIGURE_BRICK})
 _DONE_WORD = {TaskKind.CREATE_BRICK: BrickState.CREATED, TaskKind.START_BRICK: BrickState.STARTED,
-              TaskKind.RESTART_BRICK: BrickState.STARTED, TaskKind.STOP_BRICK: BrickState.STOPPED,
+              TaskKind.RESTART_BRICK: BrickState.STARTED, TaskKind.RECONFIGURE_BRICK: BrickState.STARTED,
+              TaskKind.STOP_BRICK: BrickState.STOPPED,
               TaskKind.DELETE_BRICK: BrickState.DELETED}
 
 
@@ -29,14 +30,20 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> None:
     if brick is not None:
         ok = task.phase == Phase.DONE.value
         to = _DONE_WORD[TaskKind(task.kind)] if ok else BrickState.FAILED
-        if BRICK.can(brick.state, to):
+        # a brick that could not take a change in place still runs its old graph: not a failed brick
+        live_failure = not ok and task.kind == TaskKind.RECONFIGURE_BRICK
+        if BRICK.can(brick.state, to) and not live_failure:
             BRICK.move(brick, to)
-        if ok and task.kind in (TaskKind.START_BRICK, TaskKind.RESTART_BRICK):
+        if ok and task.kind in (TaskKind.START_BRICK, TaskKind.RESTART_BRICK, TaskKind.RECONFIGURE_BRICK):
             brick.pid, brick.online, brick.reported_at = data.get("pid"), True, utcnow()
         elif ok and task.kind == TaskKind.STOP_BRICK:
             brick.pid, brick.online = None, False
         session.add(brick)
-    volume = session.get(Volume, task.volume_id) if task.volume_id else None
+    # Lock the volume before counting the step's tasks: results of one step applied at the same time
+    # by two workers would otherwise each see the other's task still active, and neither would take
+    # the next step. Under the lock the later one sees every earlier commit.
+    volume = session.exec(select(Volume).where(col(Volume.id) == task.volume_id).with_for_update()
+                          .execution_options(populate_existing=True)).first() if task.volume_id else None
     if volume is None or volume.operation_id != task.operation_id:
         return  # a task of an older step: the volume has moved on
     step_tasks = list(session.exec(select(Task).where(col(Task.operation_id) == task.operation_id)))
