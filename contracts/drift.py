@@ -10,6 +10,7 @@ what is wrong. Everything here is hostile input on the control plane's side: siz
 against the database before anything is believed."""
 import hashlib
 import json
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,5 +73,12 @@ def digest_of(report: DriftReport) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+# shared-brick-count is the one volfile value the node derives from its own filesystems
+# (nodeagent/gluster/shared_bricks.py), not from the metadata: the control plane cannot know it.
+_NODE_DERIVED = re.compile(r"(?m)^(\s*option shared-brick-count )\d+$")
+
+
 def volfile_digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 of a volfile with its node-derived values blanked: the control plane and the agent
+    compute it alike (contracts are shared), so only a difference in the metadata's graph shows."""
+    return hashlib.sha256(_NODE_DERIVED.sub(r"\g<1>-", text).encode()).hexdigest()

@@ -7,7 +7,6 @@ Read-only: a brick is looked at only when it lies inside a device this agent acc
 check as every brick task), its xattr is read without following a symbolic link, and nothing is
 written."""
 import errno
-import hashlib
 import logging
 import os
 import stat
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from contracts.drift import REFRESH_SECONDS, BrickObserved, DaemonObserved, DeviceObserved, DriftReport, digest_of
+from contracts.drift import REFRESH_SECONDS, BrickObserved, DaemonObserved, DeviceObserved, DriftReport, digest_of, volfile_digest
 from contracts.task_names import DRIFT_REPORT
 from contracts.volume_spec import BrickSpec, VolumeSpec
 from nodeagent.brick_handlers import confine_brick, heals, layout_of, local_bricks, metadata_volumes
@@ -32,9 +31,10 @@ log = logging.getLogger(__name__)
 
 
 def file_sha256(path: Path) -> str:
+    """The volfile's digest as the control plane computes it (contracts.drift.volfile_digest)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return volfile_digest(path.read_text())
+    except (OSError, UnicodeDecodeError):
         return ""
 
 

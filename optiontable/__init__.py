@@ -31,7 +31,7 @@ from optiontable.sizes import SIZE_TYPES, SIZE_WORDS, option_bytes, range_spelli
 from optiontable.value_text import shape_problem, text_problem
 
 __all__ = ["GLUSTERFS_VERSION", "OptionError", "load", "names", "validate", "describe", "graphs_of",
-           "accepted", "resolve"]
+           "accepted", "resolve", "not_run"]
 
 GLUSTERFS_VERSION = "10.3"
 GRAPHS = ("brick", "client", "shd")
@@ -78,6 +78,13 @@ def _index(version: str) -> dict[str, dict]:
 def load(version: str = GLUSTERFS_VERSION) -> dict[str, dict]:
     """{name: entry} for every option (cached; treat the entries as read-only)."""
     return _index(version)
+
+
+def not_run(version: str = GLUSTERFS_VERSION) -> dict[str, dict]:
+    """{name: {"daemon", "default", "description"}}: glusterd's options of daemons kadalu does not
+    run and the installed GlusterFS does not even build (gNFS's nfs.*). `validate` takes any safe
+    value for them; the server stores it and warns that it changes nothing."""
+    return _document(version).get("not_run", {})
 
 
 def names(version: str = GLUSTERFS_VERSION) -> list[str]:
@@ -271,9 +278,11 @@ def validate(name: str, value: str, version: str = GLUSTERFS_VERSION) -> str:
     accepts. Booleans come back as on/off, enum values in the translator's own spelling, sizes
     as byte counts (percentages as given), durations in seconds; other values unchanged
     (surrounding spaces removed)."""
-    entry = resolve(name, version)
     if not isinstance(value, str):
         value = str(value)
+    if name in not_run(version):
+        return _not_run_value(name, value.strip())
+    entry = resolve(name, version)
     text = value.strip()
     if not text:
         raise OptionError(f"option {name} needs a value: {accepted(entry)}", name=name)
@@ -289,6 +298,19 @@ def validate(name: str, value: str, version: str = GLUSTERFS_VERSION) -> str:
     if shape:
         raise OptionError(f"option {name} does not accept {text!r}: {shape}", name=name)
     return normalized
+
+
+def _not_run_value(name: str, text: str) -> str:
+    """A value for an option of a daemon kadalu does not run: no table says what it takes, so any
+    text that can stand in a volfile (it never reaches one); booleans normalized."""
+    problem = "is empty" if not text else text_problem(text)
+    if problem:
+        raise OptionError(f"option {name}: {text[:80]!r} {problem}", name=name)
+    if text.lower() in BOOL_TRUE:
+        return "on"
+    if text.lower() in BOOL_FALSE:
+        return "off"
+    return text
 
 
 def _size_problem(entry: dict, text: str) -> str | None:

@@ -59,9 +59,13 @@ def generate(libdir: Path) -> dict:
     rows = read_volopt_map(libdir / "mgmt" / "glusterd.so")
     entries: dict[str, dict] = {}
     dropped: dict[str, int] = {}
+    not_run: dict[str, dict] = {}
     for row in rows:
         if row["voltype"] in DROPPED_VOLTYPES or not xl.installed(row["voltype"]):
             dropped[row["voltype"]] = dropped.get(row["voltype"], 0) + 1
+            if row["voltype"] == "nfs/server":  # gNFS: accepted with a warning (volgen.shape.NO_EFFECT)
+                not_run[row["key"]] = {"daemon": "gNFS", "default": row["value"],
+                                       "description": " ".join((row["description"] or "").split())}
             continue
         e = build_entry(row, xl)
         entries[e["name"]] = merge(entries[e["name"]], e) if e["name"] in entries else e
@@ -75,6 +79,7 @@ def generate(libdir: Path) -> dict:
         },
         "volume_set_entries": len(rows),
         "left_out": dict(sorted(dropped.items())),
+        "not_run": dict(sorted(not_run.items())),
         "options": [entries[k] for k in sorted(entries)],
     }
 

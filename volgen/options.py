@@ -6,13 +6,14 @@ are. Here each name is looked up in the option table:
 
 - an option of translator type T with key K, for graph kind G (brick, client, shd), becomes
   `option K <value>` on every xlator of type T in a G graph, replacing a value volgen set itself
-  (e.g. cluster.quorum-type over the `auto` kadalu picks for replica 3);
+  (e.g. network.ping-timeout over the 42 glusterd writes, volgen.defaults);
 - keys with the brick path in them (auth.allow -> auth.addr.<brick path>.allow) get the brick's path;
 - a switch (performance.write-behind, features.shard, ...) adds or removes a whole translator: the
   graph builders ask `switch_on()`;
 - names the table does not know are skipped: a value stored under an older GlusterFS must not stop
   a volfile from being generated. `inert_options()` lists options that change nothing in the
-  graphs of a volume, for the server to report.
+  graphs of a volume, with the reason, for the server to report (volgen.shape.NO_EFFECT: the
+  options of daemons kadalu does not run).
 """
 from __future__ import annotations
 
@@ -77,24 +78,34 @@ def apply_options(graph: list[Xlator], kind: GraphKind, options: dict[str, str],
 
 
 def inert_options(options: dict[str, str], graphs: dict[GraphKind, list[Xlator]],
-                  switches: set[str]) -> list[str]:
-    """Names in `options` that change none of `graphs` (kind -> the xlators generated for it):
-    unknown names, options of translators the graphs do not have (features.read-only: kadalu's
-    brick graph has no read-only translator yet), options of daemons kadalu does not run
-    (nfs, bit-rot), and switches volgen does not implement (not in `switches`)."""
+                  switches: set[str], no_effect: dict[str, str]) -> dict[str, str]:
+    """{name: why} for the names in `options` that change none of `graphs` (kind -> the xlators
+    generated for it): options of daemons kadalu does not run (`no_effect`, with its reason),
+    unknown names, and options of translators these graphs do not have (a replicate option on a
+    disperse volume; an io-cache option while performance.io-cache is off)."""
     if not options:
-        return []
+        return {}
     table = _table()
     types = {kind: {x.type for x in g} for kind, g in graphs.items()}
-    out = []
+    out = {}
     for name in sorted(options):
         entry = table.get(name)
-        if entry is None:
-            out.append(name)
+        if name in no_effect:
+            out[name] = no_effect[name]
+        elif entry is None:
+            out[name] = "not an option of this GlusterFS version"
+        elif entry["switch"] and name in switches:
             continue
-        if entry["switch"] and name in switches:
-            continue
-        if not any(t["key"] is not None and t["xlator"] in types.get(kind, ())
-                   for t in entry["targets"] for kind in t["graphs"]):
-            out.append(name)
+        elif not any(t["key"] is not None and t["xlator"] in types.get(kind, ())
+                     for t in entry["targets"] for kind in t["graphs"]):
+            out[name] = _absent(entry, table, switches - set(no_effect))
     return out
+
+
+def _absent(entry: dict, table: dict[str, dict], switches: set[str]) -> str:
+    xlators = sorted({t["xlator"] for t in entry["targets"]})
+    names = sorted(n for n in switches if n in table and any(t["xlator"] in xlators for t in table[n]["targets"]))
+    why = f"no effect on this volume now: its graphs have no {' or '.join(xlators)}"
+    if names:
+        why += f" (it takes effect once {' or '.join(names)} is on)"
+    return why

@@ -7,21 +7,23 @@ brick host's name) resolves to an address of the daemon's machine. Seen on one m
 several loopback "nodes": every daemon crawls every brick, which is harmless (heals take locks)."""
 from contracts.volume_spec import VolumeSpec
 from volgen.client import protocol_clients, set_xlators
+from volgen.defaults import defaults
 from volgen.graph import Xlator, render, xlator
 from volgen.options import apply_options
 
 HEALS_VOLUME_TYPES = ("replicate", "arbiter", "disperse")
 
+# glusterd's build_shd_graph: these, and `self-heal-daemon enable` (afr and ec read either word).
 _AFR_DAEMON = {
     "iam-self-heal-daemon": "yes",
-    "self-heal-daemon": "on",
+    "self-heal-daemon": "enable",
     "data-self-heal": "on",
     "metadata-self-heal": "on",
     "entry-self-heal": "on",
 }
 _EC_DAEMON = {
     "iam-self-heal-daemon": "yes",
-    "self-heal-daemon": "on",
+    "self-heal-daemon": "enable",
 }
 
 
@@ -32,11 +34,11 @@ def shd_graph(spec: VolumeSpec) -> list[Xlator]:
     (cluster.data-self-heal, ...) do not reach it: the daemon always heals."""
     if spec.type not in HEALS_VOLUME_TYPES:
         raise ValueError(f"volume {spec.name} is {spec.type}: only {', '.join(HEALS_VOLUME_TYPES)} volumes heal")
-    sets = set_xlators(spec, _EC_DAEMON if spec.type == "disperse" else _AFR_DAEMON)
+    sets = set_xlators(spec, _EC_DAEMON if spec.type == "disperse" else _AFR_DAEMON, kind="shd")
     # Every set hangs under io-stats: each set's healer threads start on their own child-up
-    # events, io-stats only gives the graph one top.
-    top = xlator(spec.name, "debug/io-stats", {"volume-id": spec.id}, [s.name for s in sets])
-    return apply_options(protocol_clients(spec) + sets + [top], "shd", spec.options)
+    # events, io-stats only gives the graph one top (glusterd's graph too: no distribute).
+    top = xlator(spec.name, "debug/io-stats", defaults("shd", "debug/io-stats"), [s.name for s in sets])
+    return apply_options(protocol_clients(spec, "shd") + sets + [top], "shd", spec.options)
 
 
 def shd_volfile(spec: VolumeSpec) -> str:

@@ -8,7 +8,7 @@ import typer
 from cli import options
 from cli.client import connect
 from cli.commands.volume import DEFAULT_TIMEOUT, Name, Wait, _send_then_follow, app, volume_path
-from cli.output import print_json, print_table
+from cli.output import print_json, print_table, warn
 from contracts.sizes import spell_size
 
 SIZE_TYPES = ("size", "percent-or-size", "size-list")
@@ -39,9 +39,12 @@ def set_(
 ) -> None:
     """Set options. On a Started volume the bricks and mounts made with `kadalu mount` take them in
     place (no restart; --wait returns when every brick runs them); a change that adds or removes a
-    brick translator, or TLS, restarts the bricks one per set at a time."""
+    brick translator, or TLS, restarts the bricks one per set at a time. An option that changes
+    nothing on this volume (e.g. of a daemon kadalu does not run) is stored with a warning saying why."""
     with connect(url) as client:
         answer = client.post(f"{volume_path(cluster, name)}/options", {"set": _pairs(pairs)})
+        for line in (answer.get("warnings") or []) if isinstance(answer, dict) else []:
+            warn(f"{line} (stored anyway)")
         _send_then_follow(client, cluster, name, answer, action="set", wait=wait, timeout=timeout)
 
 

@@ -290,6 +290,8 @@ class VolumePublic(BaseModel):
     bricks: list[BrickPublic]
     options: dict[str, str] = {}
     message: str = ""
+    # Options just set that change nothing on this volume, one line each with the reason.
+    warnings: list[str] = []
 
 
 class FailurePublic(BaseModel):

@@ -23,6 +23,7 @@ from contracts.volume_spec import BrickSpec, VolumeSpec
 from nodeagent.errors import AgentError
 from nodeagent.gluster.diagnose import failure, log_size
 from nodeagent.gluster.pids import cmdline, is_gluster_process, running_pid, stop_pid, wait_for
+from nodeagent.gluster.shared_bricks import shared_brick_count
 from nodeagent.runner import Runner
 from volgen import brick_volfile, shd_volfile
 
@@ -148,8 +149,9 @@ def follows_volfile_server(pid: int) -> bool:
 
 
 def brick_volfile_text(spec: VolumeSpec, brick: BrickSpec, node_uuid: str) -> str:
-    """The graph this node serves `brick`: the one place both a start and a live change build it."""
-    return brick_volfile(spec, brick, node_uuid)
+    """The graph this node serves `brick`: the one place both a start and a live change build it.
+    shared-brick-count comes from the node's filesystems (nodeagent/gluster/shared_bricks.py)."""
+    return brick_volfile(spec, brick, node_uuid, shared_brick_count(spec, brick))
 
 
 def brick_argv(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec) -> list[str]:

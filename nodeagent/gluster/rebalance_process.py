@@ -42,6 +42,7 @@ from nodeagent.gluster.pids import read_pid, running_pid, stop_pid
 from nodeagent.gluster.rebalance_rpc import CMD_START, CMD_START_LAYOUT_FIX
 from nodeagent.runner import Runner
 from volgen.client import data_graph
+from volgen.defaults import defaults
 from volgen.graph import render, stack, xlator
 from volgen.options import apply_options
 
@@ -78,7 +79,10 @@ def paths(layout_root, spec: VolumeSpec) -> dict[str, Path]:
 
 
 def dht_name(spec: VolumeSpec) -> str:
-    names = [x.name for x in data_graph(spec) if x.type == "cluster/distribute"]
+    # Distribute is in every client graph (also over one set, as glusterd has it): there is
+    # something to rebalance only when it has several children.
+    names = [x.name for x in data_graph(spec)
+             if x.type in ("cluster/distribute", "cluster/nufa", "cluster/switch") and len(x.subvolumes) > 1]
     if not names:
         raise AgentError("not_distributed", f"volume {spec.name} has a single {spec.type} set: there is nothing to "
                          "rebalance", "add bricks (a whole set at a time) first, then start the rebalance",
@@ -88,11 +92,12 @@ def dht_name(spec: VolumeSpec) -> str:
 
 def rebalance_volfile(spec: VolumeSpec) -> str:
     """The graph glusterd builds for rebalance (build_rebalance_volfile): the volume's clients and
-    sets under distribute, io-stats named after the volume on top, no performance translators.
+    sets under distribute, io-stats named after the volume on top, no performance translators
+    (tests/integration/test_glusterd_parity.py compares it with glusterd's <vol>-rebalance.vol).
     The volume's client-side options apply as on a mount (glusterd does the same): client.ssl and
     the certificate paths, ping-timeout, ...; the clients carry the volume's credentials."""
     dht_name(spec)
-    graph = stack(data_graph(spec), [xlator(spec.name, "debug/io-stats", {"volume-id": spec.id})])
+    graph = stack(data_graph(spec, "shd"), [xlator(spec.name, "debug/io-stats", defaults("client", "debug/io-stats"))])
     return render(apply_options(graph, "client", spec.options))
 
 

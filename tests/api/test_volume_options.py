@@ -157,3 +157,42 @@ def test_options_read_only_when_a_brick_opens_its_socket_restart_the_bricks_in_w
     r = change(admin, {"transport.listen-backlog": "512"})
     assert r.json()["state"] == "Reconfiguring"
     assert tasks_of(client, "RECONFIGURE_BRICK") == [] and len(tasks_of(client, "RESTART_BRICK")) == 1
+
+
+def test_options_that_change_nothing_are_stored_with_a_warning_saying_why(client, admin, started):
+    admin.post("/clusters/c1/volumes/gvol1/stop", {})  # no brick restarts between the changes
+    finish_all(client, started["id"])
+    r = change(admin, {"features.scrub-freq": "daily", "performance.nfs.write-behind": "off",
+                       "disperse.eager-lock": "off", "network.ping-timeout": "10", "nfs.disable": "yes"})
+    assert r.status_code == 202, r.json()
+    warnings = r.json()["warnings"]
+    assert [w.split(":", 1)[0] for w in warnings] == ["disperse.eager-lock", "features.scrub-freq", "nfs.disable",
+                                                      "performance.nfs.write-behind"]
+    assert "bitd" in warnings[1] and "gNFS" in warnings[2] and "gNFS" in warnings[3]
+    assert "cluster/disperse" in warnings[0]
+    assert r.json()["options"]["nfs.disable"] == "on"  # glusterd scripts' favourite, accepted
+    bad = change(admin, {"nfs.disable": "o n"})
+    assert bad.status_code == 422 and "nfs.disable" in bad.json()["detail"]
+    assert change(admin, reset=["nfs.disable"]).status_code == 202
+    assert r.json()["options"]["features.scrub-freq"] == "daily"  # stored all the same
+    # An option that changes a graph gets no warning; the warnings cover only what was just set.
+    r = change(admin, {"features.read-only": "on"})
+    assert r.status_code == 202 and r.json()["warnings"] == []
+
+
+def test_read_only_and_worm_together_are_refused_as_glusterd_does(client, admin, started):
+    admin.post("/clusters/c1/volumes/gvol1/stop", {})
+    finish_all(client, started["id"])
+    assert change(admin, {"features.worm": "on"}).status_code == 202
+    r = change(admin, {"features.read-only": "on"})
+    assert r.status_code == 422 and "features.read-only and features.worm" in r.json()["detail"]
+    assert "features.read-only" not in admin.get("/clusters/c1/volumes/gvol1").json()["options"]
+    r = admin.post("/clusters/c1/volumes", {"name": "o3", "bricks": ["n4:/e/o3"],
+                                            "options": {"cluster.nufa": "on", "cluster.switch": "on"}})
+    assert r.status_code == 422 and "cluster.nufa and cluster.switch" in r.json()["detail"]
+
+
+def test_client_io_threads_default_is_off_on_replicate_volumes_as_glusterd_creates_them(admin, started):
+    got = admin.get("/clusters/c1/volumes/gvol1/options", params={"name": "performance.client-io-threads"}).json()
+    assert (got["data"][0]["default"], got["data"][0]["value"]) == ("off", "off")
+    assert "performance/io-threads" not in admin.get("/clusters/c1/volumes/gvol1/volfile").text

@@ -17,6 +17,15 @@ def test_set_sends_pairs_and_odd_counts_are_usage_errors(server, run, logged_in)
     assert odd.exit_code == 2 and "pairs" in odd.stderr and len(route.calls) == 1
 
 
+def test_set_prints_the_servers_warnings(server, run, logged_in):
+    answer = {**make_volume(), "warnings": ["features.scrub-freq: for the bit-rot daemons (bitd), which kadalu does not run"]}
+    server.on("POST", f"{VOL1}/options", answer, status=202)
+    result = run("volume", "set", "vol1", "features.scrub-freq", "daily")
+    assert result.exit_code == 0, result.output
+    assert "Warning: features.scrub-freq: for the bit-rot daemons (bitd)" in result.stderr
+    assert "stored anyway" in result.stderr
+
+
 def test_reset_sends_names(server, run, logged_in):
     route = server.on("POST", f"{VOL1}/options", make_volume(), status=202)
     assert run("volume", "reset", "vol1", "diagnostics.brick-log-level").exit_code == 0

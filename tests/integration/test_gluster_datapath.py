@@ -297,3 +297,17 @@ def test_cleanup_brick_unmarks_and_purges_only_its_own_volume(tmp_path):
     prepare_brick(str(brick), other, force=True)  # reusable by another volume, files and all, when forced
     cleanup_brick(str(brick), other, purge=True)
     assert list(brick.iterdir()) == [] and os.getxattr(brick, "trusted.kadalu.device-id") == b"dev-1"
+
+
+@needs_gluster
+def test_df_counts_a_filesystem_shared_by_several_bricks_once(datapath):
+    """Three bricks of a distribute volume on one node's one filesystem: each posix divides its
+    statfs by shared-brick-count 3 (computed by the agent), so distribute's sum is the filesystem
+    once, as under glusterd; without it the mount showed three times the disk."""
+    one = datapath.nodes[0]
+    spec = spread_volume(datapath.root, [one, one, one], datapath.ports, "shared", "distribute", 3)
+    datapath.start(spec)
+    mnt = datapath.mount(spec)
+    disk, seen = os.statvfs(spec.bricks[0].path), os.statvfs(mnt)
+    disk_bytes, seen_bytes = disk.f_blocks * disk.f_frsize, seen.f_blocks * seen.f_frsize
+    assert 0.9 * disk_bytes <= seen_bytes <= 1.1 * disk_bytes, (disk_bytes, seen_bytes)

@@ -69,13 +69,16 @@ def abort_expand(cluster: str, volume: str, access: CurrentAccess, session: Sess
 @router.post("/options", response_model=schemas.VolumePublic, status_code=SENT, responses=errors(403, 404, 409))
 def change_options(cluster: str, volume: str, body: schemas.OptionsChange, access: CurrentAccess, session: SessionDep):
     """Set and reset options. Brick-side changes on a Started volume restart one brick of every set
-    at a time (state Reconfiguring); client-side changes reach clients through the volfile servers."""
+    at a time (state Reconfiguring); client-side changes reach clients through the volfile servers.
+    `warnings` lists the options just set that change nothing on this volume, with the reason."""
     c = clusters.get_visible(session, access, cluster)
     vol = volumes.get(session, access, c, volume)
     made = volume_ops.change(session, access=access, volume=vol,
                              request=volume_ops.OptionsRequest(set=body.set, reset=body.reset))
     note = "bricks restart one per set" if made else "stored; clients pick up client-side options live"
-    return present.volume(session, vol, f"Volume options changed: {note}.")
+    out = present.volume(session, vol, f"Volume options changed: {note}.")
+    out.warnings = volume_options.warnings(session, vol, list(body.set))
+    return out
 
 
 @router.get("/options", response_model=schemas.ListOf[schemas.OptionPublic], responses=errors(404))

@@ -16,7 +16,7 @@ from controlplane.services.errors import Conflict, Invalid
 from controlplane.services.names import check_name
 from controlplane.services.volume_ops.lifecycle import begin_start
 from controlplane.services.volume_ops.steps import Operation, failed, reasons, settle_to, step
-from controlplane.services.volume_options import validated
+from controlplane.services.volume_options import check_combination, validated
 
 V = VolumeState
 
@@ -65,6 +65,7 @@ def create(session: Session, *, access: Access, cluster: Cluster, request: Creat
     elif r.distribute is not None:
         raise Invalid("`distribute` (the number of sets) goes with `size`; with `bricks`, their count sets it")
     options = validated(r.options) if r.options else {}
+    check_combination(options)
     planned = volume_plan.resolve_bricks(session, cluster, raw_bricks, lay, r.force)
     volume_plan.lock_nodes(session, {p.node.id for p in planned})
     if session.exec(select(Volume).where(col(Volume.cluster_id) == cluster.id, col(Volume.name) == r.name)).first():

@@ -23,7 +23,7 @@ from controlplane.services import metadata, volume_health, volume_plan
 from controlplane.services.access import Access
 from controlplane.services.transitions import VOLUME
 from controlplane.services.volume_ops.steps import Operation, failed, reasons, refuse_if_busy, settle_to, step
-from controlplane.services.volume_options import check_known, validated
+from controlplane.services.volume_options import check_combination, check_known, validated
 from controlplane.services.volume_specs import bricks_of, spec
 from volgen import brick_volfile, shd_volfile
 from volgen.shd import HEALS_VOLUME_TYPES
@@ -116,6 +116,7 @@ def change(session: Session, *, access: Access, volume: Volume, request: Options
     refuse_if_busy(volume)
     options = {k: v for k, v in volume.options.items() if k not in request.reset}
     options.update(values)
+    check_combination(options)
     changed = [n for n in {*values, *request.reset} if volume.options.get(n) != options.get(n)]
     # ReconfigureFailed: the same request again retries the change on every brick, even when the
     # stored options do not change any more

@@ -38,7 +38,7 @@ CASES = {
         "performance.write-behind": "off",  # switch: no write-behind
         "performance.client-io-threads": "on",  # switch: io-threads under io-stats
         "performance.md-cache-timeout": "60",  # client: md-cache option
-        "cluster.quorum-type": "fixed",  # client + shd: replaces kadalu's "auto"
+        "cluster.quorum-type": "fixed",  # client + shd: afr picks "auto" for 3 bricks without it
         "cluster.quorum-count": "2",
         "network.ping-timeout": "10",  # client + shd: every protocol/client
         "diagnostics.client-log-level": "WARNING",  # client + shd io-stats log-level

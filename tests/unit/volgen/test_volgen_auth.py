@@ -39,7 +39,10 @@ def test_every_brick_checks_permissions_right_under_locks(case):
         types = [b["type"] for b in blocks]
         acl = types.index("features/access-control")
         assert types[acl + 1] == "features/locks"
-        assert types[acl - 1] in ("storage/posix", "features/arbiter")
+        assert types[acl - 1] == "features/bitrot-stub"  # glusterd's place for it
+        assert spec.options.get("features.acl") is None  # (features.acl off is not honoured, volgen.shape)
+    off = spec.model_copy(update={"options": {**spec.options, "features.acl": "off"}})
+    assert "features/access-control" in [b["type"] for b in _blocks(brick_volfile(off, off.bricks[0], "u")).values()]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -4,7 +4,7 @@ import pytest
 
 from optiontable import load, validate
 from tests.unit.volgen.samples import CASES, sample_spec
-from volgen import brick_volfile, client_volfile, inert_options, shd_volfile
+from volgen import brick_volfile, changes_shape, client_volfile, inert_options, option_effects, shape, shd_volfile
 from volgen.client import CLIENT_SWITCHES, CTIME_DEFAULT, PERF_SWITCHES, SHARD_DEFAULT
 
 
@@ -34,18 +34,15 @@ def test_sample_options_are_stored_as_the_server_normalizes_them(case):
         assert validate(name, value) == value
 
 
-def test_switch_defaults_are_the_option_tables_but_client_io_threads():
+def test_switch_defaults_are_the_option_tables():
     table = load()
     defaults = {name: default for name, _, _, default in PERF_SWITCHES}
     defaults.update({"features.shard": SHARD_DEFAULT, "features.ctime": CTIME_DEFAULT})
-    assert set(defaults) == CLIENT_SWITCHES
+    assert set(defaults) <= CLIENT_SWITCHES
     for name, default in defaults.items():
         assert table[name]["switch"], name
         expected = validate(name, table[name]["default"]) == "on"
-        if name == "performance.client-io-threads":
-            assert (expected, default) == (True, False)
-        else:
-            assert default == expected, name
+        assert default == expected, name
     assert [t for _, _, t, _ in PERF_SWITCHES] == [table[n]["xlator"] for n, *_ in PERF_SWITCHES]
 
 
@@ -66,7 +63,7 @@ def test_switch_off_removes_the_translator_and_on_adds_it_in_glusterds_order():
 def test_stat_prefetch_is_md_cache_and_shard_sits_on_the_volume():
     types = _types(client_volfile(rep3(**{"performance.stat-prefetch": "off", "features.shard": "on"})))
     assert "performance/md-cache" not in types
-    assert types.index("features/shard") == types.index("cluster/replicate") + 1
+    assert types.index("features/shard") == types.index("cluster/distribute") + 1
     assert types.index("features/utime") == types.index("features/shard") + 1
 
 
@@ -81,10 +78,12 @@ def test_an_option_of_a_translator_switched_off_goes_nowhere():
 
 
 def test_an_option_replaces_the_value_volgen_chose_in_place():
-    text = client_volfile(rep3(**{"cluster.quorum-type": "none"}))
-    lines = _blocks(text)["r-replicate-0"]
-    assert lines[2] == "option quorum-type none"
-    assert sum(line.startswith("option quorum-type") for line in lines) == 1
+    default = _blocks(client_volfile(rep3()))["r-replicate-0"]
+    lines = _blocks(client_volfile(rep3(**{"cluster.granular-entry-heal": "off"})))["r-replicate-0"]
+    assert default.index("option granular-entry-heal on") == lines.index("option granular-entry-heal off")
+    assert sum(line.startswith("option granular-entry-heal") for line in lines) == 1
+    ping = _blocks(client_volfile(rep3(**{"network.ping-timeout": "10"})))["r-client-0"]
+    assert "option ping-timeout 10" in ping and "option ping-timeout 42" not in ping
 
 
 def test_log_levels_split_between_brick_and_client_graphs():
@@ -130,8 +129,63 @@ def test_ctime_off_removes_utime_and_tells_posix():
     assert "option ctime off" in _blocks(brick_volfile(spec, spec.bricks[0], "u"))["r-posix"]
 
 
-def test_inert_options_are_listed():
+def test_inert_options_are_listed_with_their_reason():
     spec = rep3(**{"features.read-only": "on", "features.scrub-freq": "daily", "performance.nfs.write-behind": "off",
-                   "network.ping-timeout": "10", "features.sdfs": "on", "performance.read-ahead": "on"})
-    assert inert_options(spec) == ["features.read-only", "features.scrub-freq", "features.sdfs",
-                                   "performance.nfs.write-behind"]
+                   "network.ping-timeout": "10", "features.sdfs": "on", "performance.read-ahead": "on",
+                   "disperse.eager-lock": "off", "performance.nl-cache-timeout": "10"})
+    why = option_effects(spec)
+    assert sorted(why) == ["disperse.eager-lock", "features.scrub-freq", "performance.nfs.write-behind",
+                           "performance.nl-cache-timeout"]
+    assert "bitd" in why["features.scrub-freq"] and "gNFS" in why["performance.nfs.write-behind"]
+    assert "cluster/disperse" in why["disperse.eager-lock"]
+    assert "performance.nl-cache is on" in why["performance.nl-cache-timeout"]
+
+
+def test_read_only_and_worm_are_values_of_translators_always_there():
+    for options in ({}, {"features.read-only": "on"}, {"features.worm": "on"}):
+        spec = rep3(**options)
+        assert _types(brick_volfile(spec, spec.bricks[0], "u")) == _types(brick_volfile(rep3(), rep3().bricks[0], "u"))
+    blocks = _blocks(brick_volfile(rep3(**{"features.read-only": "on"}), rep3().bricks[0], "u"))
+    assert "option read-only on" in blocks["r-read-only"]
+    assert "option read-only on" not in _blocks(brick_volfile(rep3(), rep3().bricks[0], "u"))["r-read-only"]
+
+
+def test_client_io_threads_follow_glusterds_create_defaults():
+    assert "performance/io-threads" not in _types(client_volfile(rep3()))
+    assert "performance/io-threads" in _types(client_volfile(sample_spec("d", "distribute", 2)))
+    ec = sample_spec("e", "disperse", 3, disperse_count=3, redundancy_count=1)
+    assert "performance/io-threads" in _types(client_volfile(ec))
+
+
+def test_parallel_readdir_shares_the_cache_between_the_sets():
+    spec = sample_spec("dr", "replicate", 6, replica_count=3, options={
+        "performance.parallel-readdir": "on", "performance.readdir-ahead": "on"})
+    blocks = _blocks(client_volfile(spec))
+    for i in (0, 1):
+        assert f"subvolumes dr-replicate-{i}" in blocks[f"dr-readdir-ahead-{i}"]
+        assert "option rda-cache-limit 5242880B" in blocks[f"dr-readdir-ahead-{i}"]
+    assert "subvolumes dr-readdir-ahead-0 dr-readdir-ahead-1" in blocks["dr-dht"]
+    assert "dr-readdir-ahead" not in blocks  # not also above distribute
+
+
+def test_shape_lists_the_translators_and_names_the_options_that_change_it():
+    text = client_volfile(rep3())
+    assert shape(text)[-1] == ("r", "debug/io-stats") and shape(text)[0] == ("r-client-0", "protocol/client")
+    assert changes_shape("client", ["performance.write-behind"])
+    assert not changes_shape("brick", ["features.read-only", "features.worm", "auth.allow"])
+    assert changes_shape("brick", ["features.sdfs"]) and not changes_shape("shd", ["features.sdfs"])
+
+
+def test_options_of_daemons_kadalu_does_not_run_are_exactly_the_listed_ones():
+    from volgen import NO_EFFECT
+    from volgen.shape import SHAPE_OPTIONS
+    table = load()
+    assert set(NO_EFFECT) <= set(table)
+    # every option the table places in no graph at all is one of them, with its reason
+    assert {n for n, e in table.items() if not e["graphs"]} <= set(NO_EFFECT)
+    for kind, names in SHAPE_OPTIONS.items():
+        assert names <= set(table), kind
+    # any other option, on a volume that has its translator, changes a graph (none is inert by accident)
+    spec = rep3()
+    for name in NO_EFFECT:
+        assert name in option_effects(spec.model_copy(update={"options": {name: table[name]["default"] or "on"}}))

@@ -25,19 +25,21 @@ def test_generation_is_deterministic(case):
 def test_unknown_and_inert_options_leave_the_volfiles_alone():
     spec = CASES["replicate3"]
     with_options = spec.model_copy(update={"options": {"no.such-option": "1", "nfs.disable": "on",
-                                                       "features.read-only": "on"}})
+                                                       "features.scrub-freq": "daily", "features.acl": "off"}})
     assert client_volfile(with_options) == client_volfile(spec)
     assert shd_volfile(with_options) == shd_volfile(spec)
     assert brick_volfile(with_options, with_options.bricks[0], "u") == brick_volfile(spec, spec.bricks[0], "u")
-    assert inert_options(with_options) == ["features.read-only", "nfs.disable", "no.such-option"]
+    assert inert_options(with_options) == ["features.acl", "features.scrub-freq", "nfs.disable", "no.such-option"]
 
 
-def test_brick_stack_order_top_to_bottom():
+def test_brick_stack_order_top_to_bottom_is_glusterds():
     spec = CASES["replicate3"]
     text = brick_volfile(spec, spec.bricks[1], "node-uuid-2")
     assert list(reversed(_types(text))) == [
-        "protocol/server", "debug/io-stats", "features/index", "performance/io-threads", "features/locks",
-        "features/access-control", "storage/posix"]
+        "protocol/server", "debug/io-stats", "features/quota", "features/index", "features/barrier",
+        "features/marker", "features/selinux", "performance/io-threads", "features/upcall", "features/leases",
+        "features/read-only", "features/worm", "features/locks", "features/access-control",
+        "features/bitrot-stub", "features/changelog", "features/trash", "storage/posix"]
     assert _top(text) == "rep3-server"
     assert "volume /bricks/rep3/b1\n" in text  # io-stats named after the brick path
     assert "option glusterd-uuid node-uuid-2" in text
@@ -49,17 +51,20 @@ def test_only_the_arbiter_brick_has_the_arbiter_translator_right_above_posix():
     for i, brick in enumerate(spec.bricks):
         types = _types(brick_volfile(spec, brick, "u"))
         if i % 3 == 2:
-            assert types[:3] == ["storage/posix", "features/arbiter", "features/access-control"]
+            assert types[:3] == ["storage/posix", "features/arbiter", "features/trash"]
         else:
             assert "features/arbiter" not in types
 
 
-def test_one_set_has_no_distribute_and_several_sets_have_one():
-    assert "cluster/distribute" not in _types(client_volfile(CASES["replicate3"]))
+def test_distribute_is_always_there_over_the_sets():
+    one = client_volfile(CASES["replicate3"])
+    assert "volume rep3-dht\n    type cluster/distribute\n" in one
+    assert "    subvolumes rep3-replicate-0\n" in one
+    single = client_volfile(sample_spec("one", "distribute", 1))
+    assert "    subvolumes one-client-0\n" in single and "type cluster/distribute" in single
     text = client_volfile(CASES["dist-replicate"])
     assert _types(text).count("cluster/replicate") == 2
-    dht = "volume distrep-dht\n    type cluster/distribute\n    subvolumes distrep-replicate-0 distrep-replicate-1"
-    assert dht in text
+    assert "    subvolumes distrep-replicate-0 distrep-replicate-1\n" in text
     assert _top(text) == "distrep"
 
 
