@@ -13,6 +13,7 @@ HEALTH_CHECK = "kadalu.controlplane.health_check"
 REDISPATCH = "kadalu.controlplane.redispatch_lost"
 BROKER_USERS_SYNC = "kadalu.controlplane.broker_users_sync"
 ALERTS_DELIVER = "kadalu.controlplane.alerts_deliver"
+METADATA_COMPACT = "kadalu.controlplane.metadata_compact"
 
 # Handled by one node agent (queue "node.<node-id>").
 AGENT_RUN = "kadalu.agent.run"

@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=5.0, gt=0)
     node_timeout: float | None = Field(default=None, gt=0)  # default: 3 heartbeat intervals
     redispatch_after: float = Field(default=30.0, gt=0)  # a QUEUED task older than this is re-sent
-    metadata_keep_versions: int = Field(default=100, ge=1)  # metadata versions kept per cluster (older are pruned)
+    metadata_keep_versions: int = Field(default=100, ge=1)  # metadata changes kept as a log (agents behind fetch deltas)
+    metadata_snapshot_every: int = Field(default=100, ge=1)  # changes after the newest snapshot before a new one
     token_ttl_days: int = Field(default=30, gt=0, le=3650)  # also the most a login may ask for
 
     # Failed logins: after this many within the window, for one user name or one client address,

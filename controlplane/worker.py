@@ -20,6 +20,7 @@ from contracts.task_names import (
     BROKER_USERS_SYNC,
     HEALTH_CHECK,
     HEARTBEAT,
+    METADATA_COMPACT,
     REDISPATCH,
     TASK_PROGRESS,
     TASK_REJECTED,
@@ -36,6 +37,7 @@ from controlplane.services import (
     health,
     health_alerts,
     job_runs,
+    metadata,
     nodes,
     outbox,
     reconcile,
@@ -181,3 +183,10 @@ def broker_users_sync() -> int:
     if changed:
         log.info("broker users: %d created, changed or deleted", changed)
     return changed
+
+
+@app.task(name=METADATA_COMPACT)
+def metadata_compact() -> int:
+    """Fold each cluster's metadata change log into a snapshot once enough changes follow the last one."""
+    with session_scope() as session:
+        return metadata.compact_all(session, settings.metadata_keep_versions, settings.metadata_snapshot_every)

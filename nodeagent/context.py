@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import Celery
 
-from contracts import signing
+from contracts import metadata_delta, signing
 from contracts.device_paths import DEFAULT_DEVICE_ROOTS
 from contracts.task_names import CONTROLPLANE_QUEUE
 from nodeagent import devices, message_guard
@@ -54,16 +54,37 @@ class AgentContext:
         app.send_task(task_name, args=[self.signed(payload)], queue=CONTROLPLANE_QUEUE)
 
     def refresh_metadata(self, wanted_version: int) -> None:
-        """Fetch the cluster metadata when a message says ours is behind; keep working if unreachable."""
+        """Bring the local copy up to `wanted_version` (a task message says ours is behind)."""
         with self._metadata_lock:
-            if self.state.load_metadata().get("version", 0) >= wanted_version:
-                return
+            if self.state.load_metadata().get("version", 0) < wanted_version:
+                self._sync_metadata()
+
+    def sync_metadata(self) -> None:
+        """Ask whether the metadata changed since our version (heartbeat loop): nothing comes back
+        when it did not, the changes after our version when it did."""
+        with self._metadata_lock:
+            self._sync_metadata()
+
+    def _sync_metadata(self) -> None:
+        held = self.state.load_metadata()
+        version = int(held.get("version", 0) or 0)
+        try:
+            md = self.client.metadata(self.node_id, self.secret, since=version)
+        except Exception as exc:  # the control plane may be down; local metadata stays usable
+            log.warning("could not refresh metadata (holding version %s): %s", version, exc)
+            return
+        if md is None:
+            return
+        if "changes" in md:
             try:
+                new_version, content = metadata_delta.apply(held.get("content") or {}, version, md["changes"])
+            except (metadata_delta.BadChange, KeyError, TypeError) as exc:
+                log.warning("metadata changes after version %s do not apply (%s): fetching the complete copy", version, exc)
                 md = self.client.metadata(self.node_id, self.secret)
-            except Exception as exc:  # the control plane may be down; local metadata stays usable
-                log.warning("could not refresh metadata (want version %s): %s", wanted_version, exc)
-                return
-            changed = md["version"] != self.state.load_metadata().get("version", 0)
-            self.state.save_metadata(md["version"], md["content"])
-            if changed and self.volfile_server is not None:
-                self.volfile_server.notify_change()  # mounted clients refetch; unchanged graphs stay
+                if md is None:
+                    return
+            else:
+                md = {"version": new_version, "content": content}
+        self.state.save_metadata(md["version"], md["content"], replace=True)
+        if md["version"] != version and self.volfile_server is not None:
+            self.volfile_server.notify_change()  # mounted clients refetch; unchanged graphs stay

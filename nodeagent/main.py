@@ -70,8 +70,10 @@ def register(settings: AgentSettings, state: AgentState, name: str, address: str
     creds = {k: reply[k] for k in ("node_id", "node_secret", "key_generation", "cluster_id", "cluster_name", "broker_url",
                                    "heartbeat_interval")}
     creds.update(name=name, address=address, url=settings.url)
+    held = (state.load_metadata().get("content") or {}).get("cluster") or {}
+    if held.get("id") not in (None, reply["cluster_id"]):  # a copy of another cluster's metadata: start afresh
+        state.save_metadata(0, {}, replace=True)
     state.save_credentials(creds)
-    state.save_metadata(reply["metadata"]["version"], reply["metadata"]["content"])
     return creds
 
 
@@ -105,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     ctx = AgentContext(node_id=creds["node_id"], node_name=name, address=address, secret=creds["node_secret"],
                        key_generation=int(creds.get("key_generation", 1)), state=state,
                        client=ControlPlaneClient(settings.url), device_roots=settings.device_roots)
+    ctx.sync_metadata()  # the changes since our copy's version (all of it after a first registration)
     try:  # clients mount with -s <node address>: volfiles from local metadata, changes pushed (FETCHSPEC)
         ctx.volfile_server = VolfileServer(address, client_volfile_lookup(ctx), settings.volfile_server_port)
         ctx.volfile_server.start()

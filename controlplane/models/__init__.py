@@ -1,6 +1,6 @@
 """Database tables. Every resource belongs to a cluster; ids are UUID strings."""
 from controlplane.models.alerts import Alert, JobRun
-from controlplane.models.clusters import Cluster, MetadataVersion
+from controlplane.models.clusters import Cluster, MetadataChange, MetadataSnapshot
 from controlplane.models.devices import Device
 from controlplane.models.nodes import Node
 from controlplane.models.tasks import Task
@@ -8,4 +8,5 @@ from controlplane.models.users import ApiToken, BootstrapClaim, Grant, LoginThro
 from controlplane.models.volumes import Brick, Rebalance, Volume
 
 __all__ = ["Alert", "ApiToken", "BootstrapClaim", "Brick", "Cluster", "Device", "Grant", "JobRun", "LoginThrottle",
-           "MetadataVersion", "Node", "Rebalance", "Task", "User", "Volume"]
+           "MetadataChange", "MetadataSnapshot",
+           "Node", "Rebalance", "Task", "User", "Volume"]

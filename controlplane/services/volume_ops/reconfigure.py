@@ -66,7 +66,7 @@ def change(session: Session, *, access: Access, volume: Volume, request: Options
     changed = [n for n in {*values, *request.reset} if volume.options.get(n) != options.get(n)]
     volume.options = options
     session.add(volume)
-    metadata.changed(session, volume.cluster_id)
+    metadata.changed(session, volume.cluster_id, volume_id=volume.id)
     made: list[Task] = []
     if changed and volume.state in RESTART_FROM and restarts_bricks(changed):
         volume.resume_state, volume.wave = V.STARTED, 0
