@@ -132,7 +132,8 @@ def task_rejected(envelope: dict) -> None:
 def heartbeat(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, Heartbeat):
-            health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout)
+            health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout,
+                                     settings.effective_heartbeat_min_gap)
 
 
 @app.task(name=HEALTH_CHECK)

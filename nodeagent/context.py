@@ -8,7 +8,7 @@ from celery import Celery
 
 from contracts import metadata_delta, signing
 from contracts.device_paths import DEFAULT_DEVICE_ROOTS
-from contracts.task_names import CONTROLPLANE_QUEUE
+from contracts.task_names import controlplane_queue
 from nodeagent import devices, message_guard
 from nodeagent.confinement import Confinement
 from nodeagent.controlplane_client import ControlPlaneClient
@@ -51,7 +51,7 @@ class AgentContext:
         return signing.sign(self.node_id, self.secret, payload)
 
     def send(self, app: Celery, task_name: str, payload: dict[str, Any]) -> None:
-        app.send_task(task_name, args=[self.signed(payload)], queue=CONTROLPLANE_QUEUE)
+        app.send_task(task_name, args=[self.signed(payload)], queue=controlplane_queue(task_name))
 
     def refresh_metadata(self, wanted_version: int) -> None:
         """Bring the local copy up to `wanted_version` (a task message says ours is behind)."""

@@ -121,6 +121,7 @@ class Cluster:
         server = [PY, "-m", "controlplane.server_cli"]
         self.procs.start("api", [*server, "api"], self.env)
         self.procs.start("worker", [*server, "worker"], self.env)
+        self.procs.start("heartbeats", [*server, "heartbeat-worker"], self.env)
         self.procs.start("beat", [*server, "beat"], self.env)
         wait_for(self._healthy, 60, "the API to answer", self.procs.tails)
         return self

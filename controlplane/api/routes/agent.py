@@ -66,4 +66,4 @@ def post_heartbeat(body: Heartbeat, node: CurrentNode, session: SessionDep, sett
     """The HTTP twin of the heartbeat message: for agents whose broker link is down."""
     if body.node_id != node.id:
         raise Forbidden("these node credentials belong to another node: a node may only report for itself")
-    health.receive_heartbeat(session, node, body, settings.effective_node_timeout)
+    health.receive_heartbeat(session, node, body, settings.effective_node_timeout, settings.effective_heartbeat_min_gap)
