@@ -168,7 +168,8 @@ class Cluster:
         return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kw)
 
     def node_states(self, cluster: str) -> dict[str, str]:
-        return {n["name"]: n["state"] for n in self.api("GET", f"/clusters/{cluster}/nodes").json()["data"]}
+        rows = self.api("GET", f"/clusters/{cluster}/nodes", params={"limit": 1000}).json()["data"]
+        return {n["name"]: n["state"] for n in rows}
 
     def task(self, task_id: str) -> dict:
         return self.api("GET", f"/tasks/{task_id}").json()
