@@ -57,7 +57,7 @@ def apply(content: dict[str, Any], version: int, changes: list[dict[str, Any]]) 
                 raise BadChange(f"version {version}: `cluster` must be an object")
             cluster = change["cluster"]
         for section in SECTIONS:
-            entries = change.get(section) or {}
+            entries = change.get(section, {})
             if not isinstance(entries, dict):
                 raise BadChange(f"version {version}: `{section}` must map ids to entries")
             for key, entry in entries.items():
