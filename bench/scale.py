@@ -41,6 +41,7 @@ from controlplane.models import Cluster, MetadataChange, MetadataSnapshot, Node,
 from controlplane.services import metadata
 from nodeagent.controlplane_client import ControlPlaneClient
 from tests.integration.harness import Cluster as ControlPlane
+from tests.integration.harness import wait_for
 
 PG_ADMIN = os.environ.get("KADALU_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 INTERVAL = 5.0
@@ -117,10 +118,14 @@ class Traffic:
         self.app = Celery("bench-nodes", set_as_current=False)
         self.app.conf.update(celeryconfig.agent_config(cp.broker_url, sims[0].id))
         self.redis = redis.Redis.from_url(cp.broker_url)
-        ids = [s.id for s in sims]
-        self.bricks, self.devices = scale_seed.brick_reports(engine, ids), scale_seed.device_usage(engine, ids)
-        self.stop = threading.Event()
+        self.reload()
+        self.stop, self.paused = threading.Event(), threading.Event()
         self.sent = 0
+
+    def reload(self) -> None:
+        """The nodes' devices and bricks, as their agents would report them."""
+        ids = [s.id for s in self.sims]
+        self.bricks, self.devices = scale_seed.brick_reports(self.engine, ids), scale_seed.device_usage(self.engine, ids)
 
     def heartbeat(self, sim: SimNode) -> None:
         if sim in self.responders:  # their bricks change while the measured volume comes and goes
@@ -139,6 +144,10 @@ class Traffic:
             wait = due - time.monotonic()
             if wait > 0:
                 self.stop.wait(wait)
+            if self.paused.is_set():  # while rows are seeded: a report without the new bricks would mark them offline
+                start, k = time.monotonic(), 0
+                time.sleep(0.2)
+                continue
             self.heartbeat(self.sims[k % n])
             k += 1
 
@@ -288,7 +297,8 @@ def run(n_nodes: int, n_volumes: int, db_kind: str, beat_seconds: float, rounds:
     root = Path(tempfile.mkdtemp(prefix=f"kadalu-scale-{n_nodes}-"))
     db = Database(db_kind, root)
     cp = ControlPlane(root, db.url)
-    cp.env.update({"KADALU_HEARTBEAT_INTERVAL": str(INTERVAL), "KADALU_NODE_TIMEOUT": "60",
+    # the node timeout covers the seeding, while heartbeats pause
+    cp.env.update({"KADALU_HEARTBEAT_INTERVAL": str(INTERVAL), "KADALU_NODE_TIMEOUT": "600",
                    "KADALU_REDISPATCH_AFTER": "30", "KADALU_BROKER_SYNC_INTERVAL": "60"})
     engine = None
     out: dict[str, Any] = {"nodes": n_nodes, "volumes": n_volumes, "db": db_kind}
@@ -305,9 +315,18 @@ def run(n_nodes: int, n_volumes: int, db_kind: str, beat_seconds: float, rounds:
             sims.append(SimNode(f"sim{i:04d}", reply))
         out["register_s"] = _summary(reg)
         engine = make_engine(db.url)
+        # every node beats from here on, as in a running cluster (silent nodes would go Unreachable
+        # and every volume Down: the health check's alert storm is not what is measured here)
+        traffic = Traffic(cp, engine, sims, sims[:3])
+        traffic.start()
+        wait_for(lambda: list(cp.node_states("bench").values()).count("Online") == n_nodes, 120, "every node Online")
         t0 = time.perf_counter()
+        traffic.paused.set()
+        time.sleep(0.5)
         out["seeded"] = scale_seed.seed(engine, "bench", n_volumes, cp.brick_port_base)
         out["seed_s"] = round(time.perf_counter() - t0, 1)
+        traffic.reload()
+        traffic.paused.clear()
         with Session(engine) as s:
             cid = s.exec(select(Cluster.id).where(col(Cluster.name) == "bench")).one()
         reg_again = []
@@ -318,10 +337,6 @@ def run(n_nodes: int, n_volumes: int, db_kind: str, beat_seconds: float, rounds:
             reg_again.append(time.perf_counter() - t0)
             sim.secret = reply["node_secret"]
         out["register_full_cluster_s"] = _summary(reg_again)
-        # every node beats from here on, as in a running cluster (silent nodes would go Unreachable
-        # and every volume Down: the health check's alert storm is not what is measured here)
-        traffic = Traffic(cp, engine, sims, sims[:3])
-        traffic.start()
         time.sleep(INTERVAL + 2)
         out["metadata"] = metadata_figures(cp, db, engine, cid, sims)
         out["volume_list"] = volume_list(cp)
