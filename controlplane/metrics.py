@@ -75,13 +75,18 @@ class StateCollector:
         b_heal = _gauge("kadalu_brick_heal_pending", "Entries on the brick waiting for self-heal",
                         "cluster", "volume", "node", "brick")
         states = {n.id: n.state for n in nodes.values()}
-        by_volume: dict[str, list[Brick]] = {}
-        for b in session.exec(select(Brick).order_by(Brick.volume_id, Brick.idx)):
+        # plain rows, not ORM objects: a scrape reads every brick and volume (15,000 and 5,000 at scale)
+        by_volume: dict[str, list] = {}
+        bricks = select(Brick.volume_id, Brick.idx, Brick.node_id, Brick.path, Brick.online, Brick.heal_pending,
+                        Brick.size_bytes, Brick.free_bytes).order_by(col(Brick.volume_id), col(Brick.idx))
+        for b in session.exec(bricks):
             by_volume.setdefault(b.volume_id, []).append(b)
         counts: dict[tuple[str, str, str], int] = {}
         online: dict[tuple[str, str], int] = {}
         volume_names: dict[str, tuple[str, str]] = {}
-        for v in session.exec(select(Volume)):
+        volumes = select(Volume.id, Volume.cluster_id, Volume.name, Volume.state, Volume.type, Volume.replica_count,
+                         Volume.arbiter_count, Volume.disperse_count, Volume.redundancy_count)
+        for v in session.exec(volumes):
             cluster = names.get(v.cluster_id, v.cluster_id)
             volume_names[v.id] = (cluster, v.name)
             bricks = by_volume.get(v.id, [])
