@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     heartbeat_min_gap: float | None = Field(default=None, ge=0)  # default: half an interval; faster ones are dropped
     redispatch_after: float = Field(default=30.0, gt=0)  # a QUEUED task older than this is re-sent
     metadata_keep_versions: int = Field(default=100, ge=1)  # metadata changes kept as a log (agents behind fetch deltas)
-    metadata_snapshot_every: int = Field(default=100, ge=1)  # changes after the newest snapshot before a new one
+    metadata_snapshot_every: int = Field(default=1000, ge=1)  # changes after the newest snapshot before a new one
     token_ttl_days: int = Field(default=30, gt=0, le=3650)  # also the most a login may ask for
 
     # Failed logins: after this many within the window, for one user name or one client address,

@@ -32,7 +32,7 @@ from controlplane.services.outbox import KEEP_VERSIONS
 log = logging.getLogger(__name__)
 CHANGED = "kadalu.metadata_changed"
 DEFAULT_KEEP_VERSIONS = 100
-SNAPSHOT_EVERY = 100  # changes after the newest snapshot before `compact` writes a new one
+SNAPSHOT_EVERY = 1000  # changes after the newest snapshot before `compact` writes a new one
 
 __all__ = ["Copy", "build_content", "bump", "changed", "changes_since", "compact", "current", "snapshot_bytes"]
 
