@@ -215,6 +215,14 @@ def _until(cp: ControlPlane, name: str, done: str, timeout: float = 300) -> None
 
 def volume_ops(cp: ControlPlane, responders: list[SimNode], rounds: int) -> dict:
     times: dict[str, list[float]] = {"create_to_started": [], "set_brick_option": []}
+    try:
+        _volume_rounds(cp, responders, rounds, times)
+    except RuntimeError as exc:  # keep what was measured
+        return {**{k: _summary(v) for k, v in times.items()}, "error": str(exc)}
+    return {k: _summary(v) for k, v in times.items()}
+
+
+def _volume_rounds(cp: ControlPlane, responders: list[SimNode], rounds: int, times: dict[str, list[float]]) -> None:
     for r in range(rounds):
         name = f"measured{r}"
         bricks = [f"{s.name}:/d1/{name}" for s in responders]
@@ -233,7 +241,6 @@ def volume_ops(cp: ControlPlane, responders: list[SimNode], rounds: int) -> dict
         _until(cp, name, "Stopped")
         cp.api("DELETE", f"/clusters/bench/volumes/{name}").raise_for_status()
         _until(cp, name, "gone")
-    return {k: _summary(v) for k, v in times.items()}
 
 
 def _change_one_volume(engine, cid: str, name: str, value: int) -> float:
@@ -349,10 +356,7 @@ def run(n_nodes: int, n_volumes: int, db_kind: str, beat_seconds: float, rounds:
         out["volume_list"] = volume_list(cp)
         out["metrics"] = scrape(cp)
         out["heartbeats"] = heartbeat_lag(engine, beat_seconds, traffic, cp)
-        try:
-            out["volume_ops_under_heartbeats"] = volume_ops(cp, sims[:3], rounds)
-        except RuntimeError as exc:  # keep every other figure
-            out["volume_ops_under_heartbeats"] = {"error": str(exc)}
+        out["volume_ops_under_heartbeats"] = volume_ops(cp, sims[:3], rounds)
         out["heartbeats_during_ops"] = heartbeat_lag(engine, 10, traffic, cp)
         health = [cp.api("GET", "/clusters/bench").elapsed.total_seconds() for _ in range(3)]
         out["cluster_status_s"] = _summary(health)
