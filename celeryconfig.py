@@ -8,7 +8,7 @@ as messages to the `controlplane` queue).
 from kombu import Exchange, Queue
 
 from contracts.broker_url import is_sentinel
-from contracts.task_names import CONTROLPLANE_QUEUE, node_queue
+from contracts.task_names import CONTROLPLANE_QUEUE, HEARTBEAT, HEARTBEAT_QUEUE, node_queue
 
 TASK_TIME_LIMIT = 1800  # seconds; a gluster operation that takes longer has failed
 VISIBILITY_TIMEOUT = TASK_TIME_LIMIT + 600
@@ -52,18 +52,22 @@ def _transport(prefix: str, broker_url: str, master_name: str | None) -> dict:
 def controlplane_config(broker_url: str, master_name: str | None = None) -> dict:
     conf = _common(broker_url)
     conf["broker_transport_options"] = _transport("kadalu.controlplane", broker_url, master_name)
-    conf["task_routes"] = {"kadalu.controlplane.*": {"queue": CONTROLPLANE_QUEUE}}
+    conf["task_routes"] = ROUTES
     return conf
+
+
+# exact names are matched before patterns: heartbeats have their own queue and worker
+ROUTES = {HEARTBEAT: {"queue": HEARTBEAT_QUEUE}, "kadalu.controlplane.*": {"queue": CONTROLPLANE_QUEUE}}
 
 
 def agent_config(broker_url: str, node_id: str, master_name: str | None = None) -> dict:
     """An agent's broker user may only consume its own queue and push to `controlplane` (see
-    controlplane/broker_users.py): it publishes there through the default exchange, without
+    controlplane/broker_users.py) and to `controlplane.heartbeats`: it publishes there through the default exchange, without
     declaring the queue (which would need read access to it), and takes no remote-control
     commands (anyone able to publish a broadcast could otherwise stop or reconfigure it)."""
     conf = _common(broker_url)
     conf["broker_transport_options"] = _transport(f"kadalu.{node_queue(node_id)}", broker_url, master_name)
-    conf["task_queues"] = [Queue(CONTROLPLANE_QUEUE, Exchange(""), routing_key=CONTROLPLANE_QUEUE, no_declare=True)]
-    conf["task_routes"] = {"kadalu.controlplane.*": {"queue": CONTROLPLANE_QUEUE}}
+    conf["task_queues"] = [Queue(q, Exchange(""), routing_key=q, no_declare=True) for q in (CONTROLPLANE_QUEUE, HEARTBEAT_QUEUE)]
+    conf["task_routes"] = ROUTES
     conf["worker_enable_remote_control"] = False
     return conf

@@ -135,6 +135,18 @@ class KadaluClient:
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
 
+    def get_all(self, path: str, **params: Any) -> dict[str, Any]:
+        """Every page of a paginated list (`{data, count, next_cursor}`), following `next_cursor`,
+        as one `{data, count}`."""
+        rows: list[Any] = []
+        cursor = None
+        while True:
+            answer = self.get(path, **params, limit=1000, **({"cursor": cursor} if cursor else {})) or {}
+            rows.extend(answer.get("data", []))
+            cursor = answer.get("next_cursor")
+            if not cursor:
+                return {"data": rows, "count": len(rows)}
+
     def get_text(self, path: str, **params: Any) -> str:
         """GET an endpoint that answers text/plain (e.g. a volfile) and return the text."""
         response = self._send("GET", path, params=params,

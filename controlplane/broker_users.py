@@ -14,7 +14,7 @@ import redis
 
 from contracts.broker_url import with_credentials, without_credentials
 from contracts.checks import check_uuid
-from contracts.task_names import CONTROLPLANE_QUEUE, node_queue
+from contracts.task_names import CONTROLPLANE_QUEUE, HEARTBEAT_QUEUE, node_queue
 from controlplane import broker_client
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ def controlplane_password(secret_key: str) -> str:
 
 def node_rules(node_id: str) -> list[str]:
     """ACL SETUSER rules after `reset`: the node's queue (and its priority sub-queues), its unacked
-    bookkeeping keys, its queue's exchange binding; write-only access to `controlplane`; publish
+    bookkeeping keys, its queue's exchange binding; write-only access to `controlplane` and
+    `controlplane.heartbeats`; publish
     on Celery's event channels only."""
     queue = node_queue(check_uuid(node_id, "node id"))
     return [
@@ -60,7 +61,7 @@ def node_rules(node_id: str) -> list[str]:
         f"~{queue}", f"~{queue}\x06\x16*",  # kombu names priority sub-queues "<queue>\x06\x16<n>"
         f"~kadalu.{queue}.unacked*",
         f"~_kombu.binding.{queue}", f"~_kombu.binding_permanent.{queue}",
-        f"%W~{CONTROLPLANE_QUEUE}",
+        f"%W~{CONTROLPLANE_QUEUE}", f"%W~{HEARTBEAT_QUEUE}",
         "resetchannels", "&/*.celeryev/*",
     ]
 
@@ -120,19 +121,23 @@ class BrokerUsers:
             c.execute_command("ACL", "DELUSER", name)
             changes += 1
         for name, (node_id, gen) in wanted.items():
-            if name not in existing or not self._password_matches(c, name, node_id, gen):
+            if name not in existing or not self._up_to_date(c, name, node_id, gen):
                 self.ensure(node_id, gen, c)
                 changes += 1
         if changes:
             self._save(c)
         return changes
 
-    def _password_matches(self, c: redis.Redis, name: str, node_id: str, generation: int) -> bool:
+    def _up_to_date(self, c: redis.Redis, name: str, node_id: str, generation: int) -> bool:
+        """The user has this generation's password and today's key rules (a user made by an older
+        version lacks the heartbeat queue)."""
         info = c.execute_command("ACL", "GETUSER", name)
         fields = dict(zip(info[0::2], info[1::2], strict=False)) if isinstance(info, list) else dict(info or {})
         hashes = fields.get(b"passwords", fields.get("passwords")) or []
         digest = hashlib.sha256(node_password(self.secret_key, node_id, generation).encode()).hexdigest()
-        return [h.decode() if isinstance(h, bytes) else h for h in hashes] == [digest]
+        keys = fields.get(b"keys", fields.get("keys")) or b""
+        keys = keys.decode() if isinstance(keys, bytes) else str(keys)
+        return [h.decode() if isinstance(h, bytes) else h for h in hashes] == [digest] and HEARTBEAT_QUEUE in keys
 
     @staticmethod
     def _save(c: redis.Redis) -> None:

@@ -9,6 +9,7 @@ import time
 import typer
 
 from contracts import broker_url
+from contracts.task_names import CONTROLPLANE_QUEUE, HEARTBEAT_QUEUE
 from controlplane import broker_users, embedded_redis, state_dir
 from controlplane.migrate import upgrade
 from controlplane.settings import Settings
@@ -23,8 +24,16 @@ def _celery(*args: str) -> list[str]:
 
 
 def _worker_argv(settings: Settings) -> list[str]:
-    return _celery("worker", "-Q", "controlplane", "-n", "controlplane@%h", "--without-mingle", "--without-gossip",
+    return _celery("worker", "-Q", CONTROLPLANE_QUEUE, "-n", "controlplane@%h", "--without-mingle", "--without-gossip",
                    "-E", "--concurrency", "2", "--loglevel", "INFO")
+
+
+def _heartbeat_worker_argv(settings: Settings) -> list[str]:
+    # Heartbeats only, in processes of their own: never behind task results or metadata work, and
+    # never in their way. A lost heartbeat is replaced by the next one, so each process takes many
+    # at a time (the prefetch) instead of one broker round trip per heartbeat.
+    return _celery("worker", "-Q", HEARTBEAT_QUEUE, "-n", "heartbeats@%h", "--without-mingle", "--without-gossip",
+                   "--concurrency", str(settings.heartbeat_workers), "--prefetch-multiplier", "32", "--loglevel", "INFO")
 
 
 def _beat_argv(settings: Settings) -> list[str]:
@@ -94,6 +103,12 @@ def worker():
     _exec(_worker_argv(_settings()))
 
 
+@app.command("heartbeat-worker")
+def heartbeat_worker():
+    """The heartbeat worker (queue `controlplane.heartbeats`): run it next to `worker`."""
+    _exec(_heartbeat_worker_argv(_settings()))
+
+
 @app.command()
 def beat():
     """Celery beat: health checks and re-dispatch of lost task messages. Run exactly one."""
@@ -123,7 +138,8 @@ def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower
     env["KADALU_SECRET_KEY"] = settings.effective_secret_key
     env.setdefault("KADALU_STATE_DIR", str(settings.state_dir))
     upgrade(settings.effective_database_url)
-    argvs = [("worker", _worker_argv(settings)), ("beat", _beat_argv(settings)), ("api", _api_argv(settings))]
+    argvs = [("worker", _worker_argv(settings)), ("heartbeats", _heartbeat_worker_argv(settings)),
+             ("beat", _beat_argv(settings)), ("api", _api_argv(settings))]
     if with_flower:
         argvs.append(("flower", _flower_argv(settings)))
     log_dir = settings.state_dir / "logs"

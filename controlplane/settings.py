@@ -38,8 +38,11 @@ class Settings(BaseSettings):
 
     heartbeat_interval: float = Field(default=5.0, gt=0)
     node_timeout: float | None = Field(default=None, gt=0)  # default: 3 heartbeat intervals
+    heartbeat_workers: int = Field(default=1, ge=1, le=64)  # processes of `kadalu-server heartbeat-worker`
+    heartbeat_min_gap: float | None = Field(default=None, ge=0)  # default: half an interval; faster ones are dropped
     redispatch_after: float = Field(default=30.0, gt=0)  # a QUEUED task older than this is re-sent
-    metadata_keep_versions: int = Field(default=100, ge=1)  # metadata versions kept per cluster (older are pruned)
+    metadata_keep_versions: int = Field(default=100, ge=1)  # metadata changes kept as a log (agents behind fetch deltas)
+    metadata_snapshot_every: int = Field(default=1000, ge=1)  # changes after the newest snapshot before a new one
     token_ttl_days: int = Field(default=30, gt=0, le=3650)  # also the most a login may ask for
 
     # Failed logins: after this many within the window, for one user name or one client address,
@@ -91,6 +94,10 @@ class Settings(BaseSettings):
     @cached_property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return _parse_networks(self.trusted_proxies)
+
+    @property
+    def effective_heartbeat_min_gap(self) -> float:
+        return self.heartbeat_interval / 2 if self.heartbeat_min_gap is None else self.heartbeat_min_gap
 
     @property
     def effective_node_timeout(self) -> float:

@@ -23,6 +23,7 @@ from contracts.task_names import (
     DRIFT_REPORT,
     HEALTH_CHECK,
     HEARTBEAT,
+    METADATA_COMPACT,
     REDISPATCH,
     TASK_PROGRESS,
     TASK_REJECTED,
@@ -40,6 +41,7 @@ from controlplane.services import (
     health,
     health_alerts,
     job_runs,
+    metadata,
     nodes,
     outbox,
     reconcile,
@@ -139,7 +141,8 @@ def task_rejected(envelope: dict) -> None:
 def heartbeat(envelope: dict) -> None:
     with session_scope() as session:
         if got := _message(session, envelope, Heartbeat):
-            health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout)
+            health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout,
+                                     settings.effective_heartbeat_min_gap)
 
 
 @app.task(name=DRIFT_REPORT)
@@ -208,3 +211,10 @@ def broker_users_sync() -> int:
     if changed:
         log.info("broker users: %d created, changed or deleted", changed)
     return changed
+
+
+@app.task(name=METADATA_COMPACT)
+def metadata_compact() -> int:
+    """Fold each cluster's metadata change log into a snapshot once enough changes follow the last one."""
+    with session_scope() as session:
+        return metadata.compact_all(session, settings.metadata_keep_versions, settings.metadata_snapshot_every)

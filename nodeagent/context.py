@@ -7,9 +7,9 @@ from typing import Any
 
 from celery import Celery
 
-from contracts import signing
+from contracts import metadata_delta, signing
 from contracts.device_paths import DEFAULT_DEVICE_ROOTS
-from contracts.task_names import CONTROLPLANE_QUEUE
+from contracts.task_names import controlplane_queue
 from nodeagent import devices, message_guard
 from nodeagent.confinement import Confinement
 from nodeagent.controlplane_client import ControlPlaneClient
@@ -56,28 +56,53 @@ class AgentContext:
         return signing.sign(self.node_id, self.secret, payload)
 
     def send(self, app: Celery, task_name: str, payload: dict[str, Any]) -> None:
-        app.send_task(task_name, args=[self.signed(payload)], queue=CONTROLPLANE_QUEUE)
+        app.send_task(task_name, args=[self.signed(payload)], queue=controlplane_queue(task_name))
 
     def refresh_metadata(self, wanted_version: int) -> None:
-        """Fetch the cluster metadata when a message says ours is behind; keep working if unreachable."""
+        """Bring the local copy up to `wanted_version` (a task message says ours is behind)."""
         with self._metadata_lock:
-            if self.state.load_metadata().get("version", 0) >= wanted_version:
-                return
-            try:
-                md = self.client.metadata(self.node_id, self.secret)
-            except Exception as exc:  # the control plane may be down; local metadata stays usable
-                log.warning("could not refresh metadata (want version %s): %s", wanted_version, exc)
-                return
-            changed = md["version"] != self.state.load_metadata().get("version", 0)
-            try:
-                self.state.save_metadata(md["version"], md["content"])
-            except OSError as exc:  # the state disk is full: the copy on disk stays the last whole one
-                log.error("could not save metadata version %s in %s: %s", md["version"], self.state.root, exc)
-                return
-            if changed and self.volfile_server is not None:
-                self.volfile_server.notify_change()  # mounted clients refetch; unchanged graphs stay
+            changed = self.state.load_metadata().get("version", 0) < wanted_version and self._sync_metadata()
+        self._after_change(changed)
+
+    def sync_metadata(self) -> None:
+        """Ask whether the metadata changed since our version (heartbeat loop): nothing comes back
+        when it did not, the changes after our version when it did."""
+        with self._metadata_lock:
+            changed = self._sync_metadata()
+        self._after_change(changed)
+
+    def _after_change(self, changed: bool) -> None:
         if changed and self.on_metadata_changed is not None:
             try:
                 self.on_metadata_changed()
             except Exception:  # a daemon that cannot follow now will at the next change or task
                 log.exception("applying the new metadata to running daemons failed")
+
+    def _sync_metadata(self) -> bool:
+        """Whether the local copy moved to a new version."""
+        held = self.state.load_metadata()
+        version = int(held.get("version", 0) or 0)
+        try:
+            md = self.client.metadata(self.node_id, self.secret, since=version)
+            if md is not None and "changes" in md:
+                try:
+                    new_version, content = metadata_delta.apply(held.get("content") or {}, version, md["changes"])
+                    md = {"version": new_version, "content": content}
+                except (metadata_delta.BadChange, KeyError, TypeError) as exc:
+                    log.warning("metadata changes after version %s do not apply (%s): fetching the complete copy",
+                                version, exc)
+                    md = self.client.metadata(self.node_id, self.secret)
+        except Exception as exc:  # the control plane may be down; local metadata stays usable
+            log.warning("could not refresh metadata (holding version %s): %s", version, exc)
+            return False
+        if md is None:
+            return False
+        try:
+            self.state.save_metadata(md["version"], md["content"], replace=True)
+        except OSError as exc:  # the state disk is full: the copy on disk stays the last whole one
+            log.error("could not save metadata version %s in %s: %s", md["version"], self.state.root, exc)
+            return False
+        changed = md["version"] != version
+        if changed and self.volfile_server is not None:
+            self.volfile_server.notify_change()  # mounted clients refetch; unchanged graphs stay
+        return changed

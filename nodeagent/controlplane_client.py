@@ -61,10 +61,14 @@ class ControlPlaneClient:
         r.raise_for_status()
         return r.json()
 
-    def metadata(self, node_id: str, secret: str) -> dict:
-        r = self._request("GET", "/api/v1/agent/metadata", headers={"Authorization": f"Node {node_id}:{secret}"})
+    def metadata(self, node_id: str, secret: str, since: int | None = None) -> dict | None:
+        """The complete copy ({"version", "content"}); with `since`, None when nothing changed after it,
+        or the changes after it ({"version", "changes"}), or the complete copy when those are gone.
+        Format: contracts/metadata_delta.py. Compressed on the wire (httpx asks for gzip)."""
+        r = self._request("GET", "/api/v1/agent/metadata", headers={"Authorization": f"Node {node_id}:{secret}"},
+                          params={} if since is None else {"since": since})
         r.raise_for_status()
-        return r.json()
+        return None if r.status_code == 204 else r.json()
 
 
 def _detail(r: httpx.Response) -> str:

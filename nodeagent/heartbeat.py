@@ -1,7 +1,6 @@
 """Heartbeats: node facts, device usage and brick reports, sent to queue `controlplane` every interval."""
 import logging
 import os
-import sys
 import threading
 import time
 
@@ -108,8 +107,9 @@ def start(ctx: AgentContext, app: Celery, interval: float) -> threading.Event:
             beats += 1
             if beats % refresh_every == 0:
                 # States change without a task reaching this node (Starting -> Started): catch up now
-                # and then, so a restart after a reboot acts on a recent copy.
-                ctx.refresh_metadata(sys.maxsize)
+                # and then, so a restart after a reboot acts on a recent copy (nothing comes back
+                # when nothing changed; only the changes after our version when something did).
+                ctx.sync_metadata()
             stop.wait(interval)
 
     threading.Thread(target=loop, name=f"heartbeat-{os.getpid()}", daemon=True).start()

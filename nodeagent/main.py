@@ -77,8 +77,10 @@ def register(settings: AgentSettings, state: AgentState, name: str, address: str
                                    "heartbeat_interval")}
     creds["broker_master_name"] = reply.get("broker_master_name")
     creds.update(name=name, address=address, url=settings.url)
+    held = (state.load_metadata().get("content") or {}).get("cluster") or {}
+    if held.get("id") not in (None, reply["cluster_id"]):  # a copy of another cluster's metadata: start afresh
+        state.save_metadata(0, {}, replace=True)
     state.save_credentials(creds)
-    state.save_metadata(reply["metadata"]["version"], reply["metadata"]["content"])
     return creds
 
 
@@ -152,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     ctx = AgentContext(node_id=creds["node_id"], node_name=name, address=address, secret=creds["node_secret"],
                        key_generation=int(creds.get("key_generation", 1)), state=state,
                        client=ControlPlaneClient(settings.url), device_roots=settings.device_roots)
+    ctx.sync_metadata()  # the changes since our copy's version (all of it after a first registration)
     start_volfile_servers(ctx, settings, address)
     try:  # bricks of started volumes come back from local metadata, control plane up or not
         summary = recovery.recover(ctx)

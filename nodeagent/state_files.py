@@ -96,7 +96,10 @@ class AgentState:
     def load_metadata(self) -> dict:
         return read_json(self.metadata_file, default={"version": 0, "content": {}})
 
-    def save_metadata(self, version: int, content: dict) -> None:
+    def save_metadata(self, version: int, content: dict, replace: bool = False) -> None:
+        """metadata.json: {"version", "content"}, the complete copy (contracts/metadata_delta.py). An
+        older version never replaces a newer one, unless `replace` (the control plane's complete copy
+        is the truth, even behind ours: restored from a backup, or another cluster)."""
         current = self.load_metadata()
-        if version >= current.get("version", 0):
+        if replace or version >= current.get("version", 0):
             write_json(self.metadata_file, {"version": version, "content": content})

@@ -32,7 +32,7 @@ def _normal(path: str) -> str:
 
 
 def find_device(client: KadaluClient, cluster: str, node: str, path: str) -> dict[str, Any]:
-    answer = client.get(f"/clusters/{seg(cluster)}/devices", node=node)
+    answer = client.get_all(f"/clusters/{seg(cluster)}/devices", node=node)
     wanted = _normal(path)
     for device in answer.get("data", []):
         if device.get("node") == node and _normal(device.get("path") or "") == wanted:
@@ -46,7 +46,7 @@ def find_device(client: KadaluClient, cluster: str, node: str, path: str) -> dic
 def print_device_summary(client: KadaluClient, cluster: str, device: dict[str, Any],
                          task: dict[str, Any]) -> None:
     """After a successful add: the device's size and free space, fetched fresh."""
-    answer = client.get(f"/clusters/{seg(cluster)}/devices", node=device.get("node"))
+    answer = client.get_all(f"/clusters/{seg(cluster)}/devices", node=device.get("node"))
     current = next((d for d in answer.get("data", []) if d.get("id") == device.get("id")), None)
     current = current or {**device, **(task.get("result") or {})}
     say(
@@ -90,7 +90,7 @@ def list_(
 ) -> None:
     """List the devices of a cluster."""
     with connect(url) as client:
-        answer = client.get(f"/clusters/{seg(cluster)}/devices", node=node)
+        answer = client.get_all(f"/clusters/{seg(cluster)}/devices", node=node)
     if json:
         print_json(answer)
         return

@@ -41,7 +41,7 @@ def list_(cluster: options.Cluster = "default", url: options.Url = None,
           json: options.Json = False) -> None:
     """List the nodes of a cluster with their state and last heartbeat."""
     with connect(url) as client:
-        answer = client.get(f"/clusters/{seg(cluster)}/nodes")
+        answer = client.get_all(f"/clusters/{seg(cluster)}/nodes")
     if json:
         print_json(answer)
         return
@@ -115,7 +115,7 @@ def allow_rejoin(
     if (name is None) == (not all_nodes):
         raise typer.BadParameter("give a node name or --all")
     with connect(url) as client:
-        names = [n["name"] for n in client.get(f"/clusters/{seg(cluster)}/nodes").get("data", [])] if all_nodes else [name]
+        names = [n["name"] for n in client.get_all(f"/clusters/{seg(cluster)}/nodes").get("data", [])] if all_nodes else [name]
         answers = [client.post(f"/clusters/{seg(cluster)}/nodes/{seg(n)}/allow-rejoin", json={"minutes": minutes})
                    for n in names]
     if json:

@@ -255,7 +255,7 @@ def list_(
 ) -> None:
     """List the volumes of a cluster."""
     with connect(url) as client:
-        answer = client.get(f"/clusters/{seg(cluster)}/volumes")
+        answer = client.get_all(f"/clusters/{seg(cluster)}/volumes")
     if json:
         print_json(answer)
         return

@@ -2,7 +2,7 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -24,6 +24,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+# paginated lists (controlplane/services/pages.py)
+Limit = Annotated[int, Query(ge=1, le=1000, description="rows per page (1-1000)")]
+Cursor = Annotated[str | None, Query(max_length=1024, description="`next_cursor` of the previous page")]
 SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/login")
 # documents the agents' scheme in OpenAPI; get_node reads and checks the header itself

@@ -4,7 +4,7 @@ from sqlmodel import Session, col, select
 from contracts.states import VOLUME_FAILED, volume_settled
 from contracts.task_kinds import state_word
 from controlplane.api import schemas
-from controlplane.models import Alert, Cluster, Device, Grant, Node, Task, User, Volume
+from controlplane.models import Alert, Brick, Cluster, Device, Grant, Node, Task, User, Volume
 from controlplane.services import nodes, visibility, volume_health, volume_plan, volumes
 from controlplane.services.access import Access
 
@@ -93,15 +93,32 @@ def alerts(session: Session, cluster_id: str, rows: list[Alert]) -> list[schemas
 
 
 def volume(session: Session, v: Volume, message: str = "") -> schemas.VolumePublic:
-    bricks = volumes.bricks_of(session, v)
-    states = volume_health.node_states(session, v.cluster_id)
-    nodes_by_id = {n.id: n for n in session.exec(select(Node).where(col(Node.cluster_id) == v.cluster_id))}
+    (shown,) = volume_list(session, [v], message)
+    return shown
+
+
+def volume_list(session: Session, vols: list[Volume], message: str = "") -> list[schemas.VolumePublic]:
+    """Volumes of one cluster with their bricks: five queries for the whole page, not per volume."""
+    if not vols:
+        return []
+    ids = [v.id for v in vols]
+    bricks: dict[str, list[Brick]] = {i: [] for i in ids}
+    for b in session.exec(select(Brick).where(col(Brick.volume_id).in_(ids)).order_by(col(Brick.idx))):
+        bricks[b.volume_id].append(b)
+    node_ids = sorted({b.node_id for bs in bricks.values() for b in bs})
+    nodes_by_id = {n.id: n for n in session.exec(select(Node).where(col(Node.id).in_(node_ids)))} if node_ids else {}
+    states = {n.id: n.state for n in nodes_by_id.values()}
+    c = session.get(Cluster, vols[0].cluster_id)
+    return [_volume(session, v, bricks[v.id], nodes_by_id, states, c.name if c else v.cluster_id, message) for v in vols]
+
+
+def _volume(session: Session, v: Volume, bricks: list[Brick], nodes_by_id: dict[str, Node], states: dict[str, str],
+            cluster_name: str, message: str) -> schemas.VolumePublic:
     size = volume_plan.set_size(v)
-    c = session.get(Cluster, v.cluster_id)
     return schemas.VolumePublic(
         **v.model_dump(include={"id", "name", "type", "state", "replica_count", "arbiter_count", "disperse_count",
                                 "redundancy_count", "reason", "created_at", "updated_at"}),
-        cluster=c.name if c else v.cluster_id, health=volume_health.health(v, bricks, states),
+        cluster=cluster_name, health=volume_health.health(v, bricks, states),
         settled=volume_settled(v.state), failed=v.state in VOLUME_FAILED,
         brick_count=len(bricks), set_size=size, waiting_for=volumes.waiting_for(session, v), message=message,
         options={k: str(val) for k, val in v.options.items()},

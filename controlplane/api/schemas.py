@@ -23,7 +23,8 @@ class Request(BaseModel):
 
 class ListOf(BaseModel, Generic[T]):
     data: list[T]
-    count: int
+    count: int  # rows in `data`
+    next_cursor: str | None = None  # paginated lists: pass as `cursor` for the next page; None on the last
 
 
 # auth and users
@@ -211,8 +212,17 @@ class NodeUpdate(Request):
 
 
 class MetadataPublic(BaseModel):
+    """The complete copy (contracts/metadata_delta.py)."""
+
     version: int
     content: dict[str, Any]
+
+
+class MetadataChanges(BaseModel):
+    """The changes after the version an agent holds, oldest first; `version` is the newest's."""
+
+    version: int
+    changes: list[dict[str, Any]]
 
 
 class AgentRegistered(BaseModel):
@@ -224,8 +234,7 @@ class AgentRegistered(BaseModel):
     broker_url: str
     broker_master_name: str | None = Field(default=None, description=(
         "With a sentinel:// broker URL: the name of the Redis master the sentinels monitor"))
-    heartbeat_interval: float
-    metadata: MetadataPublic
+    heartbeat_interval: float  # the metadata: GET /agent/metadata (registration stays small and fast)
 
 
 # volumes

@@ -1,6 +1,6 @@
 """Database tables. Every resource belongs to a cluster; ids are UUID strings."""
 from controlplane.models.alerts import Alert, JobRun
-from controlplane.models.clusters import Cluster, MetadataVersion
+from controlplane.models.clusters import Cluster, MetadataChange, MetadataSnapshot
 from controlplane.models.devices import Device
 from controlplane.models.drift import NodeReport
 from controlplane.models.nodes import Node
@@ -9,4 +9,4 @@ from controlplane.models.users import ApiToken, BootstrapClaim, Grant, LoginThro
 from controlplane.models.volumes import Brick, Rebalance, Volume
 
 __all__ = ["Alert", "ApiToken", "BootstrapClaim", "Brick", "Cluster", "Device", "Grant", "JobRun", "LoginThrottle",
-           "MetadataVersion", "Node", "NodeReport", "Rebalance", "Task", "User", "Volume"]
+           "MetadataChange", "MetadataSnapshot", "Node", "NodeReport", "Rebalance", "Task", "User", "Volume"]

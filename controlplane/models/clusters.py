@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from controlplane.db import utcnow
@@ -16,10 +16,21 @@ class Cluster(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class MetadataVersion(SQLModel, table=True):
-    """Every version of a cluster's metadata, as the agents received it (backup and recovery)."""
+class MetadataChange(SQLModel, table=True):
+    """One metadata version: what changed in it (contracts/metadata_delta.py), an append-only log."""
 
     cluster_id: str = Field(foreign_key="cluster.id", primary_key=True, ondelete="CASCADE", max_length=36)
     version: int = Field(primary_key=True)
-    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    change: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MetadataSnapshot(SQLModel, table=True):
+    """A compacted complete copy of a cluster's metadata at `version` (gzip-compressed JSON); the
+    complete copy at any later version is this plus the changes after it."""
+
+    cluster_id: str = Field(foreign_key="cluster.id", primary_key=True, ondelete="CASCADE", max_length=36)
+    version: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    size_bytes: int = 0  # uncompressed
     created_at: datetime = Field(default_factory=utcnow)

@@ -41,5 +41,5 @@ def rotate(session: Session, access: Access, volume: Volume) -> None:
                        f"{volume.name}`); bricks take new credentials only when they start")
     volume.auth_username, volume.auth_password = str(uuid.uuid4()), str(uuid.uuid4())
     session.add(volume)
-    metadata.changed(session, volume.cluster_id)
+    metadata.changed(session, volume.cluster_id, volume_id=volume.id)
     session.commit()

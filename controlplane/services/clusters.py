@@ -29,7 +29,7 @@ def create_cluster(session: Session, name: str) -> tuple[Cluster, str]:
     cluster = Cluster(name=name, join_token_hash=security.token_hash(token))
     session.add(cluster)
     try:
-        metadata.changed(session, cluster.id)
+        metadata.changed(session, cluster.id, cluster=True)
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -5,7 +5,7 @@ from contracts.device_paths import denied_problem
 from contracts.states import DeviceState
 from contracts.task_kinds import TaskKind
 from controlplane.models import Brick, Cluster, Device, Node, Task
-from controlplane.services import metadata, tasks
+from controlplane.services import metadata, pages, tasks
 from controlplane.services.access import READ, WRITE, Access
 from controlplane.services.errors import Conflict, Invalid, NotFound
 from controlplane.services.names import check_abs_path
@@ -51,7 +51,7 @@ def add(session: Session, *, access: Access, cluster: Cluster, node: Node, path:
     session.flush()
     task = tasks.new_task(session, node, TaskKind.ADD_DEVICE, {"device_id": dev.id, "path": wanted, "kind": kind})
     dev.task_id = task.id
-    metadata.changed(session, cluster.id)
+    metadata.changed(session, cluster.id, device_id=dev.id)
     session.commit()
     return dev, task
 
@@ -64,7 +64,7 @@ def added(session: Session, task: Task, data: dict) -> None:
     dev.size_bytes = int(data.get("size_bytes", 0))
     dev.free_bytes = int(data.get("free_bytes", 0))
     session.add(dev)
-    metadata.changed(session, dev.cluster_id)
+    metadata.changed(session, dev.cluster_id, device_id=dev.id)
 
 
 def add_failed(session: Session, task: Task) -> None:
@@ -72,7 +72,7 @@ def add_failed(session: Session, task: Task) -> None:
     if dev is not None and DEVICE.can(dev.state, DeviceState.FAILED):
         DEVICE.move(dev, DeviceState.FAILED, task.reason)
         session.add(dev)
-        metadata.changed(session, dev.cluster_id)
+        metadata.changed(session, dev.cluster_id, device_id=dev.id)
 
 
 def get(session: Session, access: Access, cluster: Cluster, device_id: str) -> Device:
@@ -90,6 +90,18 @@ def list_visible(session: Session, access: Access, cluster: Cluster, node: Node 
     return [d for d in devs if access.resource_rank(cluster.id, refs(d)) >= READ]
 
 
+def page_visible(session: Session, access: Access, cluster: Cluster, node: Node | None, limit: int,
+                 cursor: str | None) -> tuple[list[Device], str | None]:
+    """One page of `list_visible` (controlplane/services/pages.py)."""
+    stmt = select(Device, Node.name).join(Node, col(Node.id) == Device.node_id).where(col(Device.cluster_id) == cluster.id)
+    if node is not None:
+        stmt = stmt.where(col(Device.node_id) == node.id)
+    rows: list[tuple[Device, str]]
+    rows, after = pages.page(session, stmt, (col(Node.name), col(Device.path)), lambda r: (r[1], r[0].path), limit, cursor,
+                             lambda r: access.resource_rank(cluster.id, refs(r[0])) >= READ)
+    return [r[0] for r in rows], after
+
+
 def remove(session: Session, *, access: Access, cluster: Cluster, dev: Device, force: bool = False) -> Task | None:
     access.require(WRITE, cluster.id, f"remove device {dev.path}", refs(dev))
     holding = session.exec(select(Brick).where(col(Brick.node_id) == dev.node_id)).all()
@@ -98,7 +110,7 @@ def remove(session: Session, *, access: Access, cluster: Cluster, dev: Device, f
         raise Conflict(f"device {dev.path} holds bricks ({', '.join(inside[:3])}): delete their volumes first")
     if force or dev.state == DeviceState.FAILED:
         session.delete(dev)
-        metadata.changed(session, cluster.id)
+        metadata.changed(session, cluster.id, device_id=dev.id)
         session.commit()
         return None
     if dev.state in DEVICE.in_progress:
@@ -112,7 +124,7 @@ def remove(session: Session, *, access: Access, cluster: Cluster, dev: Device, f
     task = tasks.new_task(session, node, TaskKind.REMOVE_DEVICE, {"device_id": dev.id, "path": dev.path, "kind": dev.kind})
     dev.task_id = task.id
     session.add(dev)
-    metadata.changed(session, cluster.id)
+    metadata.changed(session, cluster.id, device_id=dev.id)
     session.commit()
     return task
 
@@ -120,7 +132,7 @@ def remove(session: Session, *, access: Access, cluster: Cluster, dev: Device, f
 def removed(session: Session, task: Task, data: dict) -> None:
     dev = session.get(Device, task.spec["device_id"])
     if dev is not None:
-        metadata.changed(session, dev.cluster_id)
+        metadata.changed(session, dev.cluster_id, device_id=dev.id)
         session.delete(dev)
 
 
@@ -129,4 +141,4 @@ def remove_failed(session: Session, task: Task) -> None:
     if dev is not None and DEVICE.can(dev.state, DeviceState.READY):
         DEVICE.move(dev, DeviceState.READY, f"remove failed: {task.reason}")
         session.add(dev)
-        metadata.changed(session, dev.cluster_id)
+        metadata.changed(session, dev.cluster_id, device_id=dev.id)

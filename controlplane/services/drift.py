@@ -22,7 +22,7 @@ from contracts.states import NodeState, VolumeState
 from contracts.task_kinds import TaskKind
 from controlplane.db import utcnow
 from controlplane.models import Brick, Cluster, Device, Node, NodeReport, Task, Volume
-from controlplane.services import alerts, job_runs, metadata, volume_specs
+from controlplane.services import alerts, job_runs, volume_specs
 from controlplane.services.tasks import ACTIVE
 from volgen import brick_volfile, shd_volfile
 from volgen.shd import HEALS_VOLUME_TYPES
@@ -124,8 +124,8 @@ def check_node(session: Session, node: Node) -> NodeCheck:
     if age > STALE_AFTER:
         return NodeCheck(node, False, f"its last report is {age.total_seconds():.0f} s old", age.total_seconds())
     check = NodeCheck(node, True, report_age_seconds=age.total_seconds())
-    current = metadata.current(session, node.cluster_id)
-    _check_bricks(session, check, report, current.version if current else 0)
+    cluster = session.get(Cluster, node.cluster_id)
+    _check_bricks(session, check, report, cluster.metadata_version if cluster else 0)
     _check_devices(session, check, report)
     return check
 

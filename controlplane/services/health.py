@@ -25,18 +25,26 @@ def is_stale(hb: Heartbeat, timeout: float) -> bool:
     return hb.sent_at < now - timeout or hb.sent_at > now + MAX_CLOCK_SKEW_SECONDS
 
 
-def receive_heartbeat(session: Session, node: Node, hb: Heartbeat, timeout: float) -> bool:
+def receive_heartbeat(session: Session, node: Node, hb: Heartbeat, timeout: float, min_gap: float = 0.0) -> bool:
     """Apply a verified heartbeat once: not stale, and newer than the last one applied (a replayed or
-    reordered heartbeat changes nothing, whichever control worker or API replica gets it)."""
+    reordered heartbeat changes nothing, whichever control worker or API replica gets it). Back-pressure:
+    a node's heartbeat less than `min_gap` seconds (control plane clock) after the last one applied is
+    dropped unread, so a node sending faster than allowed costs one UPDATE per message, not a heartbeat."""
     if is_stale(hb, timeout):
         log.info("dropped a stale heartbeat from node %s (sent %.0fs ago)", node.name, time.time() - hb.sent_at)
         return False
-    claimed = session.execute(
-        update(Node).where(col(Node.id) == node.id, col(Node.heartbeat_sent_at) < hb.sent_at).values(heartbeat_sent_at=hb.sent_at)
-    )
+    now = utcnow()
+    claim = update(Node).where(col(Node.id) == node.id, col(Node.heartbeat_sent_at) < hb.sent_at)
+    if min_gap > 0:
+        claim = claim.where(or_(col(Node.last_heartbeat_at).is_(None), col(Node.state) != NodeState.ONLINE,
+                                col(Node.last_heartbeat_at) <= now - timedelta(seconds=min_gap)))
+    claimed = session.execute(claim.values(heartbeat_sent_at=hb.sent_at, last_heartbeat_at=now))
     if rowcount(claimed) != 1:
         session.rollback()
-        log.warning("dropped a replayed or out-of-order heartbeat from node %s (sent_at %.3f)", node.name, hb.sent_at)
+        if min_gap > 0 and node.heartbeat_sent_at < hb.sent_at:
+            log.debug("throttled node %s: a heartbeat within %.1fs of the last one applied", node.name, min_gap)
+        else:
+            log.warning("dropped a replayed or out-of-order heartbeat from node %s (sent_at %.3f)", node.name, hb.sent_at)
         return False
     session.refresh(node)
     apply_heartbeat(session, node, hb)

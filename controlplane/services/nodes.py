@@ -96,7 +96,7 @@ def register(session: Session, secret_key: str, *, name: str, address: str, fact
     session.add(node)
     try:
         if created:
-            metadata.changed(session, cluster.id)
+            metadata.changed(session, cluster.id, node_id=node.id)
         requeued = _requeue_running(session, node)
         session.commit()
     except IntegrityError:
@@ -156,8 +156,10 @@ def list_nodes(session: Session, cluster: Cluster) -> list[Node]:
     return list(session.exec(select(Node).where(col(Node.cluster_id) == cluster.id).order_by(Node.name)))
 
 
-def device_counts(session: Session, cluster: Cluster) -> dict[str, int]:
+def device_counts(session: Session, cluster: Cluster, node_ids: list[str] | None = None) -> dict[str, int]:
     stmt = select(Device.node_id, func.count()).where(col(Device.cluster_id) == cluster.id).group_by(Device.node_id)
+    if node_ids is not None:
+        stmt = stmt.where(col(Device.node_id).in_(node_ids))
     return dict(session.exec(stmt).all())
 
 
@@ -174,7 +176,7 @@ def remove(session: Session, *, access: Access, cluster: Cluster, node: Node) ->
     if session.exec(select(func.count()).select_from(Brick).where(col(Brick.node_id) == node.id)).one():
         raise Conflict(f"node {node.name!r} still holds bricks of volumes: delete those volumes first")
     session.delete(node)
-    metadata.changed(session, cluster.id)
+    metadata.changed(session, cluster.id, node_id=node.id)
     session.commit()
 
 

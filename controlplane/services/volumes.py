@@ -4,12 +4,12 @@ from sqlmodel import Session, col, select
 
 from contracts.states import NodeState
 from controlplane.models import Cluster, Node, Task, Volume
-from controlplane.services import tasks
+from controlplane.services import pages, tasks
 from controlplane.services.access import READ, Access
 from controlplane.services.errors import NotFound
 from controlplane.services.volume_specs import bricks_of, refs, spec
 
-__all__ = ["bricks_of", "get", "list_visible", "refs", "spec", "waiting_for"]
+__all__ = ["bricks_of", "get", "list_visible", "page_visible", "refs", "spec", "waiting_for"]
 
 
 def get(session: Session, access: Access, cluster: Cluster, name: str) -> Volume:
@@ -22,6 +22,14 @@ def get(session: Session, access: Access, cluster: Cluster, name: str) -> Volume
 def list_visible(session: Session, access: Access, cluster: Cluster) -> list[Volume]:
     vols = session.exec(select(Volume).where(col(Volume.cluster_id) == cluster.id).order_by(col(Volume.name)))
     return [v for v in vols if access.resource_rank(cluster.id, refs(v)) >= READ]
+
+
+def page_visible(session: Session, access: Access, cluster: Cluster, limit: int,
+                 cursor: str | None) -> tuple[list[Volume], str | None]:
+    """One page of `list_visible` (controlplane/services/pages.py)."""
+    stmt = select(Volume).where(col(Volume.cluster_id) == cluster.id)
+    return pages.page(session, stmt, (col(Volume.name),), lambda v: (v.name,), limit, cursor,
+                      lambda v: access.resource_rank(cluster.id, refs(v)) >= READ)
 
 
 def waiting_for(session: Session, volume: Volume) -> list[str]:

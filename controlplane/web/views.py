@@ -52,7 +52,8 @@ def cluster_view(session: Session, access: Access, cluster: Cluster) -> dict:
                     for d in by_node.get(n.id, [])],
         "free": sum(d.free_bytes for d in by_node.get(n.id, []) if d.state == "Ready"),
     } for n in node_rows]
-    vols = [volume_summary(session, v) for v in volumes.list_visible(session, access, cluster)]
+    states = volume_health.node_states(session, cluster.id)
+    vols = [volume_summary(session, v, states) for v in volumes.list_visible(session, access, cluster)]
     active = [t for t in visibility.tasks(session, access, cluster.id, None, None, 200) if t.phase in ACTIVE]
     names = {n.id: n.name for n in nodes.list_nodes(session, cluster)}
     vol_names = dict(session.exec(select(Volume.id, Volume.name).where(col(Volume.cluster_id) == cluster.id)).all())
@@ -71,9 +72,10 @@ def cluster_view(session: Session, access: Access, cluster: Cluster) -> dict:
     }
 
 
-def volume_summary(session: Session, v: Volume) -> dict:
+def volume_summary(session: Session, v: Volume, states: dict[str, str] | None = None) -> dict:
+    """`states`: the cluster's node states, read once for a whole list."""
     bricks = volumes.bricks_of(session, v)
-    states = volume_health.node_states(session, v.cluster_id)
+    states = states if states is not None else volume_health.node_states(session, v.cluster_id)
     use = volume_usage.usage(v, bricks)
     online = sum(volume_health.brick_is_online(b, states) for b in bricks)
     return {

@@ -22,10 +22,12 @@ def test_registering_again_with_the_node_credentials_rotates_them(client, admin)
     again = register_node(client, token, "n1", "127.0.1.1", proof=first)
     assert again["node_id"] == first["node_id"] and again["node_secret"] != first["node_secret"]
     assert again["key_generation"] == 2
-    assert again["metadata"]["content"]["nodes"] == [{"id": first["node_id"], "name": "n1", "address": "127.0.1.1"}]
+    assert "metadata" not in again  # fetched apart: registration stays small whatever the cluster's size
     # the old secret stops working at once; the new one works
     assert client.get(f"{API}/agent/metadata", headers=_auth(first)).status_code == 401
-    assert client.get(f"{API}/agent/metadata", headers=_auth(again)).status_code == 200
+    md = client.get(f"{API}/agent/metadata", headers=_auth(again))
+    assert md.status_code == 200
+    assert md.json()["content"]["nodes"] == [{"id": first["node_id"], "name": "n1", "address": "127.0.1.1"}]
     # an agent whose registration answer was lost still holds the previous secret: it may register with it
     third = register_node(client, None, "n1", "127.0.1.1", proof=first)
     assert third["key_generation"] == 3
@@ -103,7 +105,8 @@ def test_node_credentials_read_own_metadata_and_cannot_report_for_another_node(c
     assert client.get(f"{API}/agent/metadata", headers=forged).status_code == 401
 
 
-def test_heartbeats_need_a_time_and_a_replay_changes_nothing(client, admin):
+def test_heartbeats_need_a_time_and_a_replay_changes_nothing(client, admin, monkeypatch):
+    monkeypatch.setattr(client.app.state.settings, "heartbeat_min_gap", 0.0)  # no throttling here (see below)
     node = register_node(client, admin.make_cluster("c1"), "n1", "127.0.1.1")
     r = client.post(f"{API}/agent/heartbeat", json={"node_id": node["node_id"], "hostname": "h0"}, headers=_auth(node))
     assert r.status_code == 422  # no sent_at: its age cannot be told
@@ -120,6 +123,23 @@ def test_heartbeats_need_a_time_and_a_replay_changes_nothing(client, admin):
     for hb in (old, future):
         client.post(f"{API}/agent/heartbeat", json=hb, headers=_auth(node))
     assert admin.get("/clusters/c1/nodes/n1").json()["hostname"] == "h2"
+
+
+def test_a_node_sending_heartbeats_faster_than_allowed_is_throttled_not_obeyed(client, admin, monkeypatch):
+    monkeypatch.setattr(client.app.state.settings, "heartbeat_min_gap", 30.0)
+    node = register_node(client, admin.make_cluster("c1"), "n1", "127.0.1.1")
+    first = _hb(node, hostname="h1")
+    assert client.post(f"{API}/agent/heartbeat", json=first, headers=_auth(node)).status_code == 204
+    assert admin.get("/clusters/c1/nodes/n1").json()["state"] == "Online"
+    for i in range(2, 6):  # newer each time, but within the gap: not applied
+        hb = {**_hb(node, hostname=f"h{i}"), "sent_at": first["sent_at"] + i}
+        assert client.post(f"{API}/agent/heartbeat", json=hb, headers=_auth(node)).status_code == 204
+    shown = admin.get("/clusters/c1/nodes/n1").json()
+    assert shown["hostname"] == "h1" and shown["state"] == "Online"
+    monkeypatch.setattr(client.app.state.settings, "heartbeat_min_gap", 0.0)  # the gap has passed
+    late = {**_hb(node, hostname="h9"), "sent_at": first["sent_at"] + 9}
+    assert client.post(f"{API}/agent/heartbeat", json=late, headers=_auth(node)).status_code == 204
+    assert admin.get("/clusters/c1/nodes/n1").json()["hostname"] == "h9"
 
 
 def test_registration_requeues_tasks_the_restarted_agent_was_running(client, admin, redis_client):

@@ -4,10 +4,11 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
+from contracts import metadata_delta
 from contracts.messages import TaskMessage, TaskResult
-from controlplane.models import Cluster, MetadataVersion, Node, Task
+from controlplane.models import Cluster, MetadataChange, MetadataSnapshot, Node, Task
 from controlplane.services import metadata, outbox, reconcile, redispatch, tasks
 from tests.api.volume_helpers import R3, create, finish_all
 
@@ -100,19 +101,73 @@ def test_device_state_changes_reach_the_metadata(client, admin, nodes):
     assert shown["/exports/z"] == "Failed" and version(client) == before + 2
 
 
+def _cid(s: Session) -> str:
+    return s.exec(select(Cluster.id).where(Cluster.name == "c1")).one()
+
+
 @pytest.mark.parametrize("keep", [1, 3])
-def test_only_the_last_versions_are_kept(client, admin, nodes, keep):
+def test_compaction_keeps_one_snapshot_and_the_last_changes(client, admin, nodes, keep):
     engine = client.app.state.engine
     with Session(engine) as s:
-        cid = s.exec(select(Cluster.id).where(Cluster.name == "c1")).one()
+        cid = _cid(s)
     for _ in range(6):
         with Session(engine) as s:
             outbox.configure(s, None, keep_versions=keep)
-            metadata.changed(s, cid)
-            metadata.changed(s, cid)  # twice in one transaction: one version
+            metadata.changed(s, cid, cluster=True)
+            metadata.changed(s, cid, cluster=True)  # twice in one transaction: one version
             s.commit()
     with Session(engine) as s:
-        versions = s.exec(select(MetadataVersion.version).where(MetadataVersion.cluster_id == cid)
-                          .order_by(MetadataVersion.version)).all()
-        newest = s.exec(select(func.max(MetadataVersion.version)).where(MetadataVersion.cluster_id == cid)).one()
-    assert len(versions) == keep and versions[-1] == newest == version(client)
+        assert metadata.compact(s, cid, keep=keep, every=1000) is None  # not enough changes yet
+        assert metadata.compact(s, cid, keep=keep, every=1) == version(client)
+        snaps = s.exec(select(MetadataSnapshot.version).where(MetadataSnapshot.cluster_id == cid)).all()
+        logged = s.exec(select(MetadataChange.version).where(MetadataChange.cluster_id == cid)
+                        .order_by(MetadataChange.version)).all()
+        assert snaps == [version(client)]
+        assert logged == list(range(version(client) - keep + 1, version(client) + 1))
+        cluster = s.get(Cluster, cid)
+        assert metadata.current(s, cid).content == metadata.build_content(s, cluster)
+        # as changes commit, the log below both the snapshot and the last `keep` versions is pruned
+        # (the changes after the snapshot stay: the complete copy is the snapshot plus them)
+        snapshot = version(client)
+        for _ in range(keep + 2):
+            outbox.configure(s, None, keep_versions=keep)
+            metadata.changed(s, cid, cluster=True)
+            s.commit()
+        logged = s.exec(select(MetadataChange.version).where(MetadataChange.cluster_id == cid)).all()
+        assert sorted(logged) == list(range(snapshot + 1, version(client) + 1))
+
+
+def test_a_change_names_only_what_changed_and_the_log_rebuilds_the_database(client, admin, nodes):
+    """Every entry a change carries is read at commit; applying the log to any earlier copy gives
+    exactly what the database says now (a service that forgot a mark would break this)."""
+    engine = client.app.state.engine
+    with Session(engine) as s:
+        cid = _cid(s)
+        start = metadata.current(s, cid)
+    other = create(admin, "gvol0", R3, replica=3).json()
+    finish_all(client, other["id"])
+    finish_all(client, other["id"])  # Started
+    vol = create(admin, "gvol1", [b + "x" for b in R3], replica=3).json()
+    with Session(engine) as s:
+        (last,) = metadata.changes_since(s, cid, version(client) - 1)
+    assert set(last) == {"version", "volumes"} and list(last["volumes"]) == [vol["id"]]  # not gvol0, no nodes
+    finish_all(client, vol["id"])
+    finish_all(client, vol["id"])
+    admin.post("/clusters/c1/nodes/n1/devices", {"path": "/exports/y"})
+    assert admin.post("/clusters/c1/volumes/gvol0/stop", {}).status_code == 202
+    finish_all(client, other["id"])
+    assert admin.delete("/clusters/c1/volumes/gvol0").status_code == 202
+    finish_all(client, other["id"])
+    with Session(engine) as s:
+        now = metadata.build_content(s, s.get(Cluster, cid))
+        assert [v["spec"]["name"] for v in now["volumes"]] == ["gvol1"]
+        assert metadata.current(s, cid) == metadata.Copy(version(client), now)
+        changes = metadata.changes_since(s, cid, start.version)
+        assert metadata_delta.apply(start.content, start.version, changes) == (version(client), now)
+        assert metadata.compact(s, cid, every=1) == version(client)
+        assert metadata.current(s, cid) == metadata.Copy(version(client), now)
+
+
+def test_changed_must_say_what_changed(client, admin, nodes):
+    with Session(client.app.state.engine) as s, pytest.raises(ValueError, match="needs what changed"):
+        metadata.changed(s, _cid(s))

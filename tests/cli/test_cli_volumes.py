@@ -584,3 +584,16 @@ def test_failurereport_empty_and_json(server, run, logged_in):
 
     result = run("failurereport", "--json")
     assert json.loads(result.stdout) == {"data": [], "count": 0}
+
+
+def test_volume_list_follows_the_cursor_through_every_page(server, run, logged_in):
+    first = {"data": [make_volume(name="vol1")], "count": 1, "next_cursor": "after-vol1"}
+    last = {"data": [make_volume(name="vol2")], "count": 1, "next_cursor": None}
+    route = server.on("GET", "/clusters/prod/volumes", first, last)
+
+    result = run("volume", "list", "-c", "prod", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert [v["name"] for v in json.loads(result.stdout)["data"]] == ["vol1", "vol2"]
+    assert [c.url.params.get("cursor") for c in route.calls] == [None, "after-vol1"]
+    assert route.calls[0].url.params["limit"] == "1000"

@@ -121,6 +121,7 @@ class Cluster:
         server = [PY, "-m", "controlplane.server_cli"]
         self.procs.start("api", [*server, "api"], self.env)
         self.procs.start("worker", [*server, "worker"], self.env)
+        self.procs.start("heartbeats", [*server, "heartbeat-worker"], self.env)
         self.procs.start("beat", [*server, "beat"], self.env)
         wait_for(self._healthy, 60, "the API to answer", self.procs.tails)
         return self
@@ -167,7 +168,8 @@ class Cluster:
         return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kw)
 
     def node_states(self, cluster: str) -> dict[str, str]:
-        return {n["name"]: n["state"] for n in self.api("GET", f"/clusters/{cluster}/nodes").json()["data"]}
+        rows = self.api("GET", f"/clusters/{cluster}/nodes", params={"limit": 1000}).json()["data"]
+        return {n["name"]: n["state"] for n in rows}
 
     def task(self, task_id: str) -> dict:
         return self.api("GET", f"/tasks/{task_id}").json()

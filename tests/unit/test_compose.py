@@ -19,7 +19,7 @@ yaml = pytest.importorskip("yaml")
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose"
 FILES = {"single": COMPOSE / "single" / "compose.yaml", "ha": COMPOSE / "ha" / "compose.yaml"}
-SERVER_COMMANDS = {"api", "worker", "beat", "flower", "migrate"}
+SERVER_COMMANDS = {"api", "worker", "heartbeat-worker", "beat", "flower", "migrate"}
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")
 
 
@@ -232,6 +232,8 @@ def test_ha_has_several_api_replicas_behind_the_load_balancer():
 
 def test_ha_has_two_or_more_control_workers_and_a_standby_database():
     assert len(by_command("ha", "worker")) >= 2
+    assert len(by_command("ha", "heartbeat-worker")) >= 2
+    assert by_command("single", "heartbeat-worker"), "heartbeats have their own worker"
     svcs = services("ha")
     standbys = [n for n, s in svcs.items() if "PRIMARY_HOST" in env(s)]
     assert standbys, "HA needs a streaming-replication standby"

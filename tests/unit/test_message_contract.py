@@ -23,12 +23,13 @@ ROUTES = {
     task_names.TASK_PROGRESS: task_names.CONTROLPLANE_QUEUE,
     task_names.TASK_RESULT: task_names.CONTROLPLANE_QUEUE,
     task_names.TASK_REJECTED: task_names.CONTROLPLANE_QUEUE,
-    task_names.HEARTBEAT: task_names.CONTROLPLANE_QUEUE,
+    task_names.HEARTBEAT: task_names.HEARTBEAT_QUEUE,
     task_names.DRIFT_REPORT: task_names.CONTROLPLANE_QUEUE,
     task_names.HEALTH_CHECK: task_names.CONTROLPLANE_QUEUE,
     task_names.REDISPATCH: task_names.CONTROLPLANE_QUEUE,
     task_names.BROKER_USERS_SYNC: task_names.CONTROLPLANE_QUEUE,
     task_names.ALERTS_DELIVER: task_names.CONTROLPLANE_QUEUE,
+    task_names.METADATA_COMPACT: task_names.CONTROLPLANE_QUEUE,
 }
 PAYLOADS = {
     task_names.AGENT_RUN: messages.TaskMessage,
@@ -61,7 +62,7 @@ def test_the_wire_contract_is_the_pinned_one():
 
 def test_every_task_kind_has_a_spec_model_and_every_name_a_route():
     assert set(SPEC_MODELS) == set(TaskKind)
-    names = {v for k, v in vars(task_names).items() if k.isupper() and k != "CONTROLPLANE_QUEUE"}
+    names = {v for k, v in vars(task_names).items() if k.isupper() and not k.endswith("_QUEUE")}
     assert names == set(ROUTES)
 
 
@@ -69,10 +70,14 @@ def test_control_plane_tasks_route_to_the_controlplane_queue_on_both_sides():
     node = str(uuid.uuid4())
     for conf in (celeryconfig.controlplane_config("redis://x"), celeryconfig.agent_config("redis://x", node)):
         assert conf["task_routes"]["kadalu.controlplane.*"]["queue"] == task_names.CONTROLPLANE_QUEUE
+        assert conf["task_routes"][task_names.HEARTBEAT]["queue"] == task_names.HEARTBEAT_QUEUE
     agent = celeryconfig.agent_config("redis://x", node)
     assert agent["worker_enable_remote_control"] is False
-    (cp_queue,) = agent["task_queues"]
-    assert cp_queue.name == task_names.CONTROLPLANE_QUEUE and cp_queue.no_declare and cp_queue.exchange.name == ""
+    assert [q.name for q in agent["task_queues"]] == [task_names.CONTROLPLANE_QUEUE, task_names.HEARTBEAT_QUEUE]
+    assert all(q.no_declare and q.exchange.name == "" for q in agent["task_queues"])
+    for name, queue in ROUTES.items():
+        if name != task_names.AGENT_RUN:
+            assert task_names.controlplane_queue(name) == queue
 
 
 class _App:

@@ -1,5 +1,8 @@
 """Endpoints for node agents: register with the join token, then node credentials."""
-from fastapi import APIRouter, Request, status
+import gzip
+import json
+
+from fastapi import APIRouter, Query, Request, Response, status
 
 from contracts.messages import Heartbeat
 from controlplane.api import schemas
@@ -11,9 +14,13 @@ from controlplane.services.errors import Forbidden
 router = APIRouter(prefix="/agent", tags=["agent"])
 
 
-def _metadata(session, cluster_id: str) -> schemas.MetadataPublic:
-    row = metadata.current(session, cluster_id)
-    return schemas.MetadataPublic(version=row.version if row else 0, content=row.content if row else {})
+def _gzip_json(request: Request, data: bytes, compressed: bool) -> Response:
+    """JSON bytes, sent gzip-compressed to clients that accept it (agents' httpx does)."""
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        body = data if compressed else gzip.compress(data, 3)
+        return Response(body, media_type="application/json", headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(gzip.decompress(data) if compressed else data, media_type="application/json",
+                    headers={"Vary": "Accept-Encoding"})
 
 
 @router.post("/register", response_model=schemas.AgentRegistered, responses=errors(401, 409))
@@ -28,13 +35,30 @@ def register(body: schemas.AgentRegister, request: Request, session: SessionDep,
         node_id=reg.node.id, node_secret=nodes.secret_for(settings.effective_secret_key, reg.node),
         key_generation=reg.node.secret_generation, cluster_id=reg.cluster.id, cluster_name=reg.cluster.name,
         broker_url=broker, broker_master_name=settings.broker_master_name, heartbeat_interval=settings.heartbeat_interval,
-        metadata=_metadata(session, reg.cluster.id),
     )
 
 
-@router.get("/metadata", response_model=schemas.MetadataPublic)
-def read_metadata(node: CurrentNode, session: SessionDep):
-    return _metadata(session, node.cluster_id)
+@router.get("/metadata", response_model=schemas.MetadataPublic | schemas.MetadataChanges,
+            responses={204: {"description": "`since` is the current version: nothing changed"}})
+def read_metadata(node: CurrentNode, session: SessionDep, request: Request,
+                  since: int | None = Query(default=None, ge=0, description="the version the agent holds")):
+    """The cluster's metadata (format: contracts/metadata_delta.py). Without `since`: the complete
+    copy at the newest version. With `since`: nothing (204) when it is the newest version, else the
+    changes after it, or the complete copy when the log no longer reaches back that far. Sent
+    gzip-compressed when the client accepts it."""
+    if since is not None:
+        changes = metadata.changes_since(session, node.cluster_id, since)
+        if changes == []:
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        if changes is not None:
+            body = json.dumps({"version": changes[-1]["version"], "changes": changes}, separators=(",", ":"))
+            return _gzip_json(request, body.encode(), compressed=False) if len(body) > 4096 else \
+                Response(body, media_type="application/json")
+    version, snapshot = metadata.snapshot_bytes(session, node.cluster_id)
+    if snapshot is not None and metadata.changes_since(session, node.cluster_id, version) == []:
+        return _gzip_json(request, snapshot, compressed=True)  # stored compressed: no work per request
+    copy = metadata.current(session, node.cluster_id)
+    return _gzip_json(request, metadata.pack(copy.version, copy.content)[0], compressed=True)
 
 
 @router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403))
@@ -42,4 +66,4 @@ def post_heartbeat(body: Heartbeat, node: CurrentNode, session: SessionDep, sett
     """The HTTP twin of the heartbeat message: for agents whose broker link is down."""
     if body.node_id != node.id:
         raise Forbidden("these node credentials belong to another node: a node may only report for itself")
-    health.receive_heartbeat(session, node, body, settings.effective_node_timeout)
+    health.receive_heartbeat(session, node, body, settings.effective_node_timeout, settings.effective_heartbeat_min_gap)

@@ -1,19 +1,22 @@
 from fastapi import APIRouter, Response, status
 
 from controlplane.api import present, schemas
-from controlplane.api.deps import CurrentAccess, SessionDep
+from controlplane.api.deps import CurrentAccess, Cursor, Limit, SessionDep
 from controlplane.api.errors import errors
-from controlplane.services import clusters, devices, nodes
+from controlplane.services import clusters, devices, nodes, pages
 
 router = APIRouter(prefix="/clusters/{cluster}", tags=["devices"])
 
 
 @router.get("/devices", response_model=schemas.ListOf[schemas.DevicePublic], responses=errors(404))
-def read_devices(cluster: str, access: CurrentAccess, session: SessionDep, node: str | None = None):
+def read_devices(cluster: str, access: CurrentAccess, session: SessionDep, node: str | None = None,
+                 limit: Limit = pages.DEFAULT_LIMIT, cursor: Cursor = None):
+    """Devices by node name and path, `limit` per page; `next_cursor` continues (docs/api.md, Pagination)."""
     c = clusters.get_visible(session, access, cluster)
     n = nodes.get(session, c, node) if node else None
-    rows = present.devices(session, c.id, devices.list_visible(session, access, c, n))
-    return schemas.ListOf(data=rows, count=len(rows))
+    devs, after = devices.page_visible(session, access, c, n, limit, cursor)
+    rows = present.devices(session, c.id, devs)
+    return schemas.ListOf(data=rows, count=len(rows), next_cursor=after)
 
 
 @router.post("/nodes/{node}/devices", response_model=schemas.DeviceTask, status_code=status.HTTP_202_ACCEPTED,

@@ -1,24 +1,28 @@
 from fastapi import APIRouter, Request, status
+from sqlmodel import col, select
 
 from controlplane.api import present, schemas
-from controlplane.api.deps import CurrentAccess, SessionDep
+from controlplane.api.deps import CurrentAccess, Cursor, Limit, SessionDep
 from controlplane.api.errors import errors
-from controlplane.services import agent_access, clusters, nodes
+from controlplane.models import Node
+from controlplane.services import agent_access, clusters, nodes, pages
 from controlplane.services.errors import NotFound
 
 router = APIRouter(prefix="/clusters/{cluster}/nodes", tags=["nodes"])
 
 
 @router.get("", response_model=schemas.ListOf[schemas.NodePublic], responses=errors(404))
-def read_nodes(cluster: str, access: CurrentAccess, session: SessionDep):
+def read_nodes(cluster: str, access: CurrentAccess, session: SessionDep, limit: Limit = pages.DEFAULT_LIMIT,
+               cursor: Cursor = None):
+    """Nodes by name, `limit` per page; `next_cursor` continues (docs/api.md, Pagination)."""
     c = clusters.get_visible(session, access, cluster)
-    counts = nodes.device_counts(session, c)
-    rows = [
-        present.node(n, counts.get(n.id, 0))
-        for n in nodes.list_nodes(session, c)
-        if access.sees_resource(c.id, (("node", n.id),))
-    ]
-    return schemas.ListOf(data=rows, count=len(rows))
+    stmt = select(Node).where(col(Node.cluster_id) == c.id)
+    shown: list[Node]
+    shown, after = pages.page(session, stmt, (col(Node.name),), lambda n: (n.name,), limit, cursor,
+                              lambda n: access.sees_resource(c.id, (("node", n.id),)))
+    counts = nodes.device_counts(session, c, [n.id for n in shown])
+    rows = [present.node(n, counts.get(n.id, 0)) for n in shown]
+    return schemas.ListOf(data=rows, count=len(rows), next_cursor=after)
 
 
 @router.get("/{node}", response_model=schemas.NodePublic, responses=errors(404))

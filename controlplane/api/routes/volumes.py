@@ -2,9 +2,9 @@ from fastapi import APIRouter, status
 from fastapi.responses import PlainTextResponse
 
 from controlplane.api import present, schemas
-from controlplane.api.deps import CurrentAccess, SessionDep, SettingsDep
+from controlplane.api.deps import CurrentAccess, Cursor, Limit, SessionDep, SettingsDep
 from controlplane.api.errors import errors
-from controlplane.services import client_access, clusters, provisioning, volume_ops, volume_plan, volumes
+from controlplane.services import client_access, clusters, pages, provisioning, volume_ops, volume_plan, volumes
 from controlplane.services.access import WRITE
 from controlplane.services.errors import Invalid
 from controlplane.services.names import check_name
@@ -13,10 +13,12 @@ router = APIRouter(prefix="/clusters/{cluster}/volumes", tags=["volumes"])
 
 
 @router.get("", response_model=schemas.ListOf[schemas.VolumePublic], responses=errors(404))
-def read_volumes(cluster: str, access: CurrentAccess, session: SessionDep):
+def read_volumes(cluster: str, access: CurrentAccess, session: SessionDep, limit: Limit = pages.DEFAULT_LIMIT,
+                 cursor: Cursor = None):
+    """Volumes by name, `limit` per page; `next_cursor` continues (docs/api.md, Pagination)."""
     c = clusters.get_visible(session, access, cluster)
-    rows = [present.volume(session, v) for v in volumes.list_visible(session, access, c)]
-    return schemas.ListOf(data=rows, count=len(rows))
+    vols, after = volumes.page_visible(session, access, c, limit, cursor)
+    return schemas.ListOf(data=present.volume_list(session, vols), count=len(vols), next_cursor=after)
 
 
 @router.post("", response_model=schemas.VolumePublic, status_code=status.HTTP_202_ACCEPTED,

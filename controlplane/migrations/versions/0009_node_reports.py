@@ -1,7 +1,7 @@
 """node reports: the last drift report of each node (kadalu cluster verify, drift alerts)
 
 Revision ID: 0009
-Revises: 0007 (the lead rebases it after 0008 at merge)
+Revises: 0008
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -33,7 +33,7 @@ def _settle_delete(session: Session, volume: Volume, done: list[Task]) -> None:
         return
     VOLUME.move(volume, V.DELETED)
     provisioning.release(session, bricks_of(session, volume))
-    metadata.changed(session, volume.cluster_id)
+    metadata.changed(session, volume.cluster_id, volume_id=volume.id)
     session.delete(volume)
 
 

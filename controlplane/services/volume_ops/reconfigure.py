@@ -124,7 +124,7 @@ def change(session: Session, *, access: Access, volume: Volume, request: Options
     before = shapes(spec(session, volume)) if running else []
     volume.options = options
     session.add(volume)
-    metadata.changed(session, volume.cluster_id)
+    metadata.changed(session, volume.cluster_id, volume_id=volume.id)
     made: list[Task] = []
     if running:
         volume.resume_state, volume.wave = V.STARTED, 0

@@ -65,7 +65,7 @@ def step(session: Session, volume: Volume, bricks: list[Brick], kind: TaskKind, 
         body = BrickTaskSpec(volume=vspec, brick_id=brick.id, **fields).model_dump()
         task = tasks.new_task(session, node, kind, body, volume_id=volume.id, operation_id=volume.operation_id)
         made.append(task)
-    metadata.changed(session, volume.cluster_id)
+    metadata.changed(session, volume.cluster_id, volume_id=volume.id)
     return made
 
 
@@ -83,7 +83,7 @@ def settle_to(session: Session, volume: Volume, to: str, reason: str = "") -> No
     """Leave the operation: the volume takes state `to` (through the table); its metadata changes."""
     VOLUME.move(volume, to, reason)
     session.add(volume)
-    metadata.changed(session, volume.cluster_id)
+    metadata.changed(session, volume.cluster_id, volume_id=volume.id)
 
 
 def refuse_if_busy(volume: Volume) -> None:
