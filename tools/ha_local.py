@@ -4,7 +4,8 @@
   `postgres` user), reached through one multi-host URL with target_session_attrs=read-write;
 - Redis master + replica watched by three redis-sentinel processes, reached through Celery's
   native sentinel:// URL and KADALU_BROKER_MASTER_NAME;
-- two API replicas, two control workers, one beat (kadalu-server api/worker/beat).
+- two API replicas, two control workers and two heartbeat workers, one beat (kadalu-server
+  api/worker/heartbeat-worker/beat).
 
 `python -m tools.ha_local up DIR` starts it and prints the URLs; `down DIR` stops what it
 started, by pid. tests/integration/test_ha.py drives the same class through failures."""
@@ -212,6 +213,7 @@ class HAStack:
             self.spawn(f"api{i + 1}", [*server, "api"], self.env(f"api{i + 1}") | {"KADALU_API_PORT": str(port)})
         for i in range(self.workers):
             self.spawn(f"worker{i + 1}", [*server, "worker"])
+            self.spawn(f"heartbeats{i + 1}", [*server, "heartbeat-worker"])
         self.spawn("beat", [*server, "beat"])
         for url in self.api_urls:
             if not _answers(f"{url}/api/v1/health", 60):
