@@ -14,8 +14,10 @@ Before anything starts, running daemons take the graphs of the current metadata 
 can (`sync_running`): a node that was down during an option change applies it on return (a brick
 that kept running also reconnects to the new volfile server by itself and fetches again)."""
 import logging
+from collections.abc import Iterator
 
 from contracts.states import VOLUME_BRICKS_SHOULD_RUN
+from contracts.volume_spec import BrickSpec, VolumeSpec
 from nodeagent import live_graphs
 from nodeagent.brick_handlers import (
     any_local_brick_running,
@@ -45,12 +47,7 @@ def recover(ctx: AgentContext) -> dict[str, list]:
         sync_running(ctx)
     except Exception:
         log.exception("recovery: running daemons could not take their new graphs")
-    for spec, state in metadata_volumes(ctx):
-        if state not in SHOULD_RUN:
-            continue
-        mine = local_bricks(spec, ctx.node_id)
-        if not mine:
-            continue
+    for spec, mine in _volumes_to_run(ctx):
         with volume_lock(ctx, spec.id):
             for brick in mine:
                 what = f"brick {brick.node_name}:{brick.path} of volume {spec.name}"
@@ -81,17 +78,19 @@ def recover(ctx: AgentContext) -> dict[str, list]:
     return summary
 
 
+def _volumes_to_run(ctx: AgentContext) -> Iterator[tuple[VolumeSpec, list[BrickSpec]]]:
+    """Volumes of the local metadata that should run, with this node's bricks of each (none: skipped)."""
+    for spec, state in metadata_volumes(ctx):
+        if state in SHOULD_RUN and (mine := local_bricks(spec, ctx.node_id)):
+            yield spec, mine
+
+
 def sync_running(ctx: AgentContext) -> dict[str, list[str]]:
     """After the local metadata changed (or at agent start): every running daemon of a volume that
     should run takes its current graph in place where it can. What cannot ("restart") is left to
     the control plane's rolling restart and listed."""
     out: dict[str, list[str]] = {"live": [], "restart": []}
-    for spec, state in metadata_volumes(ctx):
-        if state not in SHOULD_RUN:
-            continue
-        mine = local_bricks(spec, ctx.node_id)
-        if not mine:
-            continue
+    for spec, mine in _volumes_to_run(ctx):
         with volume_lock(ctx, spec.id):
             layout = layout_of(ctx)
             for brick in mine:
