@@ -5,14 +5,30 @@ password (derived from the server key), and node users are added by controlplane
 and saved into the same file."""
 import hashlib
 import os
+import random
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+SERVICE_PORTS = range(20000, 30000)  # below Linux's ephemeral range (32768-60999) and the brick ports
+
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port to listen on, free now. Taken below the ephemeral range: a port the kernel hands out
+    for bind(0) is also what outgoing connections get as their source port, so one of them (a
+    mount, a brick's client) could take it before the listener starts."""
+    for _ in range(100):
+        port = random.choice(SERVICE_PORTS)
+        if port in (24007, 24008):  # GlusterFS management ports
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
