@@ -1,8 +1,10 @@
 """The last results of a step applied at the same time by two control workers: the volume still takes
 its next step (each would otherwise see the other's task still active, and neither would move on)."""
 import threading
+import time
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from contracts.messages import TaskResult
@@ -10,6 +12,23 @@ from controlplane.models import Task, Volume
 from controlplane.services import reconcile, tasks
 from controlplane.services.volume_ops.registry import brick_task_finished
 from tests.api.volume_helpers import R3, create
+
+
+def lock_waiters(engine) -> int:
+    """Backends of this database waiting on a lock (a row lock held by another transaction)."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND wait_event_type = 'Lock'")).scalar_one()
+
+
+def wait_until(check, timeout: float) -> bool:
+    """Poll until check() holds; a bounded wait, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 @pytest.fixture
@@ -45,7 +64,9 @@ def test_two_workers_applying_the_last_two_results_of_a_step_at_once_still_start
 
         worker = threading.Thread(target=later_worker, daemon=True)
         worker.start()
-        assert not blocked.wait(1.0)  # held on the volume's row lock while the first is open
+        # held on the volume's row lock while the first is open: PostgreSQL shows its backend waiting
+        assert wait_until(lambda: lock_waiters(engine) == 1 or blocked.is_set(), 30)
+        assert not blocked.is_set()
         one.commit()
         worker.join(30)
         assert blocked.is_set()
