@@ -9,8 +9,9 @@ import errno
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -27,6 +28,7 @@ from nodeagent.live_graphs import layout_of as _layout_of
 from volgen.shd import HEALS_VOLUME_TYPES
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Volume states in which the agent reports its bricks in heartbeats.
 REPORTED_STATES = VOLUME_BRICKS_REPORTED
@@ -84,23 +86,30 @@ def stop_shd_if_idle(ctx: AgentContext, spec: VolumeSpec) -> bool:
     return True
 
 
-def _parse(ctx: AgentContext, raw: dict[str, Any]) -> tuple[BrickTaskSpec, BrickSpec]:
+def parse_brick_task(ctx: AgentContext, raw: dict[str, Any], parse: Callable[[dict[str, Any]], T],
+                     retry_hint: str = "retry the operation") -> tuple[T, BrickSpec]:
+    """A brick task's spec (`parse`: its model), its brick, checked to be this node's and inside a
+    device this node was given."""
     try:
-        task = BrickTaskSpec.parse(raw)
+        task = parse(raw)
     except ValidationError as exc:
         raise AgentError("bad_spec", f"invalid brick task spec: {exc.error_count()} error(s): "
                          f"{exc.errors()[0].get('loc')} {exc.errors()[0].get('msg')}",
                          "the control plane and the agent disagree on the spec: check both versions") from exc
     try:
-        brick = task.brick
+        brick: BrickSpec = task.brick  # type: ignore[attr-defined]
     except StopIteration:
-        raise AgentError("unknown_brick", f"brick {task.brick_id} is not a brick of volume {task.volume.name}",
-                         "the task spec is inconsistent; retry the operation", errno.ENOENT) from None
+        raise AgentError("unknown_brick", f"brick {raw.get('brick_id')} is not a brick of the volume in the spec",
+                         f"the task spec is inconsistent; {retry_hint}", errno.ENOENT) from None
     if brick.node_id != ctx.node_id:
         raise AgentError("wrong_node", f"brick {brick.node_name}:{brick.path} belongs to node {brick.node_id}, "
                          f"not to this node ({ctx.node_id})", "the task was sent to the wrong node")
     confine_brick(ctx, brick)
     return task, brick
+
+
+def _parse(ctx: AgentContext, raw: dict[str, Any]) -> tuple[BrickTaskSpec, BrickSpec]:
+    return parse_brick_task(ctx, raw, BrickTaskSpec.parse)
 
 
 def confine_brick(ctx: AgentContext, brick: BrickSpec) -> str:

@@ -9,10 +9,8 @@ import os
 import uuid
 from typing import Any
 
-from pydantic import ValidationError
-
 from contracts.task_specs import RepairBrickSpec
-from nodeagent.brick_handlers import confine_brick, ensure_shd, layout_of, stop_shd_if_idle, volume_lock
+from nodeagent.brick_handlers import ensure_shd, layout_of, parse_brick_task, stop_shd_if_idle, volume_lock
 from nodeagent.context import AgentContext
 from nodeagent.drift_report import started_port, volume_id_xattr
 from nodeagent.errors import AgentError
@@ -25,20 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def _parse(ctx: AgentContext, raw: dict[str, Any]) -> RepairBrickSpec:
-    try:
-        task = RepairBrickSpec.model_validate(raw)
-        brick = task.brick
-    except ValidationError as exc:
-        raise AgentError("bad_spec", f"invalid repair spec: {exc.errors()[0].get('loc')} {exc.errors()[0].get('msg')}",
-                         "the control plane and the agent disagree on the spec: check both versions") from exc
-    except StopIteration:
-        raise AgentError("unknown_brick", f"brick {raw.get('brick_id')} is not a brick of the volume in the spec",
-                         "the repair spec is inconsistent; run `kadalu cluster verify --repair` again", errno.ENOENT) from None
-    if brick.node_id != ctx.node_id:
-        raise AgentError("wrong_node", f"brick {brick.node_name}:{brick.path} belongs to node {brick.node_id}, "
-                         f"not to this node ({ctx.node_id})", "the task was sent to the wrong node")
-    confine_brick(ctx, brick)
-    return task
+    return parse_brick_task(ctx, raw, RepairBrickSpec.model_validate,
+                            "run `kadalu cluster verify --repair` again")[0]
 
 
 def check_volume_id(path: str, volume_id: str, restore: bool) -> list[str]:
