@@ -219,6 +219,15 @@ def test_dockerfile_builds_from_python_311_slim_with_constraints():
     assert re.search(r"^FROM .* AS server$", text, re.M), "the server stage is what compose builds"
 
 
+def test_dockerfile_copies_every_package_the_project_installs():
+    # pip installs only what is in the build context: a package left out imports nowhere in the image.
+    include = re.search(r'^include = \[(.*)\]$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert include, "pyproject.toml: [tool.setuptools.packages.find] include"
+    packages = {name.strip(' "*') for name in include.group(1).split(",")}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (COMPOSE / "Dockerfile").read_text(), re.M))
+    assert packages and packages <= copied, f"compose/Dockerfile does not COPY {sorted(packages - copied)}"
+
+
 def test_ha_has_several_api_replicas_behind_the_load_balancer():
     apis = by_command("ha", "api")
     assert len(apis) >= 2, f"HA needs >= 2 API replicas, has {apis}"
