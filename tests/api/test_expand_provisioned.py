@@ -227,3 +227,25 @@ def test_a_volume_grant_alone_cannot_spend_the_clusters_devices(client, admin, p
     assert sum(reserved(client).values()) == 3 * 10 * GiB
     r = keeper.post(EXPAND, {"bricks": ["n4:/data/n4/x", "n5:/data/n5/x", "n6:/data/n6/x"]})
     assert r.status_code == 202, r.text
+
+
+def test_concurrent_expands_with_given_bricks_on_other_nodes_add_one_set(client, admin, pv):
+    # The node locks do not serialise these two (no node in common): the volume's row does.
+    from concurrent.futures import ThreadPoolExecutor
+    bodies = [{"bricks": [f"n{i}:/data/n{i}/x" for i in (4, 5, 6)]}, {"bricks": [f"n{i}:/data/n{i}/y" for i in (1, 2, 3)]}]
+
+    def one(body):
+        with TestClient(client.app) as c:
+            return ApiUser(c, admin.username, admin.token).post(EXPAND, body).status_code
+
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            codes = sorted(pool.map(one, bodies))
+        with Session(client.app.state.engine) as s:
+            bricks = s.exec(select(Brick).where(Brick.volume_id == pv["id"])).all()
+        assert codes == [202, 409] and len(bricks) == 6, (codes, len(bricks))
+        assert sorted(b.idx for b in bricks) == list(range(6))
+        finish_all(client, pv["id"], ok=False, error=None)
+        assert admin.post(f"{EXPAND}/abort").status_code == 202
+        finish_all(client, pv["id"])
+        assert admin.get("/clusters/c1/volumes/pv").json()["brick_count"] == 3

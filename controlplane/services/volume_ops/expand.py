@@ -100,6 +100,8 @@ def plan(session: Session, *, access: Access, cluster: Cluster, volume: Volume, 
 
 def expand(session: Session, *, access: Access, cluster: Cluster, volume: Volume, request: ExpandRequest,
            port_base: int, port_last: int) -> list[Task]:
+    if session.get_bind().dialect.name != "sqlite":  # a second expand of this volume waits here, then sees Expanding
+        session.refresh(volume, with_for_update=True)
     _precheck(access, volume, request)
     lay = volume_plan.layout_of(volume)
     provisioned, raw = None, request.bricks
@@ -115,6 +117,8 @@ def expand(session: Session, *, access: Access, cluster: Cluster, volume: Volume
     planned = volume_plan.resolve_bricks(session, cluster, raw, lay, request.force)
     volume_plan.lock_nodes(session, {p.node.id for p in planned})
     try:
+        session.refresh(volume)  # SQLite: under the write lock lock_nodes took, a concurrent expand has committed
+        VOLUME.check(volume, V.EXPANDING)
         volume_plan.check_not_used(session, planned)
         ports = volume_plan.allocate_ports(session, planned, port_base, port_last)
     except Exception:
