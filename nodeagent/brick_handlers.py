@@ -161,7 +161,7 @@ def reconfigure_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     changes shape, or that runs from a local volfile (even when its graph is unchanged: that moves it
     to the volfile server), fails with "restart_needed": the control plane
     then restarts the bricks in rolling waves. A brick that is not running is started."""
-    t0 = time.monotonic()
+    t0, began_at = time.monotonic(), time.time()
     task, brick = _parse(ctx, raw)
     spec = task.volume
     with volume_lock(ctx, spec.id):
@@ -192,8 +192,9 @@ def reconfigure_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     clients = confirm_clients(ctx, spec)
     log.info("brick %s:%s of volume %s runs its new graph (%s), pid %s; mounts here updated: %s", brick.node_name,
              brick.path, spec.name, how, live_pid, clients)
+    # for bench/: the agent's own share, and when (this node's clock) it began and ended
     return {"pid": live_pid, "port": brick.port, "applied": how, "clients": clients,
-            "seconds": round(time.monotonic() - t0, 4)}  # for bench/: the agent's own share
+            "seconds": round(time.monotonic() - t0, 4), "began_at": began_at, "ended_at": time.time()}
 
 
 def stop_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
