@@ -192,7 +192,10 @@ def start_brick(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec, node_
     pid = running_pid(pidfile, "glusterfsd")
     if pid is None:
         raise failure(what, log, offset, "the daemon exited right after starting")
-    wait_for(lambda: not is_gluster_process(pid, pidfile) or port_accepts(brick.address, brick.port), timeout)
+    # glusterfsd listens a few ms after its parent returns: a short poll keeps a start from waiting
+    # a whole 0.1 s interval for it
+    wait_for(lambda: not is_gluster_process(pid, pidfile) or port_accepts(brick.address, brick.port), timeout,
+             interval=0.005)
     if is_gluster_process(pid, pidfile) and port_accepts(brick.address, brick.port):
         return pid
     stop_pid(pidfile)  # a brick that never came up must not linger half-started
