@@ -1,7 +1,7 @@
 """Benchmark: volume create -> Started, set (a brick-side and a client-side option), stop, start, delete latency
 for a replica-3 volume with N node agents on this machine (real control plane processes, real glusterfsd bricks).
 
-    flock /tmp/kadalu-integration.lock .venv/bin/python -m bench.volume_ops --agents 3 10 30 --rounds 5 [--json out.json]
+    flock /tmp/kadalu-integration.lock .venv/bin/python -m bench.volume_ops --agents 3 10 30 50 --rounds 5 [--json out.json]
 
 Each operation is timed from the HTTP request to the volume reaching its final state (polled
 every 20 ms). An option change is over when the volume is Started again, which the control plane
@@ -46,37 +46,73 @@ def _pids(cp: Cluster, name: str) -> list[int]:
     return [b["pid"] for b in cp.api("GET", f"/clusters/bench/volumes/{name}").json()["bricks"]]
 
 
-def _set_option(cp: Cluster, name: str, option: str, value: str) -> float:
-    """From the request until every brick of the volume runs with it (the volume is Started again)."""
+def _set_option(cp: Cluster, name: str, option: str, value: str) -> tuple[float, dict[str, float]]:
+    """From the request until every brick of the volume runs with it (the volume is Started again);
+    and the wall-clock marks of that change (see `live_step_split`)."""
     before = _pids(cp, name)
+    marks = {"request": time.time()}
     t0 = time.perf_counter()
     body = {"set": {option: value}}
     cp.api("POST", f"/clusters/bench/volumes/{name}/options", json=body).raise_for_status()
+    marks["answered"] = time.time()
     took = time.perf_counter() - t0 + _until(cp, name, "Started")
+    marks["seen"] = time.time()
     if _pids(cp, name) != before:
         raise RuntimeError(f"{name}: {option} restarted bricks: {before} -> {_pids(cp, name)}")
-    return took
+    return took, marks
 
 
 def _when(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def live_step_split(cp: Cluster) -> dict[str, float]:
-    """Where the last live change's time went, from its RECONFIGURE_BRICK tasks: request (task rows
-    written) -> the last agent picked its task up (queue, delivery, progress message), -> the last
-    result applied (agent: metadata refresh, volfile, FETCHSPEC, brick re-fetch; result message),
-    and the agents' own handler time (from the volfile to the brick's re-fetch)."""
+def live_step_split(cp: Cluster, marks: dict[str, float]) -> dict[str, float]:
+    """Where the last live change's time went (one machine: the clocks agree), from the bench's own
+    marks and its RECONFIGURE_BRICK tasks, each part up to the last of the three bricks:
+    - API: request -> the task rows' commit time (validate, compare graph shapes, store, bump metadata)
+    - answer: -> the API's answer reached the bench (commit, outbox send to Redis, HTTP)
+    - to agent: commit -> the agents' handlers began (broker, agent's Celery consumer, signature check,
+      the progress message sent)
+    - agent: the handlers (volfile, FETCHSPEC, the brick's GETSPEC and reconfigure, self-heal daemon)
+    - result: handler end -> the control worker applied the result and settled the step (Started)
+    - seen: -> the bench's poll saw Started (20 ms poll, a GET)."""
     rows = cp.api("GET", "/clusters/bench/tasks", params={"limit": 50}).json()["data"]
     # the rounds run one after the other: the newest three are this change's
     mine = sorted((t for t in rows if t["kind"] == "RECONFIGURE_BRICK"), key=lambda t: t["created_at"])[-3:]
     if not mine or not all(t["started_at"] and t["finished_at"] for t in mine):
         return {}
-    created = min(_when(t["created_at"]) for t in mine)
-    started = max(_when(t["started_at"]) for t in mine)
+    results = [t["result"] or {} for t in mine]
+    if not all("began_at" in r for r in results):
+        return {}
+    created = max(_when(t["created_at"]) for t in mine)
+    began = max(float(r["began_at"]) for r in results)
+    ended = max(float(r["ended_at"]) for r in results)
     finished = max(_when(t["finished_at"]) for t in mine)
-    return {"to pickup": started - created, "pickup to result": finished - started,
-            "agent handler": max(float((t["result"] or {}).get("seconds", 0.0)) for t in mine)}
+    return {"API": created - marks["request"], "answer": marks["answered"] - created, "to agent": began - created,
+            "agent": ended - began, "result": finished - ended, "seen": marks["seen"] - finished,
+            "agent handler (max)": max(float(r.get("seconds", 0.0)) for r in results)}
+
+
+def create_split(cp: Cluster, request: float, seen: float) -> dict[str, float]:
+    """Where create -> Started went, from the newest CREATE_BRICK and START_BRICK tasks (three each),
+    each part up to the last brick: API (request -> rows written), create (-> the last CREATE_BRICK
+    result applied: broker, agent, brick directory, result), to start (-> START_BRICK rows, written
+    in that same transaction), start (-> the last START_BRICK result applied: glusterfsd started and
+    listening, self-heal daemon started), seen (-> the bench's poll saw Started)."""
+    rows = cp.api("GET", "/clusters/bench/tasks", params={"limit": 50}).json()["data"]
+
+    def newest(kind: str) -> list[dict]:
+        return sorted((t for t in rows if t["kind"] == kind), key=lambda t: t["created_at"])[-3:]
+
+    create, start = newest("CREATE_BRICK"), newest("START_BRICK")
+    if len(create) < 3 or len(start) < 3 or not all(t["finished_at"] for t in create + start):
+        return {}
+    created = max(_when(t["created_at"]) for t in create)
+    created_done = max(_when(t["finished_at"]) for t in create)
+    start_rows = max(_when(t["created_at"]) for t in start)
+    started = max(_when(t["finished_at"]) for t in start)
+    return {"API": created - request, "create": created_done - created, "to start": start_rows - created_done,
+            "start": started - start_rows, "seen": seen - started}
 
 
 def add_devices(cp: Cluster) -> None:
@@ -107,17 +143,22 @@ def run(n_agents: int, rounds: int) -> dict[str, float]:
         add_devices(cp)
         times: dict[str, list[float]] = {op: [] for op in OPS}
         split: dict[str, list[float]] = {}
+        csplit: dict[str, list[float]] = {}
         for r in range(rounds):
             name = f"bv{r}"
             bricks = [f"node{i}:{root}/bricks/node{i}/{name}-b" for i in (1, 2, 3)]
-            t0 = time.perf_counter()
+            t0, request = time.perf_counter(), time.time()
             resp = cp.api("POST", "/clusters/bench/volumes", json={"name": name, "replica": 3, "bricks": bricks})
             resp.raise_for_status()
             times["create+start"].append(time.perf_counter() - t0 + _until(cp, name, "Started"))
-            times["set brick"].append(_set_option(cp, name, "performance.io-thread-count", str(20 + r)))
-            for part, secs in live_step_split(cp).items():
+            for part, secs in create_split(cp, request, time.time()).items():
+                csplit.setdefault(part, []).append(secs)
+            took, marks = _set_option(cp, name, "performance.io-thread-count", str(20 + r))
+            times["set brick"].append(took)
+            for part, secs in live_step_split(cp, marks).items():
                 split.setdefault(part, []).append(secs)
-            times["set client"].append(_set_option(cp, name, "performance.write-behind-window-size", f"{2 + r}MB"))
+            took, _ = _set_option(cp, name, "performance.write-behind-window-size", f"{2 + r}MB")
+            times["set client"].append(took)
             times["stop"].append(_action(cp, name, "stop", "Stopped"))
             times["start"].append(_action(cp, name, "start", "Started"))
             _action(cp, name, "stop", "Stopped")  # a volume is deleted when stopped
@@ -125,6 +166,7 @@ def run(n_agents: int, rounds: int) -> dict[str, float]:
             cp.api("DELETE", f"/clusters/bench/volumes/{name}").raise_for_status()
             times["delete"].append(time.perf_counter() - t0 + _until(cp, name, "gone"))
         medians = {op: statistics.median(v) for op, v in times.items()}
+        medians.update({f"create: {part}": statistics.median(v) for part, v in csplit.items()})
         medians.update({f"set brick: {part}": statistics.median(v) for part, v in split.items()})
         return medians
     finally:
@@ -133,19 +175,28 @@ def run(n_agents: int, rounds: int) -> dict[str, float]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--agents", type=int, nargs="+", default=[3, 10, 30])
+    p.add_argument("--agents", type=int, nargs="+", default=[3, 10, 30, 50])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--json", type=Path)
     args = p.parse_args()
-    results = {n: run(n, args.rounds) for n in args.agents}
+    results: dict[int, dict[str, float]] = {}
+    failed: dict[int, str] = {}
+    for n in args.agents:  # each N's figures are kept (and written) as soon as it finishes
+        try:
+            results[n] = run(n, args.rounds)
+        except Exception as exc:  # e.g. a loaded machine where N agents do not come Online in time
+            failed[n] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        out = {"unit": "seconds (median)", "rounds": args.rounds, "results": {str(k): m for k, m in results.items()},
+               "failed": {str(k): v for k, v in failed.items()}}
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=2))
     print(f"{'agents':>6} | " + " | ".join(f"{op:>12}" for op in OPS))
     for n, medians in results.items():
         print(f"{n:>6} | " + " | ".join(f"{medians[op]:>11.3f}s" for op in OPS))
         print("       " + ", ".join(f"{k} {v:.3f}s" for k, v in medians.items() if k not in OPS))
-    out = {"unit": "seconds (median)", "rounds": args.rounds, "results": {str(n): m for n, m in results.items()}}
+    for n, why in failed.items():
+        print(f"{n:>6} | failed: {why}")
     print(json.dumps(out, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

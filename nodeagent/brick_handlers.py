@@ -23,7 +23,7 @@ from nodeagent.errors import AgentError
 from nodeagent.gluster.bricks import cleanup_brick, prepare_brick
 from nodeagent.gluster.pids import running_pid
 from nodeagent.gluster.processes import ProcessLayout, follows_volfile_server, start_brick, stop_brick, stop_shd
-from nodeagent.live_graphs import apply_brick, confirm, confirm_clients, sync_shd
+from nodeagent.live_graphs import apply_brick, confirm, confirm_clients, on_local_file, sync_shd
 from nodeagent.live_graphs import layout_of as _layout_of
 from volgen.shd import HEALS_VOLUME_TYPES
 
@@ -158,9 +158,10 @@ def restart_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
 def reconfigure_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     """Apply the volume's new graphs to this brick and the node's self-heal daemon without a restart
     (nodeagent/live_graphs.py); done when the brick fetched its new volfile. A brick whose graph
-    changes shape, or that runs from a local volfile, fails with "restart_needed": the control plane
+    changes shape, or that runs from a local volfile (even when its graph is unchanged: that moves it
+    to the volfile server), fails with "restart_needed": the control plane
     then restarts the bricks in rolling waves. A brick that is not running is started."""
-    t0 = time.monotonic()
+    t0, began_at = time.monotonic(), time.time()
     task, brick = _parse(ctx, raw)
     spec = task.volume
     with volume_lock(ctx, spec.id):
@@ -170,14 +171,20 @@ def reconfigure_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
             ensure_shd(ctx, spec)
             return {"pid": pid, "port": brick.port, "applied": "started"}
         how, key, text = apply_brick(ctx, spec, brick)
+        running = running_pid(layout.brick_pidfile(brick), "glusterfsd")
+        if how == "unchanged" and running is not None and on_local_file(layout, running):
+            # Its graph did not change, but it runs from a local file (an older agent, or
+            # --recover-only): the rolling restart moves it to the volfile server now, not at a
+            # later change that must then wait for it.
+            how = "restart"
         if how == "restart":
             raise AgentError("restart_needed", f"brick {brick.node_name}:{brick.path} cannot take its new graph in "
                              "place (translators added or removed, or it runs from a local volfile)",
                              "the control plane restarts the volume's bricks one per set instead")
         ensure_shd(ctx, spec)
         live_pid = running_pid(layout.brick_pidfile(brick), "glusterfsd")
-        # "unchanged" on a brick started from a local file: it already runs this graph, and has no
-        # connection to fetch on
+        # "unchanged" on a brick started from a local file while no volfile server answers: it
+        # already runs this graph, and has no connection to fetch on
         follows = live_pid is not None and follows_volfile_server(live_pid)
     if follows and not confirm(ctx, key, text):
         raise AgentError("not_applied", f"brick {brick.node_name}:{brick.path} did not fetch its new volfile",
@@ -185,8 +192,9 @@ def reconfigure_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     clients = confirm_clients(ctx, spec)
     log.info("brick %s:%s of volume %s runs its new graph (%s), pid %s; mounts here updated: %s", brick.node_name,
              brick.path, spec.name, how, live_pid, clients)
+    # for bench/: the agent's own share, and when (this node's clock) it began and ended
     return {"pid": live_pid, "port": brick.port, "applied": how, "clients": clients,
-            "seconds": round(time.monotonic() - t0, 4)}  # for bench/: the agent's own share
+            "seconds": round(time.monotonic() - t0, 4), "began_at": began_at, "ended_at": time.time()}
 
 
 def stop_brick_task(ctx: AgentContext, raw: dict[str, Any]) -> dict:

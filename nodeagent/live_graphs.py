@@ -12,9 +12,13 @@ A change of shape is never served to a running brick (a brick cannot build a new
 its served volfile keeps the old graph, and `apply` says "restart"; the control plane then
 restarts the volume's bricks in rolling waves (RESTART_BRICK), which write the new file. A
 daemon started from a local file (before this agent version, or by `--recover-only` while no
-volfile server ran) cannot follow a change either: "restart" too. A self-heal daemon is
-restarted by the agent itself on a change (it runs from its served file, see
-processes.shd_argv, and serves no client).
+volfile server ran) cannot follow a change either: "restart" too (`on_local_file`).
+
+Self-heal daemons follow their agent the same way (processes.shd_argv) and take a change of
+options in place. A self-heal daemon serves no client, so the agent restarts it itself where it
+cannot: a change of shape, a daemon on a local file (moved to the volfile server the first time
+its agent syncs it: at agent start, or at the next change), or one that did not fetch its new
+graph in time.
 
 The served volfiles are also the node's record of the latest graph of each daemon: an agent
 that restarts serves them again, and a daemon started while no volfile server runs reads them."""
@@ -32,6 +36,7 @@ from nodeagent.gluster.processes import (
     follows_volfile_server,
     shd_volfile_id,
     start_shd,
+    unix_socket_answers,
     write_atomic,
 )
 from volgen import client_volfile, shd_volfile
@@ -41,6 +46,7 @@ from volgen.topology import same_shape
 log = logging.getLogger(__name__)
 Applied = Literal["unchanged", "written", "live", "restart"]
 CONFIRM_SECONDS = 20.0  # a daemon reconnecting after an agent restart retries every 3 s
+SHD_CONFIRM_SECONDS = 7.0  # past that a self-heal daemon is restarted instead (two reconnect tries)
 
 
 def layout_of(ctx: AgentContext) -> ProcessLayout:
@@ -99,15 +105,29 @@ def apply_brick(ctx: AgentContext, spec: VolumeSpec, brick: BrickSpec) -> tuple[
     return apply(ctx, key, layout.brick_volfile(spec, brick), text, pid), key, text
 
 
+def on_local_file(layout: ProcessLayout, pid: int) -> bool:
+    """Whether the running daemon `pid` reads its graph from a local file although the agent's
+    volfile server answers: it can follow no change until it is restarted from the server."""
+    return not follows_volfile_server(pid) and unix_socket_answers(layout.volfile_socket)
+
+
 def sync_shd(ctx: AgentContext, spec: VolumeSpec) -> int | None:
     """Start this node's self-heal daemon of `spec`, or bring a running one to the current graph:
-    in place when it can, else by restarting it. Call under the volume's lock."""
+    in place when it can (confirmed by its fetch), else by restarting it. Call under the volume's lock."""
     if spec.type not in HEALS_VOLUME_TYPES:
         return None
     layout = layout_of(ctx)
     pidfile = layout.shd_pidfile(spec)
     pid = running_pid(pidfile, "glusterfs")
-    if pid is not None and apply(ctx, shd_volfile_id(spec), layout.shd_volfile(spec), shd_volfile(spec), pid) == "restart":
-        log.info("self-heal daemon of volume %s restarts to take its new graph", spec.name)
-        stop_pid(pidfile)
+    if pid is not None:
+        key, text = shd_volfile_id(spec), shd_volfile(spec)
+        how = apply(ctx, key, layout.shd_volfile(spec), text, pid)
+        if how == "unchanged" and on_local_file(layout, pid):
+            how = "restart"  # started from a file (an older agent, --recover-only): move it to the server
+        elif how == "live" and not confirm(ctx, key, text, SHD_CONFIRM_SECONDS):
+            log.warning("self-heal daemon of volume %s did not fetch its new graph: restarting it", spec.name)
+            how = "restart"
+        if how == "restart":
+            log.info("self-heal daemon of volume %s restarts to take its new graph", spec.name)
+            stop_pid(pidfile)
     return start_shd(layout, spec, ctx.node_id, ctx.runner)

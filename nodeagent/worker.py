@@ -24,9 +24,13 @@ from nodeagent.errors import AgentError
 from nodeagent.state_files import read_json, write_json
 
 log = logging.getLogger(__name__)
-# Task kinds whose handler does not read the local metadata copy: it is refreshed alongside, not
-# before (an HTTP round trip to the control plane off the path of a live option change).
-REFRESH_ALONGSIDE = frozenset({TaskKind.RECONFIGURE_BRICK})
+# Task kinds whose handler does not read the local metadata copy (a brick task carries the whole
+# volume spec): it is refreshed alongside, not before, which takes an HTTP round trip to the control
+# plane off the path of every step of create, start, stop, delete and live changes. The copy is the
+# node's record for restarts: it catches up within that round trip of the task starting.
+PROGRESS_AFTER = 0.2  # seconds a task runs before the agent reports it running
+REFRESH_ALONGSIDE = frozenset({TaskKind.CREATE_BRICK, TaskKind.START_BRICK, TaskKind.STOP_BRICK,
+                               TaskKind.RESTART_BRICK, TaskKind.RECONFIGURE_BRICK, TaskKind.DELETE_BRICK})
 
 
 class TaskJournal:
@@ -87,36 +91,55 @@ def _run_verified(ctx: AgentContext, journal: TaskJournal, app: Celery, msg: Tas
         done = journal.recorded(msg.task_id)
         if done is not None:
             return done
+        # Progress (the task's "running" word) only for a task still running after PROGRESS_AFTER: a
+        # brick task of tens of milliseconds would otherwise make the control worker commit twice,
+        # and its result wait behind the progress of the volume's other bricks.
+        progress = threading.Timer(PROGRESS_AFTER, _send_progress, args=(ctx, app, msg))
+        progress.daemon = True
+        progress.start()
+        try:
+            return _run_handler(ctx, journal, msg)
+        finally:
+            progress.cancel()
+
+
+def _send_progress(ctx: AgentContext, app: Celery, msg: TaskMessage) -> None:
+    try:
         ctx.send(app, TASK_PROGRESS, TaskProgress(task_id=msg.task_id, node_id=ctx.node_id).model_dump())
-        if msg.kind in REFRESH_ALONGSIDE:
-            # the spec carries all the handler needs; the copy (for the mounts' volfiles) follows
-            threading.Thread(target=ctx.refresh_metadata, args=(msg.metadata_version,), daemon=True,
-                             name=f"metadata-{msg.task_id}").start()
-        else:
-            ctx.refresh_metadata(msg.metadata_version)
+    except Exception as exc:  # the result still goes; a task without progress goes queued -> done
+        log.warning("could not report task %s running: %s", msg.task_id, exc)
+
+
+def _run_handler(ctx: AgentContext, journal: TaskJournal, msg: TaskMessage) -> dict:
+    if msg.kind in REFRESH_ALONGSIDE:
+        # the spec carries all the handler needs; the copy (for the mounts' volfiles) follows
+        threading.Thread(target=ctx.refresh_metadata, args=(msg.metadata_version,), daemon=True,
+                         name=f"metadata-{msg.task_id}").start()
+    else:
+        ctx.refresh_metadata(msg.metadata_version)
+    try:
         try:
-            try:
-                parse_spec(msg.kind, msg.spec)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                raise AgentError("bad_spec", f"the {msg.kind} spec does not fit its contract: {first.get('loc')} "
-                                 f"{first.get('msg')}", "the control plane and the agent disagree on the spec: "
-                                 "check both versions") from None
-            data = handlers.handle(ctx, msg.kind, msg.spec)
-            result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=True, data=data)
-        except AgentError as exc:
-            result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=False, error=exc.to_error())
-        except Exception as exc:  # a bug or an unexpected OS failure: report it, never lose the task
-            log.exception("task %s (%s) failed unexpectedly", msg.task_id, msg.kind)
-            err = AgentError("internal", f"{type(exc).__name__}: {exc}",
-                             "see the agent log on the node; " + traceback.format_exc(limit=2)[-300:])
-            result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=False, error=err.to_error())
-        try:
-            journal.record(result)
-        except OSError as exc:  # the state disk is full: the result still goes to the control plane
-            log.error("could not record the result of task %s in %s (%s): a redelivered message would run it "
-                      "again", msg.task_id, ctx.state.tasks_dir, exc)
-        return result.model_dump()
+            parse_spec(msg.kind, msg.spec)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise AgentError("bad_spec", f"the {msg.kind} spec does not fit its contract: {first.get('loc')} "
+                             f"{first.get('msg')}", "the control plane and the agent disagree on the spec: "
+                             "check both versions") from None
+        data = handlers.handle(ctx, msg.kind, msg.spec)
+        result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=True, data=data)
+    except AgentError as exc:
+        result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=False, error=exc.to_error())
+    except Exception as exc:  # a bug or an unexpected OS failure: report it, never lose the task
+        log.exception("task %s (%s) failed unexpectedly", msg.task_id, msg.kind)
+        err = AgentError("internal", f"{type(exc).__name__}: {exc}",
+                         "see the agent log on the node; " + traceback.format_exc(limit=2)[-300:])
+        result = TaskResult(task_id=msg.task_id, node_id=ctx.node_id, ok=False, error=err.to_error())
+    try:
+        journal.record(result)
+    except OSError as exc:  # the state disk is full: the result still goes to the control plane
+        log.error("could not record the result of task %s in %s (%s): a redelivered message would run it "
+                  "again", msg.task_id, ctx.state.tasks_dir, exc)
+    return result.model_dump()
 
 
 def make_agent_app(ctx: AgentContext, broker_url: str, master_name: str | None = None) -> Celery:

@@ -42,24 +42,33 @@ def add(session: Session, tasks: list[Task]) -> None:
 
 def send(session: Session, sender: Sender, tasks: list[Task]) -> int:
     """Send committed tasks now (beat's re-dispatch, and the outbox after a commit). A broker failure
-    leaves them QUEUED: beat re-sends them. Commits the dispatch bookkeeping; returns how many went."""
-    sent = 0
+    leaves them QUEUED: beat re-sends them. Commits the dispatch bookkeeping; returns how many went.
+    Every message goes out before the bookkeeping is written (one UPDATE): the agents start at once."""
+    versions: dict[str, int] = {}
+    generations: dict[str, int] = {}
+    sent: list[str] = []
     for task in tasks:
-        version = session.exec(select(Cluster.metadata_version).where(col(Cluster.id) == task.cluster_id)).one()
-        generation = session.exec(select(Node.secret_generation).where(col(Node.id) == task.node_id)).one()
+        if task.cluster_id not in versions:
+            versions[task.cluster_id] = session.exec(
+                select(Cluster.metadata_version).where(col(Cluster.id) == task.cluster_id)).one()
+        if task.node_id not in generations:
+            generations[task.node_id] = session.exec(
+                select(Node.secret_generation).where(col(Node.id) == task.node_id)).one()
         message = TaskMessage(task_id=task.id, node_id=task.node_id, kind=task.kind, spec=task.spec,
-                              issued_at=time.time(), key_generation=generation, metadata_version=version)
+                              issued_at=time.time(), key_generation=generations[task.node_id],
+                              metadata_version=versions[task.cluster_id])
         try:
             sender.send(message)
         except Exception as exc:  # broker down: the row is the truth, beat retries
             log.warning("could not send task %s to node %s yet: %s", task.id, task.node_id, exc)
             continue
+        sent.append(task.id)
+    if sent:
         session.execute(
-            update(Task).where(col(Task.id) == task.id).values(dispatched_at=utcnow(), attempts=Task.attempts + 1)
+            update(Task).where(col(Task.id).in_(sent)).values(dispatched_at=utcnow(), attempts=Task.attempts + 1)
         )
-        sent += 1
     session.commit()
-    return sent
+    return len(sent)
 
 
 @event.listens_for(OrmSession, "after_commit")

@@ -1,17 +1,16 @@
-"""Brick daemons (glusterfsd) and self-heal daemons (glusterfs --process-name glustershd),
-started from volfiles we generate, with no glusterd.
+"""Brick daemons (glusterfsd) and self-heal daemons (glusterfs --process-name shd), started
+from volfiles we generate, with no glusterd.
 
 Both fork into the background and outlive the agent: the pid files are the record of what
 runs, so an agent restarted from its local metadata finds its daemons again.
 
-Where a brick gets its graph: from the agent's volfile server on its root-only unix socket
+Where a brick or a self-heal daemon gets its graph: from the agent's volfile server on its root-only unix socket
 (`-s <socket> --volfile-server-transport unix --volfile-id <key>`), which serves the "served
 volfile" of that key (`ProcessLayout.served_volfile`): a daemon started that way keeps a
 management connection and applies a new volfile in place when the agent notifies it (see
 nodeagent/live_graphs.py). When no volfile server answers (an agent started with
 `--recover-only`, or its server could not start), the daemon is started from the same file with
-`-f`: the latest graph this node served, which it then keeps until it is restarted. Self-heal
-daemons always read their served volfile with `-f` (see shd_argv) and are restarted on a change."""
+`-f`: the latest graph this node served, which it then keeps until it is restarted."""
 import errno
 import hashlib
 import os
@@ -193,7 +192,10 @@ def start_brick(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec, node_
     pid = running_pid(pidfile, "glusterfsd")
     if pid is None:
         raise failure(what, log, offset, "the daemon exited right after starting")
-    wait_for(lambda: not is_gluster_process(pid, pidfile) or port_accepts(brick.address, brick.port), timeout)
+    # glusterfsd listens a few ms after its parent returns: a short poll keeps a start from waiting
+    # a whole 0.1 s interval for it
+    wait_for(lambda: not is_gluster_process(pid, pidfile) or port_accepts(brick.address, brick.port), timeout,
+             interval=0.005)
     if is_gluster_process(pid, pidfile) and port_accepts(brick.address, brick.port):
         return pid
     stop_pid(pidfile)  # a brick that never came up must not linger half-started
@@ -210,14 +212,18 @@ def brick_status(layout: ProcessLayout, brick: BrickSpec) -> dict:
     return {"pid": pid, "port": brick.port, "online": bool(pid) and port_accepts(brick.address, brick.port)}
 
 
+# Not "glustershd": glusterfs 10.3 takes that name for its multiplexed daemon, which attaches each
+# fetched volfile as one more graph and wants glusterd's attach data with it (a "pidfile" in the
+# GETSPEC reply: without it, "glusterfs_update_mux_pid ... invalid argument"), and was seen ignoring
+# SIGTERM for 10 s. Under any other name a self-heal daemon fetches and reconfigures in place
+# exactly as a brick or a client does (glusterfsd-mgmt.c, mgmt_getspec_cbk): one volume, one graph.
+SHD_PROCESS_NAME = "shd"
+
+
 def shd_argv(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str) -> list[str]:
     argv = [
-        "glusterfs", "--process-name", "glustershd",
-        # From the served file, not the volfile server: glustershd fetching from a server takes
-        # glusterfs 10.3's multiplexed-daemon path, which wants glusterd's attach data (it logs
-        # "glusterfs_update_mux_pid ... invalid argument") and was seen ignoring SIGTERM for 10 s.
-        # Its agent restarts it when its graph changes (it serves no client).
-        "--volfile-id", shd_volfile_id(spec), "-f", str(layout.shd_volfile(spec)),
+        "glusterfs", "--process-name", SHD_PROCESS_NAME,
+        *graph_source(layout, shd_volfile_id(spec), layout.shd_volfile(spec)),
         "-p", str(layout.shd_pidfile(spec)),
         "-l", str(layout.shd_log(spec)),
     ]
@@ -230,7 +236,7 @@ def shd_argv(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str) -> list[st
 
 def start_shd(layout: ProcessLayout, spec: VolumeSpec, node_uuid: str, runner: Runner, timeout: float = 20.0) -> int:
     """Start (or find running) this node's self-heal daemon for `spec`; return its pid. A running
-    one is left alone (nodeagent/live_graphs.py applies changes to it, live or by a restart).
+    one is left alone (nodeagent/live_graphs.py applies changes to it, in place or by a restart).
 
     There is no port to wait for: it connects to the bricks itself and heals once they are up."""
     pidfile, log = layout.shd_pidfile(spec), layout.shd_log(spec)

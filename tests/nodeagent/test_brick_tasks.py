@@ -169,7 +169,7 @@ def test_concurrent_tasks_of_one_volume_share_one_self_heal_daemon(nodes, tmp_pa
     nodes.run_all("CREATE_BRICK", spec, parallel=True)
     started = nodes.run_all("START_BRICK", spec, parallel=True)
     assert all(port_accepts(b.address, b.port) for b in spec.bricks)
-    shds = [p for p in processes_under(tmp_path) if "glustershd" in cmdline(p)]
+    shds = [p for p in processes_under(tmp_path) if f"shd/{spec.name}" in cmdline(p)]
     assert sorted(shds) == sorted(shd_pid(ctx, spec) for ctx in nodes.ctxs)  # exactly one per node
     assert [d["pid"] for d in started] == [brick_pid(nodes, b) for b in spec.bricks]
     # Stopping one of a node's two bricks keeps that node's daemon; stopping both in parallel ends it.

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from nodeagent.gluster.pids import cmdline, wait_for
-from nodeagent.gluster.processes import ProcessLayout, graph_source
-from nodeagent.live_graphs import apply
+from nodeagent.gluster.processes import ProcessLayout, graph_source, shd_argv
+from nodeagent.live_graphs import apply, on_local_file
 from nodeagent.local_volfiles import served_volfile_lookup, socket_path
 from nodeagent.volfile_server import VolfileServer
 from tests.nodeagent.agent_factory import agent
+from tests.unit.volgen.samples import sample_spec
 
 GRAPH = ("volume v-posix\n    type storage/posix\n{}end-volume\n\n"
          "volume v-server\n    type protocol/server\n    subvolumes v-posix\nend-volume\n")
@@ -70,6 +71,37 @@ def test_daemons_read_the_volfile_server_when_it_answers_else_the_last_served_fi
     finally:
         server.stop()
     assert graph_source(ProcessLayout(state), "v.n1.b", volfile)[-2:] == ["-f", str(volfile)]
+
+
+def test_a_daemon_on_a_local_file_is_moved_only_when_the_volfile_server_answers(tmp_path, daemon):
+    state, sock = tmp_path / "state", str(tmp_path / "run" / "volfile.socket")
+    legacy = daemon("--volfile-id", "k", "-f", str(tmp_path / "k.vol"))
+    follower = daemon("-s", sock, "--volfile-server-transport", "unix", "--volfile-id", "k")
+    assert not on_local_file(ProcessLayout(state, sock), legacy)  # nothing answers there: a restart gains nothing
+    assert not on_local_file(ProcessLayout(state), legacy)
+    server = VolfileServer("", served_volfile_lookup(state), unix_path=sock)
+    server.start()
+    try:
+        assert on_local_file(ProcessLayout(state, sock), legacy)
+        assert not on_local_file(ProcessLayout(state, sock), follower)
+    finally:
+        server.stop()
+
+
+def test_self_heal_daemons_fetch_from_the_volfile_server_under_a_name_that_is_not_multiplexed(tmp_path):
+    state, sock = tmp_path / "state", str(tmp_path / "run" / "volfile.socket")
+    spec = sample_spec("v", "replicate", 3, replica_count=3)
+    server = VolfileServer("", served_volfile_lookup(state), unix_path=sock)
+    server.start()
+    try:
+        argv = shd_argv(ProcessLayout(state, sock), spec, "node-uuid")
+    finally:
+        server.stop()
+    # glusterfs 10.3 treats "glustershd" as its multiplexed daemon, which needs glusterd's attach data
+    assert argv[argv.index("--process-name") + 1] not in ("glustershd", "")
+    assert argv[argv.index("-s") + 1] == sock and "-f" not in argv
+    assert argv[argv.index("--volfile-id") + 1] == "shd/v"
+    assert "*replicate*.node-uuid=node-uuid" in argv
 
 
 def test_served_files_are_named_by_the_hash_of_their_key(tmp_path):
