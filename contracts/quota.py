@@ -54,3 +54,9 @@ def decode_size(raw: bytes) -> tuple[int, int, int]:
     if len(raw) >= 8:
         return max(0, struct.unpack("!q", raw[:8])[0]), 0, 0
     raise ValueError(f"quota size xattr of {len(raw)} bytes: expected 24 (or 8)")
+
+
+def usage_reporter(bricks_node_ids: list[str]) -> str | None:
+    """The node that reads and reports a volume's quota usage: the node of its first brick (the
+    control plane orders the bricks; one reader is enough, every node sees the same sizes)."""
+    return bricks_node_ids[0] if bricks_node_ids else None

@@ -22,8 +22,8 @@ from volgen.options import apply_options, switch_on
 QUOTA_VERSION = "features.quota-version"
 # What `quota enable` sets (glusterd's glusterd_quota_enable + its default deem-statfs on).
 ENABLED_OPTIONS = {"features.quota": "on", "features.inode-quota": "on", "features.quota-deem-statfs": "on"}
-# Options only the quota commands set or reset.
-QUOTA_OWNED = frozenset({*ENABLED_OPTIONS, QUOTA_VERSION})
+# Options only the quota commands set or reset (`volume set` refuses them, as glusterd does).
+QUOTA_OWNED = frozenset({"features.quota", "features.inode-quota", QUOTA_VERSION})
 QUOTAD_SOCKET = "/var/run/gluster/quotad.socket"
 
 
