@@ -164,7 +164,8 @@ def limit_task_finished(session: Session, task: Task, data: dict) -> None:
     if row is None or row.state not in ("applying", "removing"):
         return  # quota disabled meanwhile (the limits went with it), or a late answer
     ok, removing = task.phase == Phase.DONE.value, row.state == "removing"
-    if ok and removing:
+    if (ok and removing) or (not ok and not removing and row.previous is None):
+        # removed; or a new limit that could not be set: as if never asked
         volume = session.get(Volume, task.volume_id)
         if volume is not None:
             quota_alerts.resolve_all(session, volume, [row])
@@ -172,14 +173,12 @@ def limit_task_finished(session: Session, task: Task, data: dict) -> None:
     elif ok:
         row.state, row.previous, row.reason = "applied", None, ""
         _take_usage(row, data)
-    elif row.previous is None and not removing:
-        session.delete(row)  # a new limit that could not be set: as if never asked
+        session.add(row)
     else:
         for key, value in (row.previous or {}).items():
             setattr(row, key, value)
         row.state, row.previous = "applied", None
         row.reason = f"the last change was refused: {task.reason}"[:4096]
-    if row in session:
         session.add(row)
     metadata.changed(session, task.cluster_id, volume_id=task.volume_id)
 
