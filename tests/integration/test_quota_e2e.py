@@ -52,6 +52,10 @@ def quota_list(cp, name: str) -> dict:
     return json.loads(kadalu(cp, "volume", "quota", "list", "-c", "mycluster", name, "--json").stdout)
 
 
+def quota_xattrs(brick: dict, prefix: str) -> list[str]:
+    return [x for x in os.listxattr(os.path.join(brick["path"], "projects", "a")) if x.startswith(prefix)]
+
+
 def write_until_refused(directory: Path, files: int) -> tuple[int, OSError | None]:
     """Write `files` files of 1 MiB; stop at the first error. (files written, the error)."""
     chunk = b"q" * MiB
@@ -90,8 +94,8 @@ def test_quota_limit_refuses_writes_past_it_and_is_reported(qcp):
 
     kadalu(cp, "volume", "quota", "limit-usage", "-c", "mycluster", "qv", "/projects/a", "10MiB", "--soft-limit", "50%",
            "--wait")
-    for b in vol["bricks"]:  # the limit is on the directory on every brick of the set
-        assert os.getxattr(os.path.join(b["path"], "projects", "a"), LIMIT_XATTR)
+    for b in vol["bricks"]:  # the limit is on the directory on every brick of the set (marker names it
+        assert quota_xattrs(b, LIMIT_XATTR)  # with the quota-version: limit-set.1)
 
     # counted by the crawl, then reported by the volume's reporting node
     wait_for(lambda: quota_list(cp, "qv")["limits"][0]["used_bytes"] >= 2 * MiB, 90, "the existing data counted",
@@ -118,8 +122,8 @@ def test_quota_limit_refuses_writes_past_it_and_is_reported(qcp):
     assert kadalu(cp, "volume", "quota", "list", "-c", "mycluster", "qv", ok=False).returncode != 0
     assert volume(cp, "qv")["options"].get("features.quota") is None
     # the nodes clean the quota xattrs off the bricks (the limit with them), and writes go on
-    wait_for(lambda: not any(LIMIT_XATTR in os.listxattr(os.path.join(b["path"], "projects", "a"))
-                             for b in vol["bricks"]), 90, "the quota xattrs cleaned", cp.procs.tails)
+    wait_for(lambda: not any(quota_xattrs(b, "trusted.glusterfs.quota") for b in vol["bricks"]), 90,
+             "the quota xattrs cleaned", cp.procs.tails)
     written, error = write_until_refused(mnt / "projects" / "a", 4)
     assert error is None and written == 4
     kadalu(cp, "umount", str(mnt))
