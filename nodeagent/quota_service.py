@@ -37,8 +37,11 @@ CLEANUP_XATTR = "glusterfs.quota-xattr-cleanup"  # marker's virtual xattr (VIRTU
 _latest: dict[str, list[QuotaUsageReport]] = {}
 
 
+MAX_REPORTS = 16384  # what a heartbeat carries (contracts.messages.Heartbeat.quota_usage)
+
+
 def latest(ctx: AgentContext) -> list[QuotaUsageReport]:
-    return list(_latest.get(str(ctx.state.root), []))
+    return list(_latest.get(str(ctx.state.root), []))[:MAX_REPORTS]
 
 
 def _volumes(ctx: AgentContext) -> list[tuple[VolumeSpec, str, list[str]]]:
