@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -81,7 +82,9 @@ def test_quota_limit_refuses_writes_past_it_and_is_reported(qcp):
     kadalu(cp, "volume", "set", "-c", "mycluster", "qv", "features.soft-timeout", "0", "features.hard-timeout", "0",
            "--wait")
     pids = [b["pid"] for b in volume(cp, "qv")["bricks"]]
+    t0 = time.monotonic()
     kadalu(cp, "volume", "quota", "enable", "-c", "mycluster", "qv", "--wait")
+    print(f"quota enable --wait on a running replica-3 volume: {time.monotonic() - t0:.2f} s")
     vol = volume(cp, "qv")
     assert vol["state"] == "Started" and [b["pid"] for b in vol["bricks"]] == pids  # taken in place
     assert vol["options"]["features.quota"] == "on" and vol["options"]["features.quota-version"] == "1"
@@ -102,6 +105,7 @@ def test_quota_limit_refuses_writes_past_it_and_is_reported(qcp):
              cp.procs.tails)
     written, error = write_until_refused(mnt / "projects" / "a", 40)
     assert error is not None and error.errno == errno.EDQUOT, (written, error)
+    print(f"EDQUOT at the write of file {written + 1} (1 MiB each) after 2 MiB were there: {error}")
     assert 7 <= written <= 12, written  # 2 MiB there before + at most what the hard limit allows (and a write of slack)
     with open(mnt / "other.txt", "wb") as f:  # outside the limited directory: no limit
         f.write(b"o" * (4 * MiB))
