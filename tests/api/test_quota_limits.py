@@ -6,6 +6,7 @@ from contracts.messages import TaskError
 from controlplane.models import Alert, Cluster, QuotaLimit, Task
 from controlplane.services.metadata_content import build_content
 from tests.api.quota_helpers import answer_quota_task, limit, usage_heartbeat, with_quota
+from tests.api.volume_helpers import finish_all
 from tests.factories import API
 
 MiB = 1024 * 1024
@@ -149,3 +150,17 @@ def test_the_root_of_the_volume_may_be_limited(client, admin, nodes):
     answer_quota_task(client)
     assert [r["path"] for r in _limits(admin)] == ["/"]
     assert client.get(f"{API}/clusters/c1/volumes/qv/quota").status_code == 401  # not logged in
+
+
+def test_a_stopped_volume_takes_no_limit_and_deleting_it_drops_its_limits(client, admin, nodes):
+    vol = with_quota(client, admin)
+    limit(admin)
+    answer_quota_task(client)
+    assert admin.post("/clusters/c1/volumes/qv/stop", {}).status_code == 202
+    finish_all(client, vol["id"])
+    r = limit(admin, path="/b")
+    assert r.status_code == 409 and "start it first" in r.json()["detail"]
+    assert admin.delete("/clusters/c1/volumes/qv").status_code == 202
+    finish_all(client, vol["id"])
+    assert admin.get("/clusters/c1/volumes/qv").status_code == 404
+    assert _rows(client) == []
