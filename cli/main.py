@@ -24,6 +24,7 @@ from cli.commands import (
     volume_credentials,
     volume_expand,
     volume_options,
+    volume_quota,
     volume_rebalance,
 )
 from cli.errors import CliError
@@ -31,7 +32,7 @@ from cli.output import exit_with_error
 
 # These add their commands to `kadalu volume` when imported (after `volume`, above).
 CLUSTER_COMMAND_MODULES = (cluster_verify,)  # add `kadalu cluster verify` when imported
-VOLUME_COMMAND_MODULES = (volume_credentials, volume_expand, volume_options, volume_rebalance)
+VOLUME_COMMAND_MODULES = (volume_credentials, volume_expand, volume_options, volume_quota, volume_rebalance)
 
 
 class KadaluGroup(TyperGroup):

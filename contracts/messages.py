@@ -113,6 +113,16 @@ class RebalanceReport(_AgentMessage):
         return value
 
 
+class QuotaUsageReport(_AgentMessage):
+    """A limited directory's usage as the volume's reporting node read it (trusted.glusterfs.quota.size)."""
+
+    volume_id: str
+    path: str = Field(max_length=4096)
+    used_bytes: int = Field(default=0, ge=0, le=2**63 - 1)
+    files: int = Field(default=0, ge=0, le=2**63 - 1)
+    dirs: int = Field(default=0, ge=0, le=2**63 - 1)
+
+
 class Heartbeat(_AgentMessage):
     node_id: str
     hostname: str = ""
@@ -123,3 +133,4 @@ class Heartbeat(_AgentMessage):
     devices: list[DeviceUsage] = Field(default_factory=list, max_length=4096)
     bricks: list[BrickReport] = Field(default_factory=list, max_length=16384)
     rebalances: list[RebalanceReport] = Field(default_factory=list, max_length=4096)
+    quota_usage: list[QuotaUsageReport] = Field(default_factory=list, max_length=16384)

@@ -6,7 +6,9 @@ The complete copy (each agent's metadata.json holds {"version": V, "content": <c
     {"cluster": {"id": str, "name": str},
      "nodes":   [{"id", "name", "address"}, ...]                      sorted by name
      "devices": [{"id", "node_id", "path", "kind", "state"}, ...]     sorted by (path, id)
-     "volumes": [{"spec": VolumeSpec as dict, "state": str}, ...]     sorted by spec.name}
+     "volumes": [{"spec": VolumeSpec as dict, "state": str,            sorted by spec.name
+                  "quota_limits": [{"path", "hard_bytes", "soft_percent", "hard_objects"}, ...]
+                                   (only when the volume has quota limits; sorted by path)}, ...]}
 
 One change per version (the control plane's append-only log, `GET /api/v1/agent/metadata?since=V`):
 

@@ -28,6 +28,7 @@ class TaskKind(StrEnum):
     START_REBALANCE = "START_REBALANCE"
     STOP_REBALANCE = "STOP_REBALANCE"
     REPAIR_BRICK = "REPAIR_BRICK"
+    QUOTA_LIMIT = "QUOTA_LIMIT"
 
 
 # kind -> (running word, done word)
@@ -43,6 +44,7 @@ _WORDS: dict[TaskKind, tuple[str, str]] = {
     TaskKind.START_REBALANCE: ("STARTING", "STARTED"),
     TaskKind.STOP_REBALANCE: ("STOPPING", "STOPPED"),
     TaskKind.REPAIR_BRICK: ("REPAIRING", "REPAIRED"),
+    TaskKind.QUOTA_LIMIT: ("APPLYING", "APPLIED"),
 }
 
 

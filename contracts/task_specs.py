@@ -25,12 +25,15 @@ Agent metadata (what `GET /api/v1/agent/metadata` returns in content["volumes"])
 {"spec": VolumeSpec as dict, "state": volume state}; an agent restarted after a reboot starts the
 bricks (on its node) of volumes whose state is "Started", from this local copy alone.
 """
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from contracts.quota import MAX_BYTES, check_quota_path
 from contracts.task_kinds import TaskKind
 from contracts.volume_spec import BrickSpec, SafePath, Uuid, VolumeSpec
+
+QuotaPath = Annotated[str, AfterValidator(check_quota_path)]
 
 
 class DeviceTaskSpec(BaseModel):
@@ -95,6 +98,22 @@ class RepairBrickSpec(BaseModel):
         return next(b for b in self.volume.bricks if b.id == self.brick_id)
 
 
+class QuotaLimitSpec(BaseModel):
+    """QUOTA_LIMIT (controlplane/services/quota.py), sent to one node holding a brick of the volume:
+    on its `--client-pid -5` mount of the volume, `action` "set" writes the limit xattrs of `path`
+    (a directory that must exist: code not_found otherwise), "remove" removes them (a path gone
+    meanwhile is done). data: {"used_bytes", "files", "dirs"} read on the path, when it exists."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    volume: VolumeSpec
+    path: QuotaPath
+    action: Literal["set", "remove"] = "set"
+    hard_bytes: int | None = Field(default=None, ge=0, le=MAX_BYTES)
+    soft_percent: int | None = Field(default=None, ge=1, le=100)
+    hard_objects: int | None = Field(default=None, ge=0, le=MAX_BYTES)
+
+
 SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.ADD_DEVICE: DeviceTaskSpec,
     TaskKind.REMOVE_DEVICE: DeviceTaskSpec,
@@ -107,6 +126,7 @@ SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.START_REBALANCE: RebalanceTaskSpec,
     TaskKind.STOP_REBALANCE: RebalanceTaskSpec,
     TaskKind.REPAIR_BRICK: RepairBrickSpec,
+    TaskKind.QUOTA_LIMIT: QuotaLimitSpec,
 }
 
 

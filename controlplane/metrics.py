@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from controlplane.db import utcnow
 from controlplane.models import Alert, Brick, Cluster, Device, Node, Rebalance, Task, Volume
+from controlplane.quota_metrics import QuotaCollector
 from controlplane.services import job_runs, volume_health, volume_usage
 from controlplane.services.nodes import heartbeat_age
 
@@ -186,6 +187,7 @@ class Metrics:
     def __init__(self, engine: Engine, task_window_seconds: int = 3600):
         self.registry = CollectorRegistry()
         self.registry.register(StateCollector(engine, task_window_seconds))
+        self.registry.register(QuotaCollector(engine))
         self.requests = Counter(
             "kadalu_api_requests_total", "API requests", ["method", "route", "status"], registry=self.registry
         )

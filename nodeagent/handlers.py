@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from contracts.task_kinds import TaskKind
 from contracts.task_specs import DeviceTaskSpec
-from nodeagent import brick_handlers, devices, drift_repair, rebalance_handlers
+from nodeagent import brick_handlers, devices, drift_repair, quota_handlers, rebalance_handlers
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 
@@ -47,6 +47,7 @@ HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
     TaskKind.STOP_REBALANCE: rebalance_handlers.stop,
     TaskKind.DELETE_BRICK: brick_handlers.delete_brick,
     TaskKind.REPAIR_BRICK: drift_repair.repair_brick,
+    TaskKind.QUOTA_LIMIT: quota_handlers.limit,
 }
 
 

@@ -4,16 +4,18 @@ import atexit
 import logging
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
 from contracts import broker_url as broker_urls
 from contracts.task_names import node_queue
-from nodeagent import drift_report, facts, heartbeat, recovery
+from nodeagent import drift_report, facts, heartbeat, quota_service, recovery
 from nodeagent.client_volfiles import client_volfile_lookup
 from nodeagent.context import AgentContext
 from nodeagent.controlplane_client import ControlPlaneClient, RegistrationRefused
 from nodeagent.local_volfiles import served_volfile_lookup, socket_path
+from nodeagent.quota_mounts import release_all
 from nodeagent.settings import AgentSettings
 from nodeagent.state_files import AgentState
 from nodeagent.volfile_server import VolfileServer
@@ -166,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
                          settings.broker_master_name or creds.get("broker_master_name"))
     heartbeat.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))
     drift_report.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))  # sent only when it changes
+    quota_service.start(ctx, float(creds.get("heartbeat_interval", 5.0)))
+    atexit.register(release_all, Path(settings.state_dir))  # the agent's own quota mounts go with it
     app.worker_main([
         "worker", "-Q", node_queue(ctx.node_id), "-n", f"kadalu-agent.{name}@%h", "--pool", "threads",
         "-c", str(settings.concurrency), "--without-mingle", "--without-gossip", "-E", "--loglevel", args.log_level.upper(),

@@ -26,6 +26,7 @@ from contracts.volume_spec import BrickSpec, VolumeSpec
 from volgen.defaults import defaults
 from volgen.graph import Xlator, render, stack, xlator
 from volgen.options import apply_options, switch_on
+from volgen.quotad import QUOTA_VERSION
 from volgen.shape import DEBUG_SWITCHES
 
 
@@ -126,7 +127,9 @@ def brick_graph(spec: VolumeSpec, brick: BrickSpec, node_uuid: str, shared_brick
         feature("io-threads", "performance/io-threads"),
         feature("selinux", "features/selinux"),
         feature("marker", "features/marker", {"volume-uuid": spec.id,
-                                              "timestamp-file": marker_timestamp_file(brick)}),
+                                              "timestamp-file": marker_timestamp_file(brick),
+                                              # bumped by every quota re-enable (volgen.quotad)
+                                              **({"quota-version": opts[QUOTA_VERSION]} if QUOTA_VERSION in opts else {})}),
         feature("barrier", "features/barrier"),
         xlator(f"{vol}-index", "features/index", _index_options(spec, path)),
         # server-quota follows features.quota, as glusterd's brick_graph_add_quota writes it.

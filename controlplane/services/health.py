@@ -10,7 +10,7 @@ from contracts.messages import Heartbeat
 from contracts.states import NodeState
 from controlplane.db import rowcount, utcnow
 from controlplane.models import Device, Node
-from controlplane.services import alerts, health_alerts, rebalance, volume_health
+from controlplane.services import alerts, health_alerts, quota, rebalance, volume_health
 from controlplane.services.transitions import NODE
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
             session.add(dev)
     volume_health.apply_reports(session, node, hb.bricks)
     rebalance.apply_reports(session, node, hb.rebalances)
+    if hb.quota_usage:
+        quota.apply_usage(session, node, hb.quota_usage)
     if previous != NodeState.ONLINE:
         health_alerts.node_back(session, node)
         alerts.record(

@@ -1,6 +1,6 @@
 """The entries of the cluster metadata (format: contracts/metadata_delta.py), built from rows.
 
-`build_content` reads the whole cluster in five queries (a complete copy: compaction checks,
+`build_content` reads the whole cluster in six queries (a complete copy: compaction checks,
 tests, recovery tooling); `change_for` reads only what one transaction marked (a volume, its
 bricks and their nodes; a node; a device), so a change costs O(what changed), not O(cluster)."""
 from dataclasses import dataclass, field
@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from contracts.metadata_delta import sort_section
 from contracts.states import VOLUME_PASSING
-from controlplane.models import Brick, Cluster, Device, Node, Volume
+from controlplane.models import Brick, Cluster, Device, Node, QuotaLimit, Volume
 from controlplane.services.volume_specs import bricks_of, nodes_of, spec_from
 
 
@@ -36,10 +36,25 @@ def device_entry(d: Device) -> dict[str, Any]:
     return {"id": d.id, "node_id": d.node_id, "path": d.path, "kind": d.kind, "state": d.state}
 
 
-def volume_entry(v: Volume, bricks: list[Brick], nodes: dict[str, Node]) -> dict[str, Any]:
+def limit_entry(q: QuotaLimit) -> dict[str, Any]:
+    return {"path": q.path, "hard_bytes": q.hard_bytes, "soft_percent": q.soft_percent, "hard_objects": q.hard_objects}
+
+
+def volume_entry(v: Volume, bricks: list[Brick], nodes: dict[str, Node],
+                 limits: list[QuotaLimit] | None = None) -> dict[str, Any]:
     # agents act on the state the bricks should be in: during an expand or an option change, where it returns to
-    return {"spec": spec_from(v, bricks, nodes).model_dump(),
-            "state": v.resume_state if v.state in VOLUME_PASSING else v.state}
+    out: dict[str, Any] = {"spec": spec_from(v, bricks, nodes).model_dump(),
+                           "state": v.resume_state if v.state in VOLUME_PASSING else v.state}
+    if limits:  # quota limits (controlplane/services/quota.py), by path
+        out["quota_limits"] = [limit_entry(q) for q in sorted(limits, key=lambda q: q.path)]
+    return out
+
+
+def _limits(session: Session, where) -> dict[str, list[QuotaLimit]]:
+    out: dict[str, list[QuotaLimit]] = {}
+    for q in session.exec(select(QuotaLimit).where(where)):
+        out.setdefault(q.volume_id, []).append(q)
+    return out
 
 
 def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, Any]:
@@ -56,28 +71,31 @@ def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, An
     if marks.volumes:
         vols = {v.id: v for v in session.exec(select(Volume).where(col(Volume.id).in_(sorted(marks.volumes))))}
         entries: dict[str, Any] = {}
+        limits = _limits(session, col(QuotaLimit.volume_id).in_(sorted(vols)))
         for vid in sorted(marks.volumes):
             vol = vols.get(vid)
             if vol is None:
                 entries[vid] = None
                 continue
             bricks = bricks_of(session, vol)
-            entries[vid] = volume_entry(vol, bricks, nodes_of(session, bricks))
+            entries[vid] = volume_entry(vol, bricks, nodes_of(session, bricks), limits.get(vid))
         change["volumes"] = entries
     return change
 
 
 def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
-    """The complete copy, from the database (five queries, whatever the cluster's size)."""
+    """The complete copy, from the database (six queries, whatever the cluster's size)."""
     nodes = {n.id: n for n in session.exec(select(Node).where(col(Node.cluster_id) == cluster.id))}
     devices = session.exec(select(Device).where(col(Device.cluster_id) == cluster.id))
     bricks: dict[str, list[Brick]] = {}
     for b in session.exec(select(Brick).where(col(Brick.cluster_id) == cluster.id).order_by(col(Brick.idx))):
         bricks.setdefault(b.volume_id, []).append(b)
     vols = session.exec(select(Volume).where(col(Volume.cluster_id) == cluster.id))
+    limits = _limits(session, col(QuotaLimit.cluster_id) == cluster.id)
     return {
         "cluster": cluster_entry(cluster),
         "nodes": sort_section("nodes", [node_entry(n) for n in nodes.values()]),
         "devices": sort_section("devices", [device_entry(d) for d in devices]),
-        "volumes": sort_section("volumes", [volume_entry(v, bricks.get(v.id, []), nodes) for v in vols]),
+        "volumes": sort_section("volumes", [volume_entry(v, bricks.get(v.id, []), nodes, limits.get(v.id))
+                                          for v in vols]),
     }

@@ -7,15 +7,25 @@ from controlplane.models import Volume
 from controlplane.services.errors import Invalid
 from controlplane.services.volume_specs import spec
 from volgen import option_effects
+from volgen.quotad import QUOTA_OWNED
 
 BOOL_ON = ("on", "yes", "true", "enable", "1")
 
 MAX_OPTIONS = 64
 
 
+def check_not_quota_owned(names: list[str] | dict[str, str]) -> None:
+    """features.quota and its companions are switched by `kadalu volume quota enable|disable`, which
+    also runs the quota daemons and counts existing data (glusterd refuses them in `volume set` too)."""
+    owned = sorted(set(names) & QUOTA_OWNED)
+    if owned:
+        raise Invalid(f"{', '.join(owned)}: set by `kadalu volume quota enable|disable`, not as an option")
+
+
 def validated(options: dict[str, str]) -> dict[str, str]:
     if len(options) > MAX_OPTIONS:
         raise Invalid(f"{len(options)} options in one request: send at most {MAX_OPTIONS}")
+    check_not_quota_owned(options)
     out = {}
     for name, value in options.items():
         try:
@@ -49,6 +59,7 @@ def warnings(session: Session, volume: Volume, names: list[str]) -> list[str]:
 
 def check_known(names: list[str]) -> None:
     """Refuse unknown option names with the table's suggestions."""
+    check_not_quota_owned(names)
     for name in names:
         if name not in optiontable.load() and name not in optiontable.not_run():
             validated({name: ""})  # raises the unknown-option message with suggestions

@@ -69,6 +69,9 @@ def make_world(url: str, database_url: str) -> dict:
         _ok(client.post(f"{API}/users", json={"username": "leaver", "password": PASSWORD}, headers=admin), 201)
         # revoke-sessions is fuzzed on a user of its own too, so it can't end the admin's session either
         _ok(client.post(f"{API}/users", json={"username": "quitter", "password": PASSWORD}, headers=admin), 201)
+        # DELETE /users/{username} is fuzzed on a user of its own: a fuzzed delete of quitter (or leaver) in one
+        # phase made the stateful phase's revoke-sessions on quitter a 404 for a user it had just created
+        _ok(client.post(f"{API}/users", json={"username": "goner", "password": PASSWORD}, headers=admin), 201)
         return {
             "admin_token": admin["Authorization"].split()[1], "leaver_token": _login(client, "leaver"),
             "quitter_token": _login(client, "quitter"),
@@ -135,6 +138,8 @@ def write_config(path: Path, world: dict) -> None:
         lines += ["", "[[operations]]", f"include-path-regex = {_toml(regex)}", f"headers = {_toml({'Authorization': auth})}"]
     lines += ["", "[[operations]]", f"include-path-regex = {_toml(f'^{API}/users/[^/]+/revoke-sessions$')}",
               f"parameters = {_toml({'path.username': 'quitter'})}"]
+    lines += ["", "[[operations]]", f"include-path-regex = {_toml(f'^{API}/users/[^/]+$')}", 'include-method = "DELETE"',
+              f"parameters = {_toml({'path.username': 'goner'})}"]
     path.write_text("\n".join(lines) + "\n")
 
 

@@ -117,7 +117,13 @@ def change(session: Session, *, access: Access, volume: Volume, request: Options
     options = {k: v for k, v in volume.options.items() if k not in request.reset}
     options.update(values)
     check_combination(options)
-    changed = [n for n in {*values, *request.reset} if volume.options.get(n) != options.get(n)]
+    return reconfigure_to(session, volume, options)
+
+
+def reconfigure_to(session: Session, volume: Volume, options: dict[str, str]) -> list[Task]:
+    """Store `options` as the volume's (already checked) and, on a running volume, send the live
+    step or the first wave of restarts; commits. Callers check access and refuse_if_busy first."""
+    changed = [n for n in {*volume.options, *options} if volume.options.get(n) != options.get(n)]
     # ReconfigureFailed: the same request again retries the change on every brick, even when the
     # stored options do not change any more
     running = volume.state in RESTART_FROM and (bool(changed) or volume.state == V.RECONFIGURE_FAILED)

@@ -65,4 +65,9 @@ CASES = {
         "performance.rda-cache-limit": "20971520",  # 20MiB
         "storage.reserve": "5%",  # brick: posix
     }),
+    # `kadalu volume quota enable`, re-enabled once (quota-version 2): marker and quota switched on.
+    "replicate3-quota": sample_spec("rep3q", "replicate", 3, replica_count=3, options={
+        "features.quota": "on", "features.inode-quota": "on", "features.quota-deem-statfs": "on",
+        "features.quota-version": "2", "features.soft-timeout": "1", "features.hard-timeout": "1",
+    }),
 }

@@ -6,6 +6,7 @@ from optiontable import load, validate
 from tests.unit.volgen.samples import CASES, sample_spec
 from volgen import brick_volfile, changes_shape, client_volfile, inert_options, option_effects, shape, shd_volfile
 from volgen.client import CLIENT_SWITCHES, CTIME_DEFAULT, PERF_SWITCHES, SHARD_DEFAULT
+from volgen.quotad import QUOTA_VERSION
 
 
 def _blocks(text: str) -> dict[str, list[str]]:
@@ -31,6 +32,8 @@ def rep3(**options) -> object:
 @pytest.mark.parametrize("case", [c for c in CASES if CASES[c].options])
 def test_sample_options_are_stored_as_the_server_normalizes_them(case):
     for name, value in CASES[case].options.items():
+        if name == QUOTA_VERSION:  # not a volume option: the quota commands keep it (volgen.quotad)
+            continue
         assert validate(name, value) == value
 
 
