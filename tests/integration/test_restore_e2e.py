@@ -10,13 +10,12 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 
 from tests.integration.harness import PY, wait_for
 from tests.integration.test_volumes_e2e import add_devices, kadalu, mount, volume
+from tests.integration.writer import Writer
 
 pytestmark = [
     pytest.mark.integration,
@@ -24,31 +23,6 @@ pytestmark = [
 ]
 NODES = ("node1", "node2", "node3")
 SERVER_PROCS = ("api", "worker", "heartbeats", "beat")
-
-
-class Writer(threading.Thread):
-    """Appends a line to a file on the mount every 50 ms, fsynced, and keeps every error it meets."""
-
-    def __init__(self, path):
-        super().__init__(daemon=True)
-        self.path, self.lines, self.errors = path, 0, []
-        self.halt = threading.Event()
-
-    def run(self):
-        while not self.halt.is_set():
-            try:
-                with open(self.path, "a") as f:
-                    f.write(f"line {self.lines}\n")
-                    f.flush()
-                    os.fsync(f.fileno())
-                self.lines += 1
-            except OSError as exc:
-                self.errors.append(f"{time.strftime('%H:%M:%S')} {exc}")
-            time.sleep(0.05)
-
-    def stop(self):
-        self.halt.set()
-        self.join(10)
 
 
 def agent_copy(cp, node):
