@@ -4,11 +4,16 @@ The complete copy (each agent's metadata.json holds {"version": V, "content": <c
 `GET /api/v1/agent/metadata` returns the same; the recovery path restores a control plane from it):
 
     {"cluster": {"id": str, "name": str},
-     "nodes":   [{"id", "name", "address"}, ...]                      sorted by name
-     "devices": [{"id", "node_id", "path", "kind", "state"}, ...]     sorted by (path, id)
-     "volumes": [{"spec": VolumeSpec as dict, "state": str,            sorted by spec.name
+     "nodes":   [{"id", "name", "address", "zone", "secret_generation"}, ...]    sorted by name
+     "devices": [{"id", "node_id", "path", "kind", "state"}, ...]               sorted by (path, id)
+     "volumes": [{"spec": VolumeSpec as dict, "state": str,                     sorted by spec.name
+                  "placement": {brick id: {"device_id", "reserved_bytes"}},  (provisioned bricks)
+                  "start_after_create": bool,
                   "quota_limits": [{"path", "hard_bytes", "soft_percent", "hard_objects"}, ...]
                                    (only when the volume has quota limits; sorted by path)}, ...]}
+
+Everything a restore needs is here (controlplane/services/restore*.py rebuilds the database from it);
+a section added later (say "snapshots") is listed in SECTIONS and gets its own restorer.
 
 One change per version (the control plane's append-only log, `GET /api/v1/agent/metadata?since=V`):
 

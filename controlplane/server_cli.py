@@ -5,12 +5,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from contracts import broker_url
 from contracts.task_names import CONTROLPLANE_QUEUE, HEARTBEAT_QUEUE
-from controlplane import broker_users, embedded_redis, state_dir
+from controlplane import broker_users, embedded_redis, restore_cli, state_dir
 from controlplane.migrate import upgrade
 from controlplane.settings import Settings
 
@@ -167,6 +169,32 @@ def up(with_flower: bool = typer.Option(False, "--flower", help="also run Flower
         time.sleep(0.5)
     _stop_all(children)
     raise typer.Exit(code)
+
+
+@app.command("metadata-key")
+def metadata_key(as_json: bool = typer.Option(False, "--json")):
+    """Print the public key that verifies the metadata copies this control plane signs: keep it with
+    your recovery notes (it cannot sign anything; `restore --trust-key` takes it)."""
+    restore_cli.metadata_key(_settings(), as_json)
+
+
+@app.command()
+def restore(
+    from_file: Annotated[list[Path] | None, typer.Option(
+        "--from-file", help="an agent's metadata.json, or what `kadalu-agent --export-metadata` printed (repeat it: "
+                            "the newest valid copy is chosen)")] = None,
+    trust_key: Annotated[list[str] | None, typer.Option(
+        "--trust-key", help="the public key `kadalu-server metadata-key` printed (or a file holding it); default: "
+                            "this server key's own")] = None,
+    force: bool = typer.Option(False, "--force", help="delete every cluster already in this database first"),
+    allow_rejoin: int = typer.Option(0, "--allow-rejoin", min=0, max=10080, metavar="MINUTES",
+                                     help="let every restored node register again with the new join token for this "
+                                          "long (when the server key changed: docs/recovery.md)"),
+    as_json: bool = typer.Option(False, "--json"),
+):
+    """Rebuild an empty control plane's clusters, nodes, devices, volumes and metadata version from
+    the nodes' signed metadata copies (docs/recovery.md). Run it before starting the server."""
+    restore_cli.restore(_settings(), from_file or [], trust_key or [], force, allow_rejoin, as_json)
 
 
 def _stop_all(children: list[tuple[str, subprocess.Popen]]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import Celery
 
-from contracts import metadata_delta, signing
+from contracts import metadata_delta, metadata_signing, signing
 from contracts.device_paths import DEFAULT_DEVICE_ROOTS
 from contracts.task_names import controlplane_queue
 from nodeagent import devices, message_guard
@@ -37,6 +37,7 @@ class AgentContext:
     on_metadata_changed: Callable[[], Any] | None = None
     device_roots: tuple[str, ...] = DEFAULT_DEVICE_ROOTS  # AgentSettings.device_roots
     _metadata_lock: threading.Lock = field(default_factory=threading.Lock)
+    _asked_for_signed_copy: bool = False  # an unsigned local copy was replaced by a signed one (once per run)
 
     @property
     def keys(self) -> "message_guard.Keys":
@@ -82,23 +83,32 @@ class AgentContext:
         """Whether the local copy moved to a new version."""
         held = self.state.load_metadata()
         version = int(held.get("version", 0) or 0)
+        since: int | None = version
+        if version and not _signed_at(held, version) and not self._asked_for_signed_copy:
+            since = None  # a copy from before signed copies: the complete copy once, with its signature
+            self._asked_for_signed_copy = True
         try:
-            md = self.client.metadata(self.node_id, self.secret, since=version)
+            md = self.client.metadata(self.node_id, self.secret, since=since)
             if md is not None and "changes" in md:
                 try:
                     new_version, content = metadata_delta.apply(held.get("content") or {}, version, md["changes"])
-                    md = {"version": new_version, "content": content}
+                    md = {"version": new_version, "content": content, "signature": md.get("signature")}
                 except (metadata_delta.BadChange, KeyError, TypeError) as exc:
                     log.warning("metadata changes after version %s do not apply (%s): fetching the complete copy",
                                 version, exc)
                     md = self.client.metadata(self.node_id, self.secret)
+            if md is not None and md.get("signature") is not None and not _signed_at(md, md["version"]):
+                log.warning("metadata version %s differs from the one the control plane signed: fetching the complete "
+                            "copy", md["version"])
+                md = self.client.metadata(self.node_id, self.secret)
         except Exception as exc:  # the control plane may be down; local metadata stays usable
             log.warning("could not refresh metadata (holding version %s): %s", version, exc)
             return False
         if md is None:
             return False
+        signature = md.get("signature") if _signed_at(md, md["version"]) else None
         try:
-            self.state.save_metadata(md["version"], md["content"], replace=True)
+            self.state.save_metadata(md["version"], md["content"], replace=True, signature=signature)
         except OSError as exc:  # the state disk is full: the copy on disk stays the last whole one
             log.error("could not save metadata version %s in %s: %s", md["version"], self.state.root, exc)
             return False
@@ -106,3 +116,12 @@ class AgentContext:
         if changed and self.volfile_server is not None:
             self.volfile_server.notify_change()  # mounted clients refetch; unchanged graphs stay
         return changed
+
+
+def _signed_at(copy: dict[str, Any], version: int) -> bool:
+    """Whether `copy` carries the control plane's signature of exactly its content at `version`
+    (the digest only: the agent has no reason to doubt its own control plane; a restore checks the
+    signature itself with the key the operator trusts)."""
+    sig = copy.get("signature")
+    return (isinstance(sig, dict) and sig.get("version") == version and isinstance(copy.get("content"), dict)
+            and sig.get("digest") == metadata_signing.content_digest(copy["content"]))

@@ -1,6 +1,9 @@
 """HTTP calls from the agent to the control plane (the control plane never calls a node)."""
+import json
+
 import httpx
 
+from contracts import metadata_signing
 from nodeagent import __version__
 
 
@@ -68,7 +71,16 @@ class ControlPlaneClient:
         r = self._request("GET", "/api/v1/agent/metadata", headers={"Authorization": f"Node {node_id}:{secret}"},
                           params={} if since is None else {"since": since})
         r.raise_for_status()
-        return None if r.status_code == 204 else r.json()
+        if r.status_code == 204:
+            return None
+        md = r.json()
+        header = r.headers.get(metadata_signing.HEADER)
+        if isinstance(md, dict) and header:
+            try:
+                md["signature"] = json.loads(header)
+            except ValueError:
+                pass  # kept unsigned: a restore will not choose this copy
+        return md
 
 
 def _detail(r: httpx.Response) -> str:

@@ -1,6 +1,7 @@
 """`kadalu-agent`: register with the control plane, keep the metadata, run the node's worker."""
 import argparse
 import atexit
+import json
 import logging
 import sys
 import time
@@ -40,6 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="start the bricks and self-heal daemons that should run, from the local metadata and the "
                         "last volfiles this node served, then exit (no control plane, no worker): for when the agent "
                         "cannot run; daemons started so keep their graph until the agent restarts them")
+    p.add_argument("--export-metadata", action="store_true",
+                   help="print this node's signed metadata copy (metadata.json) and exit: the input of `kadalu-server "
+                        "restore --from-file` (it holds the volumes' client credentials: keep it private)")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -115,6 +119,19 @@ def recover_only(settings: AgentSettings, state: AgentState, name: str, address:
     return 1 if summary["failed"] else 0
 
 
+def export_metadata(state: AgentState) -> int:
+    """`--export-metadata`: the local copy as it is on disk, for a control plane restore (docs/recovery.md)."""
+    copy = state.load_metadata()
+    if not copy.get("version"):
+        print(f"kadalu-agent: no metadata copy in {state.root}", file=sys.stderr)
+        return 2
+    if "signature" not in copy:
+        print("kadalu-agent: warning: this copy is not signed; a restore will refuse it", file=sys.stderr)
+    json.dump(copy, sys.stdout, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
 def start_volfile_servers(ctx: AgentContext, settings: AgentSettings, address: str) -> None:
     """Clients mount with -s <node address> (TCP, volfiles from local metadata, changes pushed by
     FETCHSPEC); this node's bricks and daemons fetch theirs from the unix socket (local_volfiles)."""
@@ -145,6 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     address = settings.address or name
     state = AgentState(settings.state_dir)
     state.secure()
+    if args.export_metadata:
+        sys.exit(export_metadata(state))
     if args.recover_only:
         sys.exit(recover_only(settings, state, name, address))
     try:

@@ -96,10 +96,14 @@ class AgentState:
     def load_metadata(self) -> dict:
         return read_json(self.metadata_file, default={"version": 0, "content": {}})
 
-    def save_metadata(self, version: int, content: dict, replace: bool = False) -> None:
-        """metadata.json: {"version", "content"}, the complete copy (contracts/metadata_delta.py). An
+    def save_metadata(self, version: int, content: dict, replace: bool = False, signature: dict | None = None) -> None:
+        """metadata.json: {"version", "content"}, the complete copy (contracts/metadata_delta.py), with
+        the control plane's "signature" of it when it sent one (contracts/metadata_signing.py). An
         older version never replaces a newer one, unless `replace` (the control plane's complete copy
         is the truth, even behind ours: restored from a backup, or another cluster)."""
         current = self.load_metadata()
         if replace or version >= current.get("version", 0):
-            write_json(self.metadata_file, {"version": version, "content": content})
+            data: dict = {"version": version, "content": content}
+            if signature is not None:
+                data["signature"] = signature
+            write_json(self.metadata_file, data)

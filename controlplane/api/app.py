@@ -17,7 +17,7 @@ from controlplane.api.routes import volume_quota as quota_routes
 from controlplane.db import make_engine
 from controlplane.dispatch import CelerySender
 from controlplane.metrics import Metrics
-from controlplane.services import agent_access
+from controlplane.services import agent_access, metadata_signatures
 from controlplane.services import clusters as cluster_service
 from controlplane.services import users as user_service
 from controlplane.services.access import READ, load_access
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
         sender = CelerySender(make_celery(settings), settings.effective_secret_key)
     app.state.sender = sender
     app.state.broker_users = agent_access.broker_users(settings)
+    app.state.metadata_signatures = metadata_signatures.SignatureCache()
     if not settings.broker_acl:
         log.warning("KADALU_BROKER_ACL is off: every agent gets the same broker login and can read and write every "
                     "node's queue (see docs/security.md)")

@@ -106,10 +106,12 @@ def snapshot_bytes(session: Session, cluster_id: str) -> tuple[int, bytes | None
     return (row[0], row[1]) if row else (0, None)
 
 
-def _log_after(session: Session, cluster_id: str, version: int) -> list[dict[str, Any]]:
+def _log_after(session: Session, cluster_id: str, version: int, upto: int | None = None) -> list[dict[str, Any]]:
     stmt = (select(MetadataChange.change).where(col(MetadataChange.cluster_id) == cluster_id,
                                                 col(MetadataChange.version) > version)
             .order_by(col(MetadataChange.version)))
+    if upto is not None:
+        stmt = stmt.where(col(MetadataChange.version) <= upto)
     return [dict(c) for c in session.exec(stmt).all()]
 
 
@@ -127,13 +129,16 @@ def changes_since(session: Session, cluster_id: str, since: int) -> list[dict[st
     return rows
 
 
-def current(session: Session, cluster_id: str) -> Copy:
-    """The complete copy at the newest version: the newest snapshot plus the log after it."""
+def current(session: Session, cluster_id: str, upto: int | None = None) -> Copy:
+    """The complete copy at the newest version (or at version `upto`, not older than the newest
+    snapshot): the newest snapshot plus the log after it."""
     for _ in range(3):  # a compaction between the two reads may prune what we were about to read
         version, data = snapshot_bytes(session, cluster_id)
         base: dict[str, Any] = json.loads(gzip.decompress(data)) if data else {"version": 0, "content": {}}
+        if upto is not None and version > upto:
+            raise RuntimeError(f"cluster {cluster_id}: version {upto} is older than the newest snapshot ({version})")
         try:
-            got = apply(base["content"], int(base["version"]), _log_after(session, cluster_id, version))
+            got = apply(base["content"], int(base["version"]), _log_after(session, cluster_id, version, upto))
         except BadChange as exc:
             log.info("metadata log moved while reading (%s): reading again", exc)
             continue

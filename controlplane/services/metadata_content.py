@@ -29,7 +29,8 @@ def cluster_entry(cluster: Cluster) -> dict[str, Any]:
 
 
 def node_entry(n: Node) -> dict[str, Any]:
-    return {"id": n.id, "name": n.name, "address": n.address}
+    # zone and secret_generation: for a restore (the generation keeps the agents' credentials valid)
+    return {"id": n.id, "name": n.name, "address": n.address, "zone": n.zone, "secret_generation": n.secret_generation}
 
 
 def device_entry(d: Device) -> dict[str, Any]:
@@ -44,7 +45,11 @@ def volume_entry(v: Volume, bricks: list[Brick], nodes: dict[str, Node],
                  limits: list[QuotaLimit] | None = None) -> dict[str, Any]:
     # agents act on the state the bricks should be in: during an expand or an option change, where it returns to
     out: dict[str, Any] = {"spec": spec_from(v, bricks, nodes).model_dump(),
-                           "state": v.resume_state if v.state in VOLUME_PASSING else v.state}
+                           "state": v.resume_state if v.state in VOLUME_PASSING else v.state,
+                           # what a restore needs beyond the spec: where provisioned bricks took their space
+                           "placement": {b.id: {"device_id": b.device_id, "reserved_bytes": b.reserved_bytes}
+                                         for b in bricks if b.device_id},
+                           "start_after_create": v.start_after_create}
     if limits:  # quota limits (controlplane/services/quota.py), by path
         out["quota_limits"] = [limit_entry(q) for q in sorted(limits, key=lambda q: q.path)]
     return out

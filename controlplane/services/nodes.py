@@ -53,7 +53,15 @@ def register(session: Session, secret_key: str, *, name: str, address: str, fact
     secret: the old one stops working at once. Refusals say nothing about other nodes."""
     check_name("node", name)
     address = check_address(address)
-    proven = _proven(session, secret_key, node_id, node_secret) if node_id and node_secret else None
+    proven = None
+    if node_id and node_secret:
+        try:
+            proven = _proven(session, secret_key, node_id, node_secret)
+        except Unauthorized:
+            if not join_token:
+                raise
+            # credentials of another server key (a control plane restored without it: docs/recovery.md): the
+            # join token decides, and an existing name still needs an admin's (or the restore's) allow-rejoin
     cluster: Cluster | None = None
     if proven is not None:
         cluster = session.get(Cluster, proven.cluster_id)
@@ -95,8 +103,7 @@ def register(session: Session, secret_key: str, *, name: str, address: str, fact
         node.zone = check_name("zone", facts["zone"])
     session.add(node)
     try:
-        if created:
-            metadata.changed(session, cluster.id, node_id=node.id)
+        metadata.changed(session, cluster.id, node_id=node.id)  # new, or a new secret generation (a restore keeps it)
         requeued = _requeue_running(session, node)
         session.commit()
     except IntegrityError:

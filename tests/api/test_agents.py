@@ -27,7 +27,8 @@ def test_registering_again_with_the_node_credentials_rotates_them(client, admin)
     assert client.get(f"{API}/agent/metadata", headers=_auth(first)).status_code == 401
     md = client.get(f"{API}/agent/metadata", headers=_auth(again))
     assert md.status_code == 200
-    assert md.json()["content"]["nodes"] == [{"id": first["node_id"], "name": "n1", "address": "127.0.1.1"}]
+    assert md.json()["content"]["nodes"] == [{"id": first["node_id"], "name": "n1", "address": "127.0.1.1", "zone": "",
+                                              "secret_generation": 2}]
     # an agent whose registration answer was lost still holds the previous secret: it may register with it
     third = register_node(client, None, "n1", "127.0.1.1", proof=first)
     assert third["key_generation"] == 3

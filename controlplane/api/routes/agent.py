@@ -8,7 +8,7 @@ from contracts.messages import Heartbeat
 from controlplane.api import schemas
 from controlplane.api.deps import CurrentNode, SessionDep, SettingsDep
 from controlplane.api.errors import errors
-from controlplane.services import agent_access, health, metadata, nodes
+from controlplane.services import agent_access, health, metadata, metadata_signatures, nodes
 from controlplane.services.errors import Forbidden
 
 router = APIRouter(prefix="/agent", tags=["agent"])
@@ -40,25 +40,37 @@ def register(body: schemas.AgentRegister, request: Request, session: SessionDep,
 
 @router.get("/metadata", response_model=schemas.MetadataPublic | schemas.MetadataChanges,
             responses={204: {"description": "`since` is the current version: nothing changed"}})
-def read_metadata(node: CurrentNode, session: SessionDep, request: Request,
+def read_metadata(node: CurrentNode, session: SessionDep, request: Request, settings: SettingsDep,
                   since: int | None = Query(default=None, ge=0, description="the version the agent holds")):
     """The cluster's metadata (format: contracts/metadata_delta.py). Without `since`: the complete
     copy at the newest version. With `since`: nothing (204) when it is the newest version, else the
     changes after it, or the complete copy when the log no longer reaches back that far. Sent
-    gzip-compressed when the client accepts it."""
+    gzip-compressed when the client accepts it. The `Kadalu-Metadata-Signature` header carries the
+    control plane's signature of the complete copy at the version the answer brings the agent to
+    (contracts/metadata_signing.py): the agent keeps it with its copy, for `kadalu-server restore`."""
+    def signed(response: Response, version: int, content: dict | None = None) -> Response:
+        try:
+            sig = metadata_signatures.signature_for(session, settings.effective_secret_key,
+                                                    request.app.state.metadata_signatures, node.cluster_id, version, content)
+        except RuntimeError:  # compacted past `version` meanwhile: the agent asks for the complete copy next time
+            return response
+        response.headers[metadata_signatures.HEADER] = json.dumps(sig, separators=(",", ":"))
+        return response
+
     if since is not None:
         changes = metadata.changes_since(session, node.cluster_id, since)
         if changes == []:
             return Response(status_code=status.HTTP_204_NO_CONTENT)
         if changes is not None:
             body = json.dumps({"version": changes[-1]["version"], "changes": changes}, separators=(",", ":"))
-            return _gzip_json(request, body.encode(), compressed=False) if len(body) > 4096 else \
-                Response(body, media_type="application/json")
+            return signed(_gzip_json(request, body.encode(), compressed=False) if len(body) > 4096 else
+                          Response(body, media_type="application/json"), changes[-1]["version"])
     version, snapshot = metadata.snapshot_bytes(session, node.cluster_id)
     if snapshot is not None and metadata.changes_since(session, node.cluster_id, version) == []:
-        return _gzip_json(request, snapshot, compressed=True)  # stored compressed: no work per request
+        return signed(_gzip_json(request, snapshot, compressed=True), version)  # stored compressed: no work per request
     copy = metadata.current(session, node.cluster_id)
-    return _gzip_json(request, metadata.pack(copy.version, copy.content)[0], compressed=True)
+    return signed(_gzip_json(request, metadata.pack(copy.version, copy.content)[0], compressed=True), copy.version,
+                  copy.content)
 
 
 @router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT, responses=errors(403))
