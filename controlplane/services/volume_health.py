@@ -1,25 +1,26 @@
 """Brick liveness from heartbeats, and a volume's health from it: Up, Degraded (a set lost a
 brick but keeps quorum), Down (a set lost quorum, or a distribute brick is gone)."""
+from datetime import datetime
+
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from contracts.messages import BrickReport
-from controlplane.db import utcnow
 from controlplane.models import Brick, Node, Volume
 from controlplane.services import volume_plan
 
 HEALTH_STATES = frozenset({"Started", "StartFailed", "Expanding", "Reconfiguring", "ReconfigureFailed", "ExpandFailed"})
 
 
-def apply_reports(session: Session, node: Node, reports: list[BrickReport]) -> None:
-    """Update this node's bricks; a brick the agent no longer reports is offline. A brick whose report
-    did not change is only stamped `reported_at`, with the node's other unchanged bricks, in one
-    UPDATE (a node holds many bricks and beats every few seconds: not one statement per brick)."""
+def compare_reports(session: Session, bricks: list[Brick], reports: list[BrickReport], now: datetime) -> list[Brick]:
+    """Update one node's bricks (`bricks`: all of them); a brick the agent no longer reports is offline.
+    Returns the bricks whose report did not change: they are only stamped `reported_at`, with every
+    other unchanged brick, by one UPDATE (stamp_unchanged; a node holds many bricks and beats every
+    few seconds: not one statement per brick)."""
     seen = {r.brick_id: r for r in reports}
-    now = utcnow()
     unchanged = []
-    for brick in session.exec(select(Brick).where(col(Brick.node_id) == node.id)):
+    for brick in bricks:
         r = seen.get(brick.id)
         if r is None:
             if brick.online:
@@ -34,11 +35,16 @@ def apply_reports(session: Session, node: Node, reports: list[BrickReport]) -> N
         brick.online, brick.pid, brick.reported_at, brick.heal_pending = r.online, r.pid, now, r.heal_pending
         brick.size_bytes, brick.free_bytes = sizes
         session.add(brick)
-    if unchanged:
-        session.execute(update(Brick).where(col(Brick.id).in_([b.id for b in unchanged])).values(reported_at=now)
+    return unchanged
+
+
+def stamp_unchanged(session: Session, unchanged: list[Brick], now: datetime) -> None:
+    ids = sorted(b.id for b in unchanged)
+    for k in range(0, len(ids), 1000):  # bound the statement's parameters
+        session.execute(update(Brick).where(col(Brick.id).in_(ids[k:k + 1000])).values(reported_at=now)
                         .execution_options(synchronize_session=False))
-        for brick in unchanged:  # the objects say what the row says (without a write of their own)
-            set_committed_value(brick, "reported_at", now)
+    for brick in unchanged:  # the objects say what the row says (without a write of their own)
+        set_committed_value(brick, "reported_at", now)
 
 
 def _quorum(set_size: int, volume: Volume) -> int:
