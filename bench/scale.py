@@ -313,7 +313,8 @@ def run(n_nodes: int, n_volumes: int, db_kind: str, beat_seconds: float, rounds:
     # the node timeout covers the seeding, while heartbeats pause
     cp.env.update({"KADALU_HEARTBEAT_INTERVAL": str(INTERVAL), "KADALU_NODE_TIMEOUT": "600",
                    "KADALU_REDISPATCH_AFTER": "30", "KADALU_BROKER_SYNC_INTERVAL": "60",
-                   "KADALU_HEARTBEAT_WORKERS": str(heartbeat_workers)})
+                   "KADALU_HEARTBEAT_WORKERS": str(heartbeat_workers),
+                   "KADALU_METRICS_CACHE_SECONDS": "10"})  # the default (the test harness turns it off)
     engine = None
     out: dict[str, Any] = {"nodes": n_nodes, "volumes": n_volumes, "db": db_kind, "heartbeat_workers": heartbeat_workers}
     try:

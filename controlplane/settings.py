@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     brick_port_base: int = Field(default=49152, ge=1024, le=65535)
     brick_port_last: int = Field(default=60999, ge=1024, le=65535)
     metrics_token: str | None = None  # lets Prometheus scrape /metrics without a user account
+    metrics_cache_seconds: float = Field(default=10.0, ge=0, le=3600)  # /metrics state gauges: snapshot age before a refresh
     metrics_task_window_seconds: int = Field(default=3600, ge=60)  # /metrics task counts and durations: this window
 
     # Alerts raised from cluster health (controlplane/services/health_alerts.py)
