@@ -9,6 +9,7 @@ empty, then acknowledges them. A heartbeat lost (a crash before the ack restores
 visibility timeout; the node's next heartbeat replaces it anyway) costs nothing, so a batch that
 fails is logged and dropped rather than retried forever."""
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -145,6 +146,7 @@ def main() -> None:
     p.add_argument("--processes", type=int, help="default: KADALU_HEARTBEAT_WORKERS")
     args = p.parse_args()
     settings = Settings()
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: where each thread is, on stderr
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s: %(levelname)s/%(process)d] %(name)s: %(message)s")
     processes = args.processes or settings.heartbeat_workers
     if processes > 1:
