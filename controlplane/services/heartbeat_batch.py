@@ -10,10 +10,10 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import text, update
+from sqlalchemy import Float, String, column, text, update, values
 from sqlmodel import Session, col, or_, select
 
 from contracts import signing
@@ -94,22 +94,10 @@ def apply_verified(session: Session, pairs: list[tuple[Node, Heartbeat]], timeou
         else:
             outcome.dropped += node.id in newest
             newest[node.id] = (node, hb)
-    if newest and session.get_bind().dialect.name == "postgresql":
-        # A heartbeat lost in a database crash is replaced by the node's next one: this transaction does
-        # not wait for its WAL to reach the disk (on a busy disk that wait was most of a batch's time).
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     now = utcnow()
-    won = []
-    for node_id in sorted(newest):  # one lock order for every heartbeat worker: no deadlock between batches
+    won = set(_claim(session, {i: hb.sent_at for i, (_, hb) in newest.items()}, now, min_gap))
+    for node_id in sorted(set(newest) - won):
         node, hb = newest[node_id]
-        claim = update(Node).where(col(Node.id) == node_id, col(Node.heartbeat_sent_at) < hb.sent_at)
-        if min_gap > 0:
-            claim = claim.where(or_(col(Node.last_heartbeat_at).is_(None), col(Node.state) != NodeState.ONLINE,
-                                    col(Node.last_heartbeat_at) <= now - timedelta(seconds=min_gap)))
-        claim = claim.values(heartbeat_sent_at=hb.sent_at, last_heartbeat_at=now).execution_options(synchronize_session=False)
-        if rowcount(session.execute(claim)) == 1:
-            won.append(node_id)
-            continue
         outcome.dropped += 1
         if min_gap > 0 and node.heartbeat_sent_at < hb.sent_at:
             log.debug("throttled node %s: a heartbeat within %.1fs of the last one applied", node.name, min_gap)
@@ -117,12 +105,41 @@ def apply_verified(session: Session, pairs: list[tuple[Node, Heartbeat]], timeou
             log.warning("dropped a replayed or out-of-order heartbeat from node %s (sent_at %.3f)", node.name, hb.sent_at)
     if won:
         # the claimed rows as they are now (locked by the claims until the commit)
-        fresh = {n.id: n for n in session.exec(select(Node).where(col(Node.id).in_(won))
+        fresh = {n.id: n for n in session.exec(select(Node).where(col(Node.id).in_(list(won)))
                                                .execution_options(populate_existing=True))}
-        apply_claimed(session, [(fresh[i], newest[i][1]) for i in won if i in fresh], stamp=False)
-        outcome.applied = [i for i in won if i in fresh]
+        outcome.applied = [i for i in sorted(won) if i in fresh]
+        apply_claimed(session, [(fresh[i], newest[i][1]) for i in outcome.applied], stamp=False)
     session.commit()
     return outcome
+
+
+def _claim(session: Session, sent: dict[str, float], now: datetime, min_gap: float) -> list[str]:
+    """The nodes whose heartbeat (sent_at by node id) is newer than their last applied one and, with
+    `min_gap`, not too soon after it: their rows are stamped and locked until the commit. Rows are
+    locked in node id order whatever the batch, so two heartbeat workers never deadlock."""
+    if not sent:
+        return []
+    pace = (or_(col(Node.last_heartbeat_at).is_(None), col(Node.state) != NodeState.ONLINE,
+                col(Node.last_heartbeat_at) <= now - timedelta(seconds=min_gap)),) if min_gap > 0 else ()
+    ids = sorted(sent)
+    if session.get_bind().dialect.name != "postgresql":  # SQLite: one writer, statements in-process
+        won = []
+        for node_id in ids:
+            claim = (update(Node).where(col(Node.id) == node_id, col(Node.heartbeat_sent_at) < sent[node_id], *pace)
+                     .values(heartbeat_sent_at=sent[node_id], last_heartbeat_at=now)
+                     .execution_options(synchronize_session=False))
+            if rowcount(session.execute(claim)) == 1:
+                won.append(node_id)
+        return won
+    # A heartbeat lost in a database crash is replaced by the node's next one: the transaction does not
+    # wait for its WAL to reach the disk (on a busy disk that wait was most of a batch's time).
+    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    session.execute(select(Node.id).where(col(Node.id).in_(ids)).order_by(col(Node.id)).with_for_update())
+    batch = values(column("id", String), column("sent_at", Float), name="hb").data([(i, sent[i]) for i in ids])
+    claim = (update(Node).where(col(Node.id) == batch.c.id, col(Node.heartbeat_sent_at) < batch.c.sent_at, *pace)
+             .values(heartbeat_sent_at=batch.c.sent_at, last_heartbeat_at=now).returning(col(Node.id))
+             .execution_options(synchronize_session=False))
+    return list(session.execute(claim).scalars())
 
 
 def apply_claimed(session: Session, pairs: list[tuple[Node, Heartbeat]], stamp: bool = True) -> None:
