@@ -20,7 +20,7 @@ from contracts import signing
 from contracts.messages import Heartbeat
 from contracts.states import NodeState
 from controlplane.db import rowcount, utcnow
-from controlplane.models import Brick, Device, Node
+from controlplane.models import Device, Node
 from controlplane.services import alerts, health_alerts, nodes, rebalance, volume_health
 from controlplane.services.transitions import NODE
 
@@ -151,11 +151,7 @@ def apply_claimed(session: Session, pairs: list[tuple[Node, Heartbeat]], stamp: 
     if wanted:
         for dev in session.exec(select(Device).where(col(Device.node_id).in_(ids), col(Device.id).in_(wanted))):
             devices[dev.node_id].append(dev)
-    bricks: dict[str, list[Brick]] = defaultdict(list)
-    for brick in session.exec(select(Brick).where(col(Brick.node_id).in_(ids))):
-        bricks[brick.node_id].append(brick)
     now = utcnow()
-    unchanged: list[Brick] = []
     for node, hb in pairs:
         previous = node.state
         if stamp:
@@ -174,7 +170,6 @@ def apply_claimed(session: Session, pairs: list[tuple[Node, Heartbeat]], stamp: 
                 continue
             dev.size_bytes, dev.free_bytes = usage[dev.id].size_bytes, usage[dev.id].free_bytes
             session.add(dev)
-        unchanged += volume_health.compare_reports(session, bricks[node.id], hb.bricks, now)
         rebalance.apply_reports(session, node, hb.rebalances)
         if previous != NodeState.ONLINE:
             health_alerts.node_back(session, node)
@@ -183,4 +178,5 @@ def apply_claimed(session: Session, pairs: list[tuple[Node, Heartbeat]], stamp: 
                 f"node {node.name} ({node.address}) is Online" + (" again" if previous == NodeState.UNREACHABLE else ""),
                 severity="info", node_id=node.id,
             )
-    volume_health.stamp_unchanged(session, unchanged, now)
+    session.flush()  # the nodes and devices first, then the bricks in bulk
+    volume_health.apply_reports(session, {node.id: hb.bricks for node, hb in pairs}, now)
