@@ -58,3 +58,38 @@ def test_heartbeat_messages_are_drained_in_batches_and_junk_is_acknowledged(clie
         stop.set()
         worker.join(30)
     assert not worker.is_alive()
+
+
+def test_the_worker_reconnects_after_the_broker_restarts_empty(client, admin, settings, tmp_path):
+    proc, url = embedded_redis.start(tmp_path / "broker", broker_users.CONTROLPLANE_USER, "pw")
+    node = register_node(client, admin.make_cluster("c1"), "n1", "127.0.1.1")
+    mine = Settings(state_dir=settings.state_dir, database_url=settings.database_url, broker_url=url,
+                    secret_key=settings.secret_key, heartbeat_min_gap=0.0)
+    stop = threading.Event()
+    worker = threading.Thread(target=heartbeat_worker.run, args=(mine, heartbeat_worker.Limits(), stop))
+    worker.start()
+
+    def send(hostname: str) -> None:
+        agent = Celery("test-agent", set_as_current=False)
+        agent.conf.update(celeryconfig.agent_config(url, node["node_id"]))
+        body = {"node_id": node["node_id"], "sent_at": time.time(), "hostname": hostname}
+        agent.send_task(HEARTBEAT, args=[signing.sign(node["node_id"], node["node_secret"], body)], queue=HEARTBEAT_QUEUE)
+
+    def hostname() -> str:
+        with Session(client.app.state.engine) as s:
+            return s.exec(select(Node.hostname)).one()
+    try:
+        send("before")
+        wait_for(lambda: hostname() == "before", 30, "the first heartbeat applied")
+        proc.terminate()
+        proc.wait(10)
+        (tmp_path / "broker" / "redis" / "dump.rdb").unlink(missing_ok=True)
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        proc, _ = embedded_redis.start(tmp_path / "broker", broker_users.CONTROLPLANE_USER, "pw", port=port)
+        wait_for(lambda: (send("after"), hostname() == "after")[1], 60, "a heartbeat applied after the restart")
+    finally:
+        stop.set()
+        worker.join(30)
+        proc.terminate()
+        proc.wait(10)
+    assert not worker.is_alive()
