@@ -313,7 +313,8 @@ def run(n_nodes: int, n_volumes: int, db_kind: str, beat_seconds: float, rounds:
     # the node timeout covers the seeding, while heartbeats pause
     cp.env.update({"KADALU_HEARTBEAT_INTERVAL": str(INTERVAL), "KADALU_NODE_TIMEOUT": "600",
                    "KADALU_REDISPATCH_AFTER": "30", "KADALU_BROKER_SYNC_INTERVAL": "60",
-                   "KADALU_HEARTBEAT_WORKERS": str(heartbeat_workers)})
+                   "KADALU_HEARTBEAT_WORKERS": str(heartbeat_workers),
+                   "KADALU_METRICS_CACHE_SECONDS": "10"})  # the default (the test harness turns it off)
     engine = None
     out: dict[str, Any] = {"nodes": n_nodes, "volumes": n_volumes, "db": db_kind, "heartbeat_workers": heartbeat_workers}
     try:
@@ -388,14 +389,24 @@ def volume_list(cp: ControlPlane) -> dict:
             "page_1000_s": round(time.perf_counter() - t0, 3), "page_1000_bytes": len(big.content)}
 
 
-def scrape(cp: ControlPlane) -> dict:
-    times, size = [], 0
-    for _ in range(3):
+def scrape(cp: ControlPlane, scrapes: int = 4, every: float = 11.0) -> dict:
+    """The first scrape reads the state itself; later ones, `every` seconds apart as Prometheus scrapes
+    (15 s by default, longer than KADALU_METRICS_CACHE_SECONDS), answer from the snapshot and start its
+    refresh in the background. Reports both, and how old the snapshot each scrape got was."""
+    def one() -> tuple[float, int, float]:
         t0 = time.perf_counter()
         r = httpx.get(f"{cp.url}/metrics", headers={"Authorization": f"Bearer {cp.token}"}, timeout=120)
-        times.append(time.perf_counter() - t0)
-        size = len(r.content)
-    return {"s": _summary(times), "bytes": size}
+        took = time.perf_counter() - t0
+        age = re.search(r"^kadalu_metrics_state_age_seconds (\S+)$", r.text, re.M)
+        return took, len(r.content), float(age.group(1)) if age else float("nan")
+    first, size, _ = one()
+    times, ages = [], []
+    for _ in range(scrapes):
+        time.sleep(every)
+        took, size, age = one()
+        times.append(took)
+        ages.append(age)
+    return {"first_s": round(first, 3), "s": _summary(times), "snapshot_age_s": _summary(ages), "bytes": size}
 
 
 def main() -> None:

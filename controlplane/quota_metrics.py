@@ -1,10 +1,10 @@
 """Quota gauges, per limited directory (registered by controlplane.metrics.Metrics). Read from
 the database at scrape time: the usage the volumes' reporting nodes last sent. Labels: cluster,
 volume, path (inventory: at most contracts.quota.MAX_LIMITS_PER_VOLUME paths per volume)."""
-from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from controlplane.metrics_text import Gauge
 from controlplane.models import Cluster, QuotaLimit, Volume
 from controlplane.services.quota import entry
 
@@ -16,13 +16,17 @@ class QuotaCollector:
         self.engine = engine
 
     def collect(self):
-        used = GaugeMetricFamily("kadalu_quota_used_bytes", "Bytes used under the limited directory", labels=LABELS)
-        limit = GaugeMetricFamily("kadalu_quota_limit_bytes", "The directory's hard usage limit", labels=LABELS)
-        soft = GaugeMetricFamily("kadalu_quota_soft_limit_bytes", "The directory's soft usage limit", labels=LABELS)
-        objects = GaugeMetricFamily("kadalu_quota_objects", "Files and directories under the limited directory",
+        """For a prometheus_client registry (the straightforward rendering; /metrics uses families())."""
+        return [family.to_prometheus() for family in self.families()]
+
+    def families(self) -> list[Gauge]:
+        used = Gauge("kadalu_quota_used_bytes", "Bytes used under the limited directory", labels=LABELS)
+        limit = Gauge("kadalu_quota_limit_bytes", "The directory's hard usage limit", labels=LABELS)
+        soft = Gauge("kadalu_quota_soft_limit_bytes", "The directory's soft usage limit", labels=LABELS)
+        objects = Gauge("kadalu_quota_objects", "Files and directories under the limited directory",
                                     labels=LABELS)
-        objects_limit = GaugeMetricFamily("kadalu_quota_objects_limit", "The directory's object limit", labels=LABELS)
-        exceeded = GaugeMetricFamily("kadalu_quota_exceeded", "1 while the directory is over its soft or hard limit",
+        objects_limit = Gauge("kadalu_quota_objects_limit", "The directory's object limit", labels=LABELS)
+        exceeded = Gauge("kadalu_quota_exceeded", "1 while the directory is over its soft or hard limit",
                                      labels=[*LABELS, "limit"])
         with Session(self.engine) as session:
             rows = session.exec(select(QuotaLimit, Volume.name, Cluster.name)
@@ -39,4 +43,4 @@ class QuotaCollector:
                     objects_limit.add_metric(labels, row.hard_objects)
                 exceeded.add_metric([*labels, "soft"], 1.0 if e["soft_exceeded"] else 0.0)
                 exceeded.add_metric([*labels, "hard"], 1.0 if e["hard_exceeded"] else 0.0)
-        yield from (used, limit, soft, objects, objects_limit, exceeded)
+        return [used, limit, soft, objects, objects_limit, exceeded]

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from contracts import broker_url
-from contracts.task_names import CONTROLPLANE_QUEUE, HEARTBEAT_QUEUE
+from contracts.task_names import CONTROLPLANE_QUEUE
 from controlplane import broker_users, embedded_redis, restore_cli, state_dir
 from controlplane.migrate import upgrade
 from controlplane.settings import Settings
@@ -31,11 +31,10 @@ def _worker_argv(settings: Settings) -> list[str]:
 
 
 def _heartbeat_worker_argv(settings: Settings) -> list[str]:
-    # Heartbeats only, in processes of their own: never behind task results or metadata work, and
-    # never in their way. A lost heartbeat is replaced by the next one, so each process takes many
-    # at a time (the prefetch) instead of one broker round trip per heartbeat.
-    return _celery("worker", "-Q", HEARTBEAT_QUEUE, "-n", "heartbeats@%h", "--without-mingle", "--without-gossip",
-                   "--concurrency", str(settings.heartbeat_workers), "--prefetch-multiplier", "32", "--loglevel", "INFO")
+    # Heartbeats only, in processes of their own (KADALU_HEARTBEAT_WORKERS of them): never behind task
+    # results or metadata work, and never in their way; each drains its queue in batches applied in
+    # one transaction (controlplane/heartbeat_worker.py).
+    return [sys.executable, "-m", "controlplane.heartbeat_worker"]
 
 
 def _beat_argv(settings: Settings) -> list[str]:

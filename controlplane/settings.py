@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=5.0, gt=0)
     node_timeout: float | None = Field(default=None, gt=0)  # default: 3 heartbeat intervals
     heartbeat_workers: int = Field(default=1, ge=1, le=64)  # processes of `kadalu-server heartbeat-worker`
+    heartbeat_batch: int = Field(default=200, ge=1, le=5000)  # heartbeats applied per transaction by one heartbeat worker
+    heartbeat_batch_wait: float = Field(default=0.2, gt=0, le=5)  # seconds the first of a batch waits for more
     heartbeat_min_gap: float | None = Field(default=None, ge=0)  # default: half an interval; faster ones are dropped
     redispatch_after: float = Field(default=30.0, gt=0)  # a QUEUED task older than this is re-sent
     metadata_keep_versions: int = Field(default=100, ge=1)  # metadata changes kept as a log (agents behind fetch deltas)
@@ -59,6 +61,7 @@ class Settings(BaseSettings):
     brick_port_base: int = Field(default=49152, ge=1024, le=65535)
     brick_port_last: int = Field(default=60999, ge=1024, le=65535)
     metrics_token: str | None = None  # lets Prometheus scrape /metrics without a user account
+    metrics_cache_seconds: float = Field(default=10.0, ge=0, le=3600)  # /metrics state gauges: snapshot age before a refresh
     metrics_task_window_seconds: int = Field(default=3600, ge=60)  # /metrics task counts and durations: this window
 
     # Alerts raised from cluster health (controlplane/services/health_alerts.py)

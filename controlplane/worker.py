@@ -1,5 +1,6 @@
-"""Control worker: consumes queue `controlplane` (agent progress, results, heartbeats) and runs
-beat's jobs. Agent messages are untrusted: each is checked against the sending node's secret."""
+"""Control worker: consumes queue `controlplane` (agent progress, results, drift reports) and runs
+beat's jobs (heartbeats have their own worker: controlplane/heartbeat_worker.py). Agent messages are
+untrusted: each is checked against the sending node's secret."""
 import logging
 import os
 from collections.abc import Iterator
@@ -16,13 +17,12 @@ from sqlmodel import Session, select
 import celeryconfig
 from contracts import signing
 from contracts.drift import MAX_REPORT_BYTES, DriftReport
-from contracts.messages import Heartbeat, TaskProgress, TaskRejected, TaskResult
+from contracts.messages import TaskProgress, TaskRejected, TaskResult
 from contracts.task_names import (
     ALERTS_DELIVER,
     BROKER_USERS_SYNC,
     DRIFT_REPORT,
     HEALTH_CHECK,
-    HEARTBEAT,
     METADATA_COMPACT,
     REDISPATCH,
     TASK_PROGRESS,
@@ -135,14 +135,6 @@ def task_rejected(envelope: dict) -> None:
             node, rejected = got
             log.warning("node %s refused a task message (%s): %s", node.name, rejected.code, rejected.message)
             rejections.apply(session, node, rejected)
-
-
-@app.task(name=HEARTBEAT)
-def heartbeat(envelope: dict) -> None:
-    with session_scope() as session:
-        if got := _message(session, envelope, Heartbeat):
-            health.receive_heartbeat(session, got[0], got[1], settings.effective_node_timeout,
-                                     settings.effective_heartbeat_min_gap)
 
 
 @app.task(name=DRIFT_REPORT)

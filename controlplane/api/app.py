@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
     if not settings.broker_acl:
         log.warning("KADALU_BROKER_ACL is off: every agent gets the same broker login and can read and write every "
                     "node's queue (see docs/security.md)")
-    app.state.metrics = metrics = Metrics(engine, settings.metrics_task_window_seconds)
+    app.state.metrics = metrics = Metrics(engine, settings.metrics_task_window_seconds, settings.metrics_cache_seconds)
 
     for module in (health, auth, users, clusters, nodes, devices, volumes, volume_changes, tasks, failures, agent,
                    cluster_verify, quota_routes):

@@ -98,7 +98,7 @@ def volume(session: Session, v: Volume, message: str = "") -> schemas.VolumePubl
 
 
 def volume_list(session: Session, vols: list[Volume], message: str = "") -> list[schemas.VolumePublic]:
-    """Volumes of one cluster with their bricks: five queries for the whole page, not per volume."""
+    """Volumes of one cluster with their bricks: six queries for the whole page, not per volume."""
     if not vols:
         return []
     ids = [v.id for v in vols]
@@ -109,18 +109,20 @@ def volume_list(session: Session, vols: list[Volume], message: str = "") -> list
     nodes_by_id = {n.id: n for n in session.exec(select(Node).where(col(Node.id).in_(node_ids)))} if node_ids else {}
     states = {n.id: n.state for n in nodes_by_id.values()}
     c = session.get(Cluster, vols[0].cluster_id)
-    return [_volume(session, v, bricks[v.id], nodes_by_id, states, c.name if c else v.cluster_id, message) for v in vols]
+    waiting = volumes.waiting_for_each(session, vols)
+    return [_volume(v, bricks[v.id], nodes_by_id, states, c.name if c else v.cluster_id, waiting[v.id], message)
+            for v in vols]
 
 
-def _volume(session: Session, v: Volume, bricks: list[Brick], nodes_by_id: dict[str, Node], states: dict[str, str],
-            cluster_name: str, message: str) -> schemas.VolumePublic:
+def _volume(v: Volume, bricks: list[Brick], nodes_by_id: dict[str, Node], states: dict[str, str],
+            cluster_name: str, waiting_for: list[str], message: str) -> schemas.VolumePublic:
     size = volume_plan.set_size(v)
     return schemas.VolumePublic(
         **v.model_dump(include={"id", "name", "type", "state", "replica_count", "arbiter_count", "disperse_count",
                                 "redundancy_count", "reason", "created_at", "updated_at"}),
         cluster=cluster_name, health=volume_health.health(v, bricks, states),
         settled=volume_settled(v.state), failed=v.state in VOLUME_FAILED,
-        brick_count=len(bricks), set_size=size, waiting_for=volumes.waiting_for(session, v), message=message,
+        brick_count=len(bricks), set_size=size, waiting_for=waiting_for, message=message,
         options={k: str(val) for k, val in v.options.items()},
         bricks=[
             schemas.BrickPublic(

@@ -13,6 +13,7 @@ registration, a refused task message) resolve once not raised again for KADALU_A
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from controlplane.db import utcnow
@@ -34,23 +35,7 @@ def node_key(node_id: str) -> str:
 
 def evaluate(session: Session, limits: Thresholds) -> int:
     """Raise what holds, resolve what cleared; commits. Returns the number of open conditions."""
-    holding: dict[tuple[str, str], tuple] = {}
-    names = dict(session.exec(select(Cluster.id, Cluster.name)).all())
-    nodes = {n.id: n for n in session.exec(select(Node))}
-    states = {n.id: n.state for n in nodes.values()}
-    bricks: dict[str, list[Brick]] = {}
-    for b in session.exec(select(Brick).order_by(col(Brick.volume_id), col(Brick.idx))):
-        bricks.setdefault(b.volume_id, []).append(b)
-    for v in session.exec(select(Volume)):
-        _volume_conditions(v, names.get(v.cluster_id, "CLUSTER"), bricks.get(v.id, []), nodes, states, limits, holding)
-    for d in session.exec(select(Device).where(col(Device.state) == "Ready", col(Device.size_bytes) > 0)):
-        used = 100.0 * (d.size_bytes - d.free_bytes) / d.size_bytes
-        if used >= limits.full_percent:
-            node = nodes.get(d.node_id)
-            where = f"{node.name if node else d.node_id}:{d.path}"
-            holding[(d.cluster_id, f"device_full:{d.id}")] = (
-                "device_full", "warning", f"device {where} is {used:.0f}% full ({d.free_bytes} bytes free): "
-                "free space on it or add devices (`kadalu device add`)", d.node_id, None)
+    holding = conditions(session, limits)
     for (cluster_id, key), (kind, severity, message, node_id, volume_id) in holding.items():
         alerts.record(session, cluster_id, kind, message, severity, node_id=node_id, volume_id=volume_id, key=key)
     for prefix in CONDITIONS:
@@ -63,6 +48,54 @@ def evaluate(session: Session, limits: Thresholds) -> int:
             alerts.resolve(session, cluster_id, key)
     session.commit()
     return len(holding)
+
+
+def _over(free, size, limits: Thresholds):
+    """At or above the threshold, in SQL: a little below it, so rounding never hides a candidate (the
+    exact test is made in Python on the rows it selects)."""
+    return and_(size > 0, (size - free) * 100.0 >= (limits.full_percent - 0.01) * size)
+
+
+def candidate_volumes(session: Session, limits: Thresholds) -> list[str]:
+    """Volumes that may hold a condition: one of their bricks is down, on a node that is not Online,
+    or at least the threshold full (a replica or disperse set is no fuller than its fullest brick,
+    and a distributed volume no fuller than its fullest set). Every other volume is Up and below the
+    threshold, whatever its size: the health check reads only these."""
+    stmt = (select(Brick.volume_id).join(Node, col(Node.id) == col(Brick.node_id))
+            .where(or_(col(Brick.online).is_(False), col(Node.state) != "Online",
+                       _over(col(Brick.free_bytes), col(Brick.size_bytes), limits)))
+            .distinct())
+    return list(session.exec(stmt))
+
+
+def conditions(session: Session, limits: Thresholds) -> dict[tuple[str, str], tuple]:
+    """Every condition that holds now, by (cluster id, alert key): (kind, severity, message, node id, volume id).
+    The cost follows the volumes and devices in trouble, not the cluster's size."""
+    holding: dict[tuple[str, str], tuple] = {}
+    names = dict(session.exec(select(Cluster.id, Cluster.name)).all())
+    bricks: dict[str, list[Brick]] = {}
+    ids = candidate_volumes(session, limits)
+    for k in range(0, len(ids), 500):
+        for b in session.exec(select(Brick).where(col(Brick.volume_id).in_(ids[k:k + 500]))
+                              .order_by(col(Brick.volume_id), col(Brick.idx))):
+            bricks.setdefault(b.volume_id, []).append(b)
+    full = list(session.exec(select(Device).where(col(Device.state) == "Ready",
+                                                  _over(col(Device.free_bytes), col(Device.size_bytes), limits))))
+    node_ids = list({b.node_id for bs in bricks.values() for b in bs} | {d.node_id for d in full})
+    nodes = {n.id: n for n in session.exec(select(Node).where(col(Node.id).in_(node_ids)))} if node_ids else {}
+    states = {n.id: n.state for n in nodes.values()}
+    for k in range(0, len(ids), 500):
+        for v in session.exec(select(Volume).where(col(Volume.id).in_(ids[k:k + 500]))):
+            _volume_conditions(v, names.get(v.cluster_id, "CLUSTER"), bricks.get(v.id, []), nodes, states, limits, holding)
+    for d in full:
+        used = 100.0 * (d.size_bytes - d.free_bytes) / d.size_bytes
+        if used >= limits.full_percent:
+            node = nodes.get(d.node_id)
+            where = f"{node.name if node else d.node_id}:{d.path}"
+            holding[(d.cluster_id, f"device_full:{d.id}")] = (
+                "device_full", "warning", f"device {where} is {used:.0f}% full ({d.free_bytes} bytes free): "
+                "free space on it or add devices (`kadalu device add`)", d.node_id, None)
+    return holding
 
 
 def _volume_conditions(v: Volume, cluster: str, bricks: list[Brick], nodes: dict[str, Node], states: dict[str, str],

@@ -1,44 +1,49 @@
 """Brick liveness from heartbeats, and a volume's health from it: Up, Degraded (a set lost a
 brick but keeps quorum), Down (a set lost quorum, or a distribute brick is gone)."""
+from datetime import datetime
+
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from contracts.messages import BrickReport
-from controlplane.db import utcnow
 from controlplane.models import Brick, Node, Volume
 from controlplane.services import volume_plan
 
 HEALTH_STATES = frozenset({"Started", "StartFailed", "Expanding", "Reconfiguring", "ReconfigureFailed", "ExpandFailed"})
 
 
-def apply_reports(session: Session, node: Node, reports: list[BrickReport]) -> None:
-    """Update this node's bricks; a brick the agent no longer reports is offline. A brick whose report
-    did not change is only stamped `reported_at`, with the node's other unchanged bricks, in one
-    UPDATE (a node holds many bricks and beats every few seconds: not one statement per brick)."""
-    seen = {r.brick_id: r for r in reports}
-    now = utcnow()
-    unchanged = []
-    for brick in session.exec(select(Brick).where(col(Brick.node_id) == node.id)):
-        r = seen.get(brick.id)
+REPORTED = tuple(col(c) for c in (Brick.id, Brick.node_id, Brick.online, Brick.pid, Brick.heal_pending, Brick.size_bytes,
+                                   Brick.free_bytes))
+
+
+def apply_reports(session: Session, reports: dict[str, list[BrickReport]], now: datetime) -> None:
+    """Update the bricks of these nodes (node id -> the bricks its heartbeat reports) without a commit;
+    a brick its node no longer reports is offline, and a node speaks only for its own bricks. Bricks
+    are read as plain rows (a batch of heartbeats covers thousands); a brick whose report changed is
+    written by primary key, every unchanged one only stamped `reported_at` by one UPDATE (a node
+    holds many bricks and beats every few seconds: not one statement per brick)."""
+    seen = {node_id: {r.brick_id: r for r in rs} for node_id, rs in reports.items()}
+    gone, changed, unchanged = [], [], []
+    for b in session.connection().execute(sa_select(*REPORTED).where(col(Brick.node_id).in_(list(reports)))):
+        r = seen[b.node_id].get(b.id)
         if r is None:
-            if brick.online:
-                brick.online, brick.pid = False, None
-                session.add(brick)
+            if b.online:
+                gone.append({"id": b.id, "online": False, "pid": None})
             continue
-        sizes = (r.size_bytes, r.free_bytes) if r.size_bytes else (brick.size_bytes, brick.free_bytes)
-        if (brick.online, brick.pid, brick.heal_pending, brick.size_bytes, brick.free_bytes) == (r.online, r.pid, r.heal_pending,
-                                                                                                 *sizes):
-            unchanged.append(brick)
+        sizes = (r.size_bytes, r.free_bytes) if r.size_bytes else (b.size_bytes, b.free_bytes)
+        if (b.online, b.pid, b.heal_pending, b.size_bytes, b.free_bytes) == (r.online, r.pid, r.heal_pending, *sizes):
+            unchanged.append(b.id)
             continue
-        brick.online, brick.pid, brick.reported_at, brick.heal_pending = r.online, r.pid, now, r.heal_pending
-        brick.size_bytes, brick.free_bytes = sizes
-        session.add(brick)
-    if unchanged:
-        session.execute(update(Brick).where(col(Brick.id).in_([b.id for b in unchanged])).values(reported_at=now)
+        changed.append({"id": b.id, "online": r.online, "pid": r.pid, "reported_at": now, "heal_pending": r.heal_pending,
+                        "size_bytes": sizes[0], "free_bytes": sizes[1]})
+    for rows in (gone, changed):
+        if rows:
+            session.execute(update(Brick), rows)  # by primary key, one statement for many rows
+    ids = sorted(unchanged)
+    for k in range(0, len(ids), 1000):  # bound the statement's parameters
+        session.execute(update(Brick).where(col(Brick.id).in_(ids[k:k + 1000])).values(reported_at=now)
                         .execution_options(synchronize_session=False))
-        for brick in unchanged:  # the objects say what the row says (without a write of their own)
-            set_committed_value(brick, "reported_at", now)
 
 
 def _quorum(set_size: int, volume: Volume) -> int:

@@ -21,7 +21,8 @@ def _empty(engine) -> None:
 @pytest.fixture
 def settings(database_url, tmp_path):
     return Settings(state_dir=tmp_path / "server", database_url=database_url, broker_url=REDIS_URL,
-                    secret_key="test-secret-key", heartbeat_interval=1.0, broker_acl=False)
+                    secret_key="test-secret-key", heartbeat_interval=1.0, broker_acl=False,
+                    metrics_cache_seconds=0.0)
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 and what /metrics shows of the same state (capacity, bricks, devices, open alerts)."""
 import time
 
-from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session, select
 
 from contracts.messages import BrickReport, DeviceUsage, Heartbeat
 from controlplane.models import Alert, Brick, Device, Node
 from controlplane.services import alerts, health, health_alerts
 from tests.api.volume_helpers import R3, create, finish_all
+from tests.prom_samples import samples
 
 LIMITS = health_alerts.Thresholds(full_percent=90.0, quiet_seconds=3600.0)
 GiB = 1 << 30
@@ -127,11 +127,6 @@ def test_metrics_show_capacity_bricks_devices_and_open_alerts(client, admin, nod
     assert got[("kadalu_alerts_firing", frozenset({"cluster": "c1", "kind": "brick_down", "severity": "warning"}.items()))] == 1
     assert got[("kadalu_tasks_finished_window", frozenset({"kind": "START_BRICK", "phase": "done"}.items()))] == 3
     assert ("kadalu_task_duration_window_seconds", frozenset({"kind": "START_BRICK", "quantile": "0.5"}.items())) in got
-
-
-def samples(text: str) -> dict[tuple[str, frozenset], float]:
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 def test_event_alerts_resolve_after_the_quiet_time_and_repeats_count_once(client, admin, nodes):

@@ -8,6 +8,7 @@ from controlplane.services.metadata_content import build_content
 from tests.api.quota_helpers import answer_quota_task, limit, usage_heartbeat, with_quota
 from tests.api.volume_helpers import finish_all
 from tests.factories import API
+from tests.prom_samples import value
 
 MiB = 1024 * 1024
 
@@ -44,8 +45,8 @@ def test_a_limit_is_applied_by_a_node_and_listed_with_usage(client, admin, nodes
     firing = {a["kind"] for a in admin.get("/clusters/c1/alerts").json()["data"] if a["state"] == "firing"}
     assert {"quota_soft_exceeded", "quota_hard_exceeded"} <= firing
     metrics = client.get("/metrics", headers=admin.headers).text
-    assert 'kadalu_quota_used_bytes{cluster="c1",path="/projects/a",volume="qv"} 1.048576e+07' in metrics
-    assert 'kadalu_quota_exceeded{cluster="c1",limit="hard",path="/projects/a",volume="qv"} 1.0' in metrics
+    assert value(metrics, "kadalu_quota_used_bytes", cluster="c1", path="/projects/a", volume="qv") == 10 * MiB
+    assert value(metrics, "kadalu_quota_exceeded", cluster="c1", limit="hard", path="/projects/a", volume="qv") == 1
 
     usage_heartbeat(client, nodes["n1"]["node_id"], vol["id"], "/projects/a", MiB)  # back under: alerts resolve
     with Session(client.app.state.engine) as s:

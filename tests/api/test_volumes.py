@@ -95,6 +95,10 @@ def test_a_task_for_an_unreachable_node_shows_what_the_volume_waits_for(client, 
         s.commit()
     got = admin.get("/clusters/c1/volumes/gvol1").json()
     assert got["state"] == "Creating" and got["waiting_for"] == ["n2"]
+    create(admin, "gvol2", ["n1:/e/c1", "n3:/e/c3", "n4:/e/c4"], replica=3)  # its tasks wait on reachable nodes
+    create(admin, "gvol3", ["n2:/e/d2", "n3:/e/d3", "n4:/e/d4"], replica=3)
+    listed = {v["name"]: v["waiting_for"] for v in admin.get("/clusters/c1/volumes").json()["data"]}
+    assert listed == {"gvol1": ["n2"], "gvol2": [], "gvol3": ["n2"]}  # one query for the page, each its own answer
     codes = {f["code"] for f in admin.get("/failures").json()["data"]}
     assert codes == {"node_unreachable"}
 

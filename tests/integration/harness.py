@@ -94,6 +94,7 @@ class Cluster:
             "KADALU_HEARTBEAT_INTERVAL": "1",
             "KADALU_NODE_TIMEOUT": "4",
             "KADALU_REDISPATCH_AFTER": "3",
+            "KADALU_METRICS_CACHE_SECONDS": "0",  # a scrape reads the state now (tests look for a change at once)
             # a port range of its own, so bricks of another run on this machine never collide
             "KADALU_BRICK_PORT_BASE": str(self.brick_port_base),
             "KADALU_BRICK_PORT_LAST": str(self.brick_port_base + 99),

@@ -20,6 +20,7 @@ from contracts.quota import LIMIT_XATTR
 from nodeagent.gluster.mount import fuse_mounted, umount
 from tests.integration.harness import wait_for
 from tests.integration.test_volumes_e2e import add_devices, brick_dirs, kadalu, mount, volume
+from tests.prom_samples import value
 
 pytestmark = [
     pytest.mark.integration,
@@ -119,8 +120,8 @@ def test_quota_limit_refuses_writes_past_it_and_is_reported(qcp):
     alerts = cp.api("GET", "/clusters/mycluster/alerts").json()["data"]
     assert {"quota_hard_exceeded", "quota_soft_exceeded"} <= {a["kind"] for a in alerts if a["state"] == "firing"}
     metrics = httpx.get(f"{cp.url}/metrics", headers={"Authorization": f"Bearer {cp.token}"}).text
-    assert 'kadalu_quota_limit_bytes{cluster="mycluster",path="/projects/a",volume="qv"} 1.048576e+07' in metrics
-    assert 'kadalu_quota_exceeded{cluster="mycluster",limit="hard",path="/projects/a",volume="qv"} 1.0' in metrics
+    assert value(metrics, "kadalu_quota_limit_bytes", cluster="mycluster", path="/projects/a", volume="qv") == 10 * MiB
+    assert value(metrics, "kadalu_quota_exceeded", cluster="mycluster", limit="hard", path="/projects/a", volume="qv") == 1
 
     kadalu(cp, "volume", "quota", "disable", "-c", "mycluster", "qv", "--wait")
     assert kadalu(cp, "volume", "quota", "list", "-c", "mycluster", "qv", ok=False).returncode != 0
