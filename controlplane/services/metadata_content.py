@@ -1,6 +1,6 @@
 """The entries of the cluster metadata (format: contracts/metadata_delta.py), built from rows.
 
-`build_content` reads the whole cluster in five queries (a complete copy: compaction checks,
+`build_content` reads the whole cluster in six queries (a complete copy: compaction checks,
 tests, recovery tooling); `change_for` reads only what one transaction marked (a volume, its
 bricks and their nodes; a node; a device), so a change costs O(what changed), not O(cluster)."""
 from dataclasses import dataclass, field
@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from contracts.metadata_delta import sort_section
 from contracts.states import VOLUME_PASSING
-from controlplane.models import Brick, Cluster, Device, Node, Volume
+from controlplane.models import Brick, Cluster, Device, GeoRepSession, Node, Volume
 from controlplane.services.volume_specs import bricks_of, nodes_of, spec_from
 
 
@@ -22,6 +22,7 @@ class Marks:
     nodes: set[str] = field(default_factory=set)
     devices: set[str] = field(default_factory=set)
     volumes: set[str] = field(default_factory=set)
+    georep_sessions: set[str] = field(default_factory=set)
 
 
 def cluster_entry(cluster: Cluster) -> dict[str, Any]:
@@ -40,6 +41,13 @@ def volume_entry(v: Volume, bricks: list[Brick], nodes: dict[str, Node]) -> dict
     # agents act on the state the bricks should be in: during an expand or an option change, where it returns to
     return {"spec": spec_from(v, bricks, nodes).model_dump(),
             "state": v.resume_state if v.state in VOLUME_PASSING else v.state}
+
+
+def georep_entry(g: GeoRepSession) -> dict[str, Any]:
+    """What recovery needs to rebuild a geo-replication session (its keys stay on the master nodes)."""
+    return {"id": g.id, "master_volume_id": g.master_volume_id, "remote_cluster_id": g.remote_cluster_id,
+            "remote_volume_id": g.remote_volume_id, "remote_volume": g.remote_volume, "remote_host": g.remote_host,
+            "remote_user": g.remote_user, "ssh_port": g.ssh_port, "state": g.state, "config": dict(g.config)}
 
 
 def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, Any]:
@@ -64,20 +72,26 @@ def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, An
             bricks = bricks_of(session, vol)
             entries[vid] = volume_entry(vol, bricks, nodes_of(session, bricks))
         change["volumes"] = entries
+    if marks.georep_sessions:
+        ids = sorted(marks.georep_sessions)
+        geos = {g.id: g for g in session.exec(select(GeoRepSession).where(col(GeoRepSession.id).in_(ids)))}
+        change["georep_sessions"] = {i: georep_entry(geos[i]) if i in geos else None for i in ids}
     return change
 
 
 def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
-    """The complete copy, from the database (five queries, whatever the cluster's size)."""
+    """The complete copy, from the database (six queries, whatever the cluster's size)."""
     nodes = {n.id: n for n in session.exec(select(Node).where(col(Node.cluster_id) == cluster.id))}
     devices = session.exec(select(Device).where(col(Device.cluster_id) == cluster.id))
     bricks: dict[str, list[Brick]] = {}
     for b in session.exec(select(Brick).where(col(Brick.cluster_id) == cluster.id).order_by(col(Brick.idx))):
         bricks.setdefault(b.volume_id, []).append(b)
     vols = session.exec(select(Volume).where(col(Volume.cluster_id) == cluster.id))
+    geos = session.exec(select(GeoRepSession).where(col(GeoRepSession.cluster_id) == cluster.id))
     return {
         "cluster": cluster_entry(cluster),
         "nodes": sort_section("nodes", [node_entry(n) for n in nodes.values()]),
         "devices": sort_section("devices", [device_entry(d) for d in devices]),
         "volumes": sort_section("volumes", [volume_entry(v, bricks.get(v.id, []), nodes) for v in vols]),
+        "georep_sessions": sort_section("georep_sessions", [georep_entry(g) for g in geos]),
     }
