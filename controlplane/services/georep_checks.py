@@ -69,6 +69,11 @@ def _remote_in_plane(session: Session, access: Access, req: CreateRequest, maste
     if not req.force and m.reported and r.reported and r.size_bytes < m.size_bytes:
         raise Conflict(f"remote volume {remote.name!r} ({r.size_bytes} bytes) is smaller than master volume "
                        f"{master.name!r} ({m.size_bytes} bytes): expand it, or give --force")
+    fed = session.exec(select(GeoRepSession).where(col(GeoRepSession.remote_volume_id) == remote.id,
+                                                   col(GeoRepSession.master_volume_id) != master.id)).first()
+    if fed is not None:
+        raise Conflict(f"remote volume {remote.name!r} receives geo-replication session {fed.id} already: two sessions "
+                       "writing into one volume would undo each other; give another remote volume")
     bricks = bricks_of(session, remote)
     node = session.get(Node, bricks[0].node_id) if bricks else None
     if node is None:
