@@ -112,8 +112,6 @@ class GeoRepWorkerReport(BaseModel):
     checkpoint_time: int = Field(default=0, ge=0, le=2**40)
     checkpoint_completed: bool = False
     checkpoint_completion_time: int = Field(default=0, ge=0, le=2**40)
-    # How many files the crawls of this worker's run synced since start (a resumed session does not re-crawl).
-    files_synced: int = Field(default=0, ge=0, le=2**40)
 
 
 

@@ -38,7 +38,6 @@ class GeoRepWorkerPublic(BaseModel):
     data: int
     meta: int
     failures: int
-    files_synced: int
     checkpoint_completed: bool
     checkpoint_completion_time: int
     reported_at: datetime | None

@@ -56,7 +56,6 @@ class GeoRepWorker(SQLModel, table=True):
     data: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     meta: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     failures: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    files_synced: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     checkpoint_completed: bool = False
     checkpoint_completion_time: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     reported_at: datetime | None = None

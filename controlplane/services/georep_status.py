@@ -5,7 +5,7 @@ from contracts.states import GeoRepWorkerStatus, NodeState, georep_settled
 from controlplane.models import Brick, Cluster, GeoRepSession, GeoRepWorker, Node
 from controlplane.services.georep_steps import master_volume
 
-WORKER_FIELDS = ("subvol", "role", "crawl_status", "last_synced", "entry", "data", "meta", "failures", "files_synced",
+WORKER_FIELDS = ("subvol", "role", "crawl_status", "last_synced", "entry", "data", "meta", "failures",
                  "checkpoint_completed", "checkpoint_completion_time", "reported_at")
 
 

@@ -12,7 +12,7 @@ from contracts.georep_specs import GeoRepKeygenSpec, GeoRepRemoteSpec, GeoRepSes
 from contracts.states import GeoRepState, NodeState
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Brick, GeoRepSession, GeoRepWorker, Node, Task, Volume
-from controlplane.services import metadata, tasks, volume_plan
+from controlplane.services import georep_reports, metadata, tasks, volume_plan
 from controlplane.services.transitions import GEOREP
 from controlplane.services.volume_specs import bricks_of, spec
 
@@ -152,8 +152,10 @@ def task_finished(session: Session, task: Task, data: dict) -> None:
     """A GEOREP_* task's answer: when it is the last of the session's current step, the next step."""
     geo = session.exec(select(GeoRepSession).where(col(GeoRepSession.operation_id) == task.operation_id)).first() \
         if task.operation_id else None
+    if task.phase == Phase.DONE.value and task.kind != TaskKind.GEOREP_KEYGEN:
+        georep_reports.apply_task_data(session, task.node_id, task.result or {})
     if geo is None:
-        return  # an older step's late answer, or the session is gone
+        return  # an older step's late answer, a role change's answer, or the session is gone
     step = list(session.exec(select(Task).where(col(Task.operation_id) == geo.operation_id)))
     if any(t.phase not in (Phase.DONE.value, Phase.FAILED.value) for t in step):
         return

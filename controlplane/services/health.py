@@ -10,7 +10,7 @@ from contracts.messages import Heartbeat
 from contracts.states import NodeState
 from controlplane.db import rowcount, utcnow
 from controlplane.models import Device, Node
-from controlplane.services import alerts, health_alerts, rebalance, volume_health
+from controlplane.services import alerts, georep_reports, georep_roles, health_alerts, rebalance, volume_health
 from controlplane.services.transitions import NODE
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ def apply_heartbeat(session: Session, node: Node, hb: Heartbeat) -> None:
             session.add(dev)
     volume_health.apply_reports(session, node, hb.bricks)
     rebalance.apply_reports(session, node, hb.rebalances)
+    georep_reports.apply_reports(session, node, hb.georep)
+    georep_roles.follow_nodes(session, node.cluster_id, {node.id} if previous != NodeState.ONLINE else set())
     if previous != NodeState.ONLINE:
         health_alerts.node_back(session, node)
         alerts.record(
@@ -100,5 +102,7 @@ def mark_unreachable(session: Session, timeout: float) -> list[Node]:
             "Check that kadalu-agent runs on it and can reach the broker",
             severity="critical", node_id=node.id, key=health_alerts.node_key(node.id),
         )
+    for cluster_id in sorted({n.cluster_id for n in stale}):
+        georep_roles.follow_nodes(session, cluster_id)  # the Active role leaves the nodes just lost
     session.commit()
     return list(stale)

@@ -61,7 +61,6 @@ def upgrade() -> None:
     sa.Column('data', sa.BigInteger(), nullable=False),
     sa.Column('meta', sa.BigInteger(), nullable=False),
     sa.Column('failures', sa.BigInteger(), nullable=False),
-    sa.Column('files_synced', sa.BigInteger(), nullable=False),
     sa.Column('checkpoint_completed', sa.Boolean(), nullable=False),
     sa.Column('checkpoint_completion_time', sa.BigInteger(), nullable=False),
     sa.Column('reported_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
