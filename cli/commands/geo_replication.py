@@ -162,9 +162,13 @@ def config_get(session_id: SessionId, name: Annotated[Optional[str], typer.Argum
 
 
 @app.command("config-set")
-def config_set(session_id: SessionId, name: str, value: str, cluster: options.Cluster = "default",
+def config_set(session_id: SessionId, name: Annotated[Optional[str], typer.Argument()] = None,
+               value: Annotated[Optional[str], typer.Argument()] = None, cluster: options.Cluster = "default",
                url: options.Url = None) -> None:
-    """Set a key (only the configurable ones are accepted); a Started session takes it at once."""
+    """Set NAME to VALUE (only the configurable keys are accepted); a Started session takes it at once."""
+    if name is None or value is None:
+        raise CliError(f"give the key and its value: `kadalu geo-replication config-set {session_id} -c {cluster} NAME "
+                       f"VALUE` (`kadalu geo-replication config-get {session_id} -c {cluster}` lists the keys)")
     with connect(url) as client:
         geo = client.post(f"{path(cluster, session_id)}/config", {"name": name, "value": value})
     say(geo["message"])

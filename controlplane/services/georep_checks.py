@@ -89,6 +89,9 @@ def check_create(session: Session, access: Access, cluster: Cluster, req: Create
         checks.check_name(req.remote_volume, "remote volume name")
     except ValueError as exc:
         raise Invalid(str(exc)) from None
+    if user != "root":
+        raise Invalid(f"remote user {user!r}: gsyncd's remote side mounts the remote volume, which needs root "
+                      "(glusterd's mountbroker for other users does not exist without glusterd); give --remote-user root")
     if not 1 <= req.ssh_port <= 65535:
         raise Invalid(f"ssh port {req.ssh_port} is not 1-65535")
     if master.state != VolumeState.STARTED:

@@ -60,7 +60,8 @@ def ensure_meta_mount(state_root, session_id: str, runner: Runner) -> Path:
 
 def write_files(state_root, spec: GeoRepSessionSpec, address: str) -> Path:
     d = paths.session_dir(state_root, spec.session_id)
-    for sub in ("workdir", "log", "run", "misc"):
+    # gsyncd creates only the last directory of its log paths
+    for sub in ("workdir", "log/geo-replication", "log/geo-replication-secondaries", "run", "misc"):
         (d / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
     write_shim(d / "bin", spec.master, paths.GLUSTERFS)
     conf = paths.config_file(state_root, spec.session_id)

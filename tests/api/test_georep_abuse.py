@@ -22,6 +22,7 @@ def nothing_left(client, admin) -> None:
     ({"remote_host": "10.0.0.9"}, 422, "not both"),
     ({"remote_user": "root;rm -rf /"}, 422, "not a user name"),
     ({"remote_user": "Root"}, 422, "not a user name"),
+    ({"remote_user": "geouser"}, 422, "give --remote-user root"),
     ({"remote_volume": "../etc"}, 422, "is not 1-64 letters"),
     ({"remote_cluster": None, "remote_host": "bad host!", "remote_volume": "rv"}, 422, "--remote-host"),
     ({"ssh_port": 0}, 422, "ssh_port"),

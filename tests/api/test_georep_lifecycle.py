@@ -17,11 +17,11 @@ from tests.api.georep_helpers import (
 
 def test_create_makes_keys_prepares_the_remote_then_starts(client, admin, nodes):
     two_clusters(client, admin, nodes)
-    r = create(admin, remote_user="geouser")
+    r = create(admin, remote_user="root")
     assert r.status_code == 202, r.text
     geo = r.json()
     assert geo["state"] == "Creating" and geo["message"] == "Geo-replication session creation request sent."
-    assert geo["remote_host"] == "127.0.2.1" and geo["remote_user"] == "geouser"
+    assert geo["remote_host"] == "127.0.2.1" and geo["remote_user"] == "root"
     # one key per master node
     assert {t.node_id for t in active_tasks(client, "GEOREP_KEYGEN")} == {nodes[n]["node_id"] for n in ("n1", "n2", "n3")}
     # the first session turned changelog and marker on for the master volume
@@ -31,7 +31,7 @@ def test_create_makes_keys_prepares_the_remote_then_starts(client, admin, nodes)
     prepared = active_tasks(client, "GEOREP_PREPARE_REMOTE")
     assert len(prepared) == 2
     spec = GeoRepRemoteSpec.model_validate(prepared[0].spec)
-    assert spec.public_keys == [PUBLIC_KEY] and spec.remote_user == "geouser" and spec.volume.name == "rv"
+    assert spec.public_keys == [PUBLIC_KEY] and spec.remote_user == "root" and spec.volume.name == "rv"
     answer(client, "GEOREP_PREPARE_REMOTE")
     starts = active_tasks(client, "GEOREP_START")
     assert len(starts) == 3
