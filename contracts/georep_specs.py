@@ -1,7 +1,8 @@
 """Task specs of geo-replication (controlplane/services/georep*.py sends them, nodeagent/georep/ acts).
 
 GEOREP_KEYGEN (each master node holding bricks of the master volume): make the session's ssh key
-  pair under the agent's state dir (kept when it exists). data: {"public_key": "ssh-ed25519 ..."}
+  pair under the agent's state dir (kept when it exists), and marker's timestamp file on the node's
+  master bricks (before the changelog/marker options reach them). data: {"public_key": "ssh-ed25519 ..."}
 GEOREP_PREPARE_REMOTE / GEOREP_CLEANUP_REMOTE (each node of the remote volume): write (remove) the
   session's authorized_keys lines for `remote_user`, each with a forced command that runs only
   `gsyncd secondary`, and the `gluster --xml volume info` answer gsyncd asks the remote side for.
@@ -52,6 +53,7 @@ class GeoRepKeygenSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     session_id: Uuid
+    master: VolumeSpec  # the node also makes sure its master bricks have marker's timestamp file
 
 
 class GeoRepRemoteSpec(BaseModel):

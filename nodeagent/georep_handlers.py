@@ -12,6 +12,7 @@ from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 from nodeagent.georep import keys, locks, monitor, paths, remote
 from nodeagent.georep.status import worker_reports
+from nodeagent.gluster.bricks import touch_marker_timestamp
 from nodeagent.state_files import read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ def _reports(ctx: AgentContext, spec: GeoRepSessionSpec) -> dict:
 
 def keygen(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     spec = _parse(GeoRepKeygenSpec, raw)
+    for brick in [b for b in spec.master.bricks if b.node_id == ctx.node_id]:
+        touch_marker_timestamp(ctx.confinement.check_brick(brick.path, ctx.devices))
     with _session_lock(spec.session_id):
         return {"public_key": keys.ensure_key(ctx.state.root, spec.session_id, ctx.runner)}
 
@@ -80,6 +83,8 @@ def _spec_file(ctx: AgentContext, session_id: str):
 def run(ctx: AgentContext, spec: GeoRepSessionSpec) -> None:
     """The monitor runs with this node's Passive locks held first (a worker started before would take them)."""
     root = ctx.state.root
+    for brick in [b for b in spec.master.bricks if b.node_id == ctx.node_id]:
+        touch_marker_timestamp(brick.path)  # confined by _master
     monitor.write_files(root, spec, ctx.address)
     write_json(_spec_file(ctx, spec.session_id), spec.model_dump())
     monitor.ensure_meta_mount(root, spec.session_id, ctx.runner)

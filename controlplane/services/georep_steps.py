@@ -54,7 +54,7 @@ def _task(session: Session, geo: GeoRepSession, node: Node, kind: TaskKind, body
 
 def keygen_step(session: Session, geo: GeoRepSession) -> list[Task]:
     _new_operation(session, geo)
-    body = GeoRepKeygenSpec(session_id=geo.id).model_dump()
+    body = GeoRepKeygenSpec(session_id=geo.id, master=spec(session, master_volume(session, geo))).model_dump()
     nodes = _nodes(session, bricks_of(session, master_volume(session, geo)))
     return [_task(session, geo, n, TaskKind.GEOREP_KEYGEN, body) for n in nodes]
 
