@@ -145,3 +145,11 @@ def test_session_is_in_the_cluster_metadata(client, admin, nodes):
         entries = copy.content["georep_sessions"]
         assert [e["id"] for e in entries] == [geo["id"]] and entries[0]["state"] == "Started"
         assert s.exec(select(Task).where(Task.kind == "GEOREP_START")).first() is not None
+
+
+def test_metrics_show_sessions_and_active_workers(client, admin, nodes):
+    two_clusters(client, admin, nodes)
+    geo = started_session(client, admin)
+    text = client.get("/metrics", headers=admin.headers).text
+    assert 'kadalu_georep_sessions{cluster="c1",state="Started"} 1.0' in text
+    assert f'kadalu_georep_worker_pending{{cluster="c1",node="n1",session="{geo["id"]}"}} 0.0' in text
