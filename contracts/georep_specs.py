@@ -81,6 +81,8 @@ class GeoRepSessionSpec(BaseModel):
     remote_volume: Name
     remote_volume_id: Uuid
     remote_bricks: list[RemoteBrick] = Field(default_factory=list, max_length=4096)
+    # False: a remote managed elsewhere (glusterd there: its own gluster CLI answers gsyncd)
+    remote_in_plane: bool = True
     ssh_port: int = Field(default=22, ge=1, le=65535)
     config: dict[str, str] = Field(default_factory=dict, max_length=64)
     # Subvolume numbers (1-based, gsyncd's) whose lock this node's agent holds: its worker there is Passive.

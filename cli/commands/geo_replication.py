@@ -2,7 +2,9 @@
 config-get / config-set / config-reset / checkpoint / ssh-setup."""
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -193,3 +195,25 @@ def checkpoint(session_id: SessionId, cluster: options.Cluster = "default", json
         print_json(answer)
     else:
         say(answer["message"])
+
+
+@app.command("ssh-setup")
+def ssh_setup(session_id: SessionId, cluster: options.Cluster = "default",
+              install: Annotated[Optional[str], typer.Option(
+                  "--install", help="Append the lines to this authorized_keys file (run on the remote node).")] = None,
+              url: options.Url = None) -> None:
+    """For a remote managed elsewhere: print (or install) the session's keys, each limited by a forced command."""
+    with connect(url) as client:
+        answer = client.get(f"{path(cluster, session_id)}/ssh-setup")
+    if install is None:
+        for line in answer["lines"]:
+            print(line)
+        return
+    target = Path(install)
+    have = target.read_text().splitlines() if target.exists() else []
+    new = [ln for ln in answer["lines"] if ln not in have]
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(target, "a") as f:
+        f.writelines(ln + "\n" for ln in new)
+    os.chmod(target, 0o600)
+    say(f"{len(new)} key(s) added to {target} for user {answer['remote_user']}.")

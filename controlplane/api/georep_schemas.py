@@ -77,3 +77,10 @@ class GeoRepCheckpoint(BaseModel):
     id: str
     checkpoint: int
     message: str
+
+
+class GeoRepSshSetup(BaseModel):
+    id: str
+    remote_user: str
+    remote_host: str
+    lines: list[str]  # for the remote user's authorized_keys on the remote's nodes

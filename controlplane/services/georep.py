@@ -10,6 +10,7 @@ import time
 from sqlmodel import Session, col, select
 
 from contracts import georep_config
+from contracts.georep_specs import safe_key_comment
 from contracts.states import GeoRepState
 from controlplane.models import Cluster, GeoRepSession, Task, Volume
 from controlplane.services import metadata, volume_ops
@@ -21,8 +22,10 @@ from controlplane.services.transitions import GEOREP
 from controlplane.services.volume_specs import refs
 
 G = GeoRepState
+REMOTE_GSYNCD = "/usr/lib/x86_64-linux-gnu/glusterfs/gsyncd"
+FORCED_OPTIONS = "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty"
 __all__ = ["CreateRequest", "checkpoint", "config_get", "config_reset", "config_set", "create", "get", "lifecycle",
-           "list_visible"]
+           "list_visible", "ssh_setup"]
 
 
 def _set_master_options(session: Session, access: Access, volume: Volume, on: bool) -> None:
@@ -162,3 +165,18 @@ def checkpoint(session: Session, *, access: Access, geo: GeoRepSession, now: flo
                        "(`kadalu geo-replication start ID`)")
     mark = int(now if now is not None else time.time())
     return mark, _apply_config(session, geo, {**geo.config, "checkpoint": str(mark)})
+
+
+def ssh_setup(session: Session, *, access: Access, geo: GeoRepSession) -> dict:
+    """For a remote managed elsewhere: the authorized_keys lines its `remote_user` needs, each
+    limited to glusterd's gsyncd wrapper (which runs only gsyncd, rsync and gluster for a key)."""
+    _require(access, session, geo, WRITE, "set up ssh for")
+    if geo.remote_volume_id is not None:
+        raise Conflict(f"geo-replication session {geo.id}: its remote is managed by this control plane, which set up "
+                       "ssh itself; ssh-setup is for a remote given with --remote-host")
+    if not geo.public_keys:
+        raise Conflict(f"geo-replication session {geo.id} is {geo.state}: the master nodes have not made its keys yet; "
+                       "retry when it is no longer Creating")
+    lines = [f'command="{REMOTE_GSYNCD}",{FORCED_OPTIONS} {key} {safe_key_comment(geo.id)}'
+             for key in sorted(set(geo.public_keys.values()))]
+    return {"id": geo.id, "remote_user": geo.remote_user, "remote_host": geo.remote_host, "lines": lines}

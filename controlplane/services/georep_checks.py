@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from contracts import checks
 from contracts.georep_specs import check_user
-from contracts.states import NodeState, VolumeState
+from contracts.states import VOLUME_IN_PROGRESS, NodeState, VolumeState
 from controlplane.models import Cluster, GeoRepSession, Node, Volume
 from controlplane.services import volumes
 from controlplane.services.access import WRITE, Access
@@ -94,6 +94,9 @@ def check_create(session: Session, access: Access, cluster: Cluster, req: Create
                       "(glusterd's mountbroker for other users does not exist without glusterd); give --remote-user root")
     if not 1 <= req.ssh_port <= 65535:
         raise Invalid(f"ssh port {req.ssh_port} is not 1-65535")
+    if master.state in VOLUME_IN_PROGRESS:
+        raise Conflict(f"master volume {master.name!r} is {master.state} (another request is in progress): wait for "
+                       "it to finish, then retry")
     if master.state != VolumeState.STARTED:
         raise Conflict(f"master volume {master.name!r} is {master.state}: start it first "
                        f"(`kadalu volume start -c {cluster.name} {master.name}`)")

@@ -109,7 +109,8 @@ def session_spec(session: Session, geo: GeoRepSession, node_id: str, workers: li
     return GeoRepSessionSpec(
         session_id=geo.id, master=spec(session, master_volume(session, geo)), remote_user=geo.remote_user,
         remote_host=geo.remote_host, remote_volume=geo.remote_volume,
-        remote_volume_id=geo.remote_volume_id or geo.id, remote_bricks=remote_bricks, ssh_port=geo.ssh_port,
+        remote_volume_id=geo.remote_volume_id or geo.id, remote_bricks=remote_bricks,
+        remote_in_plane=geo.remote_volume_id is not None, ssh_port=geo.ssh_port,
         config={k: str(v) for k, v in geo.config.items()},
         passive_subvols=sorted({w.subvol for w in workers if w.node_id == node_id and w.role == "Passive"}),
         reset_sync_time=reset_sync_time,

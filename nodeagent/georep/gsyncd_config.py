@@ -34,7 +34,8 @@ def render(state_root, spec: GeoRepSessionSpec, address: str) -> str:
         "primary-disperse-count": str(master.disperse_count if master.type == "disperse" else 0),
         "ssh-command": paths.SSH, "ssh-options": ssh_options, "ssh-options-tar": ssh_options,
         "ssh-port": str(spec.ssh_port), "remote-gsyncd": paths.GSYNCD, "rsync-command": "/usr/bin/rsync",
-        "gluster-command-dir": str(d / "bin"), "secondary-gluster-command-dir": SHIM_PLACEHOLDER,
+        "gluster-command-dir": str(d / "bin"),
+        "secondary-gluster-command-dir": SHIM_PLACEHOLDER if spec.remote_in_plane else "/usr/sbin",
         "gluster-params": f"aux-gfid-mount acl volfile-server={address}",
         # without it rsync 3.x copied nothing into the lazily unmounted remote mount
         "secondary-access-mount": "true",

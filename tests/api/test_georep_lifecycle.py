@@ -153,3 +153,23 @@ def test_metrics_show_sessions_and_active_workers(client, admin, nodes):
     text = client.get("/metrics", headers=admin.headers).text
     assert 'kadalu_georep_sessions{cluster="c1",state="Started"} 1.0' in text
     assert f'kadalu_georep_worker_pending{{cluster="c1",node="n1",session="{geo["id"]}"}} 0.0' in text
+
+
+def test_a_remote_managed_elsewhere_gets_its_keys_from_ssh_setup(client, admin, nodes):
+    two_clusters(client, admin, nodes)
+    r = admin.post(GEO, {"master_volume": "mv", "remote_volume": "far", "remote_host": "192.0.2.7", "start": False})
+    assert r.status_code == 202, r.text
+    geo = r.json()
+    assert admin.get(f"{GEO}/{geo['id']}/ssh-setup").status_code == 409  # no keys yet
+    answer(client, "GEOREP_KEYGEN")
+    assert active_tasks(client, "GEOREP_PREPARE_REMOTE") == []  # nothing of ours runs there
+    assert admin.get(f"{GEO}/{geo['id']}").json()["state"] == "Created"
+    lines = admin.get(f"{GEO}/{geo['id']}/ssh-setup").json()["lines"]
+    assert lines == [f'command="/usr/lib/x86_64-linux-gnu/glusterfs/gsyncd",no-port-forwarding,no-X11-forwarding,'
+                     f"no-agent-forwarding,no-pty {PUBLIC_KEY} kadalu-georep-{geo['id']}"]
+    # a session to a remote of this control plane has no ssh-setup: the control plane did it
+    r = create(admin)
+    assert r.status_code == 409 and "Reconfiguring" in r.json()["detail"] and "wait" in r.json()["detail"]
+    settle_master_options(client, admin)
+    other = started_session(client, admin)
+    assert admin.get(f"{GEO}/{other['id']}/ssh-setup").status_code == 409

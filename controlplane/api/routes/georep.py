@@ -93,3 +93,10 @@ def set_checkpoint(cluster: str, session_id: str, access: CurrentAccess, session
     geo = georep.get(session, access, c, session_id)
     mark, _ = georep.checkpoint(session, access=access, geo=geo)
     return {"id": geo.id, "checkpoint": mark, "message": f"Geo-replication checkpoint set at {mark}."}
+
+
+@router.get("/{session_id}/ssh-setup", response_model=gs.GeoRepSshSetup, responses=errors(403, 404, 409))
+def read_ssh_setup(cluster: str, session_id: str, access: CurrentAccess, session: SessionDep):
+    """For a remote managed elsewhere (`remote_host`): the authorized_keys lines to put on its nodes."""
+    c = clusters.get_visible(session, access, cluster)
+    return georep.ssh_setup(session, access=access, geo=georep.get(session, access, c, session_id))
