@@ -39,7 +39,10 @@ def render(state_root, spec: GeoRepSessionSpec, address: str) -> str:
         "gluster-params": f"aux-gfid-mount acl volfile-server={address}",
         # without it rsync 3.x copied nothing into the lazily unmounted remote mount
         "secondary-access-mount": "true",
-        "use-meta-volume": "true", "meta-volume-mnt": str(paths.meta_mount(state_root, spec.session_id)),
+        # a remote managed elsewhere: its volume id is not known here, so no lock name would match;
+        # gsyncd's own choice (the node-uuid AFR answers) decides there
+        "use-meta-volume": "true" if spec.remote_in_plane else "false",
+        "meta-volume-mnt": str(paths.meta_mount(state_root, spec.session_id)),
     })
     cp = configparser.RawConfigParser()
     cp.add_section("vars")
