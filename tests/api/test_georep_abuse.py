@@ -5,6 +5,7 @@ from sqlmodel import Session
 
 from controlplane.models import Brick, Node
 from tests.api.georep_helpers import GEO, active_tasks, create, online, started_session, started_volume, two_clusters
+from tests.api.volume_helpers import finish_all
 
 
 def nothing_left(client, admin) -> None:
@@ -38,7 +39,11 @@ def test_bad_create_requests_are_refused_with_what_to_fix(client, admin, nodes, 
 
 def test_master_not_started(client, admin, nodes):
     two_clusters(client, admin, nodes)
-    assert admin.post("/clusters/c1/volumes", {"name": "cold", "bricks": ["n4:/e/c1"], "start": False}).status_code == 202
+    r = admin.post("/clusters/c1/volumes", {"name": "cold", "bricks": ["n4:/e/c1"], "start": False})
+    assert r.status_code == 202
+    busy = create(admin, master_volume="cold")
+    assert busy.status_code == 409 and "wait for it to finish" in busy.json()["detail"]  # still Creating
+    finish_all(client, r.json()["id"])
     r = create(admin, master_volume="cold")
     assert r.status_code == 409 and "start it first" in r.json()["detail"]
     nothing_left(client, admin)
@@ -46,7 +51,9 @@ def test_master_not_started(client, admin, nodes):
 
 def test_remote_not_started(client, admin, nodes):
     two_clusters(client, admin, nodes)
-    assert admin.post("/clusters/c2/volumes", {"name": "rcold", "bricks": ["r1:/r/c"], "start": False}).status_code == 202
+    r = admin.post("/clusters/c2/volumes", {"name": "rcold", "bricks": ["r1:/r/c"], "start": False})
+    assert r.status_code == 202
+    finish_all(client, r.json()["id"])
     r = create(admin, remote_volume="rcold")
     assert r.status_code == 409 and "kadalu volume start -c c2 rcold" in r.json()["detail"]
     nothing_left(client, admin)
