@@ -61,7 +61,7 @@ def ensure_meta_mount(state_root, session_id: str, runner: Runner) -> Path:
 def write_files(state_root, spec: GeoRepSessionSpec, address: str) -> Path:
     d = paths.session_dir(state_root, spec.session_id)
     # gsyncd creates only the last directory of its log paths
-    for sub in ("workdir", "log/geo-replication", "log/geo-replication-secondaries", "run", "misc"):
+    for sub in ("workdir/geo-replication", "log/geo-replication", "log/geo-replication-secondaries", "run", "misc"):
         (d / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
     write_shim(d / "bin", spec.master, paths.GLUSTERFS)
     conf = paths.config_file(state_root, spec.session_id)

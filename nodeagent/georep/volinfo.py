@@ -33,6 +33,7 @@ def volume_info_xml(spec: VolumeSpec) -> str:
 
 _SHIM = '''#!{python}
 # kadalu geo-replication: answers `gluster --xml volume info {name}` for gsyncd (no glusterd runs here).
+import sys
 args = [a for a in sys.argv[1:] if not a.startswith("--remote-host=")]
 if args[:3] == ["--xml", "volume", "info"] and args[3:] in ([], ["{name}"]):
     sys.stdout.write(open({xml!r}).read())

@@ -98,3 +98,15 @@ def test_volume_info_answer_has_what_gsyncd_reads():
     assert bricks == [(f"{b.address}:{b.path}", b.node_id) for b in vol.bricks]
     assert tree.find(".//replicaCount").text == "3" and tree.find(".//disperseCount").text == "0"
     assert tree.find(".//typeStr").text == "Replicate"
+
+
+def test_the_gluster_shim_prints_the_answer_and_nothing_else(tmp_path):
+    from nodeagent.georep.volinfo import write_shim
+    vol = volume()
+    write_shim(tmp_path / "bin", vol, "/usr/sbin/glusterfs")
+    ok = subprocess.run([str(tmp_path / "bin" / "gluster"), "--xml", "--remote-host=localhost", "volume", "info", "rv"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and ET.fromstring(ok.stdout).find(".//name").text == "rv"
+    bad = subprocess.run([str(tmp_path / "bin" / "gluster"), "volume", "stop", "rv"], capture_output=True, text=True)
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert os.readlink(tmp_path / "bin" / "glusterfs") == "/usr/sbin/glusterfs"
