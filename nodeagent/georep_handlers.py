@@ -151,3 +151,19 @@ def reports(ctx: AgentContext) -> list[GeoRepWorkerReport]:
         except (ValidationError, OSError) as exc:
             log.warning("geo-replication status of session %s unreadable: %s", d.name, exc)
     return out
+
+
+def restore(ctx: AgentContext) -> None:
+    """Agent start: every session whose monitor still runs here gets this node's Passive locks back
+    (the locks went with the old agent process); a worker that took one meanwhile is restarted."""
+    base = paths.root(ctx.state.root) / "sessions"
+    for d in sorted(base.iterdir()) if base.exists() else []:
+        raw = read_json(d / "spec.json")
+        if not raw or monitor.running_pid(ctx.state.root, d.name) is None:
+            continue
+        try:
+            spec = GeoRepSessionSpec.model_validate(raw)
+            with _session_lock(spec.session_id):
+                run(ctx, spec)
+        except Exception:  # never keep the agent from starting
+            log.exception("geo-replication session %s: could not restore its Passive locks", d.name)
