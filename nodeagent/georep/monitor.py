@@ -60,8 +60,11 @@ def ensure_meta_mount(state_root, session_id: str, runner: Runner) -> Path:
 
 def write_files(state_root, spec: GeoRepSessionSpec, address: str) -> Path:
     d = paths.session_dir(state_root, spec.session_id)
-    # gsyncd creates only the last directory of its log paths
-    for sub in ("workdir/geo-replication", "log/geo-replication", "log/geo-replication-secondaries", "run", "misc"):
+    # gsyncd creates only the last directory of its log paths, and not its session directories
+    # (glusterd makes those: <workdir>/geo-replication/<master>_<remote host>_<remote volume>)
+    name = f"{spec.master.name}_{spec.remote_host}_{spec.remote_volume}"
+    for sub in (f"workdir/geo-replication/{name}", "log/geo-replication", "log/geo-replication-secondaries", "run",
+                f"misc/{name}"):
         (d / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
     write_shim(d / "bin", spec.master, paths.GLUSTERFS)
     conf = paths.config_file(state_root, spec.session_id)
