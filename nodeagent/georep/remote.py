@@ -15,6 +15,7 @@ from nodeagent.gluster.processes import write_atomic
 _LOCK = threading.Lock()  # one writer of authorized_keys files at a time
 OPTIONS = "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty"
 IGNORED = {".glusterfs", ".trashcan", "lost+found"}
+SECONDARY_LOGS = "/var/log/glusterfs/geo-replication-secondaries"
 
 
 def key_line(state_root, session_id: str, public_key: str) -> str:
@@ -52,6 +53,8 @@ def prepare(state_root, node_id: str, spec: GeoRepRemoteSpec, confine) -> dict:
                 raise AgentError("not_empty", f"brick {brick.path} of remote volume {spec.volume.name} holds files",
                                  "give an empty remote volume, or create the session with --force", errno.ENOTEMPTY)
     write_shim(paths.shim_dir(state_root, spec.session_id), spec.volume, paths.GLUSTERFS)
+    # gsyncd's remote side logs there (its config is not read on this side) and creates only the last directory
+    os.makedirs(SECONDARY_LOGS, exist_ok=True)
     comment = safe_key_comment(spec.session_id)
     lines = [key_line(state_root, spec.session_id, k) for k in spec.public_keys]
     with _LOCK:
