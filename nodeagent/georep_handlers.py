@@ -67,7 +67,8 @@ def _remote(ctx: AgentContext, raw: dict[str, Any]) -> GeoRepRemoteSpec:
 def prepare_remote(ctx: AgentContext, raw: dict[str, Any]) -> dict:
     spec = _remote(ctx, raw)
     with _session_lock(spec.session_id):
-        return remote.prepare(ctx.state.root, ctx.node_id, spec, lambda p: ctx.confinement.check_brick(p, ctx.devices))
+        return remote.prepare(ctx.state.root, ctx.node_id, spec, lambda p: ctx.confinement.check_brick(p, ctx.devices),
+                              ctx.address)
 
 
 def cleanup_remote(ctx: AgentContext, raw: dict[str, Any]) -> dict:

@@ -43,7 +43,7 @@ def holds_files(brick_path: str) -> bool:
         return False
 
 
-def prepare(state_root, node_id: str, spec: GeoRepRemoteSpec, confine) -> dict:
+def prepare(state_root, node_id: str, spec: GeoRepRemoteSpec, confine, address: str | None = None) -> dict:
     """Keys and shim for the session; refuses a remote brick on this node that holds files (unless force)."""
     local = [b for b in spec.volume.bricks if b.node_id == node_id]
     if not spec.force:
@@ -52,7 +52,7 @@ def prepare(state_root, node_id: str, spec: GeoRepRemoteSpec, confine) -> dict:
             if holds_files(real):
                 raise AgentError("not_empty", f"brick {brick.path} of remote volume {spec.volume.name} holds files",
                                  "give an empty remote volume, or create the session with --force", errno.ENOTEMPTY)
-    write_shim(paths.shim_dir(state_root, spec.session_id), spec.volume, paths.GLUSTERFS)
+    write_shim(paths.shim_dir(state_root, spec.session_id), spec.volume, paths.GLUSTERFS, address)
     # gsyncd's remote side logs there (its config is not read on this side) and creates only the last directory
     os.makedirs(SECONDARY_LOGS, exist_ok=True)
     comment = safe_key_comment(spec.session_id)

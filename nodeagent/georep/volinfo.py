@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from contracts.checks import check_address
 from contracts.volume_spec import VolumeSpec
 from nodeagent.gluster.processes import write_atomic
 
@@ -43,8 +44,18 @@ sys.exit(1)
 '''
 
 
-def write_shim(bin_dir: Path, spec: VolumeSpec, glusterfs: str) -> None:
-    """`gluster` (prints the volume's XML) and `glusterfs` (the real client: gsyncd mounts with it)."""
+_CLIENT = '''#!/usr/bin/python3 -I
+# kadalu geo-replication: gsyncd's remote side mounts from localhost:24007; no glusterd runs here, the
+# node's agent serves volfiles on its own address.
+import os, sys
+args = ["--volfile-server={address}" if a == "--volfile-server=localhost" else a for a in sys.argv[1:]]
+os.execv({glusterfs!r}, [{glusterfs!r}] + args)
+'''
+
+
+def write_shim(bin_dir: Path, spec: VolumeSpec, glusterfs: str, address: str | None = None) -> None:
+    """`gluster` (prints the volume's XML) and `glusterfs` (the real client: gsyncd mounts with it;
+    with `address`, a wrapper that mounts from this node's volfile server instead of localhost)."""
     bin_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     xml = bin_dir.parent / f"{spec.name}.volinfo.xml"
     write_atomic(xml, volume_info_xml(spec))
@@ -52,6 +63,10 @@ def write_shim(bin_dir: Path, spec: VolumeSpec, glusterfs: str) -> None:
                                                    name=spec.name, xml=str(xml)))
     os.chmod(bin_dir / "gluster", 0o700)
     link = bin_dir / "glusterfs"
-    if not link.is_symlink():
+    if address is not None:
+        link.unlink(missing_ok=True)
+        write_atomic(link, _CLIENT.format(address=check_address(address), glusterfs=glusterfs))
+        os.chmod(link, 0o700)
+    elif not link.is_symlink():
         link.unlink(missing_ok=True)
         link.symlink_to(glusterfs)
