@@ -93,7 +93,10 @@ def mount(cp: Cluster, cluster: str, volume: str, mounts: list) -> Path:
 
 
 def cleanup(cp: Cluster, mounts: list) -> None:
-    """Unmount the test's mounts; stop gsyncd groups and lock mounts a failed run left (by their pid files)."""
+    """Unmount the test's mounts; stop gsyncd groups and lock mounts a failed run left (by their pid files).
+    The agents stop first: one still running could start a monitor or mount a lock tmpfs again."""
+    for name in [*MASTERS, *REMOTES]:
+        cp.procs.stop(f"agent-{name}")
     for mnt in mounts:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
     for pidfile in sorted((cp.root / "agents").glob("*/georep/sessions/*/monitor.pid")):
