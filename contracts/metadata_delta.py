@@ -24,7 +24,6 @@ at the last change's version (`apply`): a change carries whole entries, never pa
 from typing import Any
 
 SECTIONS = ("nodes", "devices", "volumes", "georep_sessions")
-OPTIONAL_SECTIONS = frozenset({"georep_sessions"})  # added later: older copies and changes do not have it
 
 
 def entry_id(section: str, entry: dict[str, Any]) -> str:
@@ -75,7 +74,5 @@ def apply(content: dict[str, Any], version: int, changes: list[dict[str, Any]]) 
                     raise BadChange(f"version {version}: {section} entry {key!r} is not an entry with that id")
     out: dict[str, Any] = {} if cluster is None else {"cluster": cluster}
     for section in SECTIONS:
-        if section in OPTIONAL_SECTIONS and section not in content and not any(section in c for c in changes):
-            continue  # a copy from before the section existed stays as it was
         out[section] = sort_section(section, list(by_id[section].values()))
     return version, out
