@@ -16,6 +16,7 @@ from cli.commands import (
     cluster_verify,
     device,
     failures,
+    geo_replication,
     mount,
     node,
     task,
@@ -63,6 +64,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(task.app, name="task")
 app.add_typer(alert.app, name="alert")
 app.add_typer(volume.app, name="volume")
+app.add_typer(geo_replication.app, name="geo-replication")
 app.command("mount")(mount.mount)
 app.command("umount")(mount.umount)
 app.command("failurereport")(failures.failurereport)

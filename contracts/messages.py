@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.georep_specs import GeoRepWorkerReport
 from contracts.states import REBALANCE_REPORTED, RebalanceState
 from contracts.task_kinds import TaskKind
 from contracts.volume_spec import Uuid
@@ -134,3 +135,4 @@ class Heartbeat(_AgentMessage):
     bricks: list[BrickReport] = Field(default_factory=list, max_length=16384)
     rebalances: list[RebalanceReport] = Field(default_factory=list, max_length=4096)
     quota_usage: list[QuotaUsageReport] = Field(default_factory=list, max_length=16384)
+    georep: list[GeoRepWorkerReport] = Field(default_factory=list, max_length=16384)  # gsyncd workers of its bricks

@@ -10,7 +10,9 @@ The complete copy (each agent's metadata.json holds {"version": V, "content": <c
                   "placement": {brick id: {"device_id", "reserved_bytes"}},  (provisioned bricks)
                   "start_after_create": bool,
                   "quota_limits": [{"path", "hard_bytes", "soft_percent", "hard_objects"}, ...]
-                                   (only when the volume has quota limits; sorted by path)}, ...]}
+                                   (only when the volume has quota limits; sorted by path)}, ...]
+     "georep_sessions": [{"id", "master_volume_id", "remote_cluster_id", "remote_volume_id", "remote_volume",
+                          "remote_host", "remote_user", "ssh_port", "state", "config"}, ...]   sorted by id}
 
 Everything a restore needs is here (controlplane/services/restore*.py rebuilds the database from it);
 a section added later (say "snapshots") is listed in SECTIONS and gets its own restorer.
@@ -20,14 +22,15 @@ One change per version (the control plane's append-only log, `GET /api/v1/agent/
     {"version": int,
      "cluster": {"id", "name"}                          (only when the cluster itself changed)
      "nodes":   {node id: entry, or null when removed}    (only the nodes that changed)
-     "devices": {device id: entry or null}, "volumes": {volume id: entry or null}}
+     "devices": {device id: entry or null}, "volumes": {volume id: entry or null},
+     "georep_sessions": {session id: entry or null}}
 
 Applying the changes after version V, in order, to the complete copy at V gives the complete copy
 at the last change's version (`apply`): a change carries whole entries, never parts of one.
 """
 from typing import Any
 
-SECTIONS = ("nodes", "devices", "volumes")
+SECTIONS = ("nodes", "devices", "volumes", "georep_sessions")
 
 
 def entry_id(section: str, entry: dict[str, Any]) -> str:
@@ -39,6 +42,8 @@ def _sort_key(section: str):
         return lambda e: e["name"]
     if section == "devices":
         return lambda e: (e["path"], e["id"])
+    if section == "georep_sessions":
+        return lambda e: e["id"]
     return lambda e: e["spec"]["name"]
 
 

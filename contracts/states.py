@@ -103,3 +103,44 @@ REBALANCE_ROLLUP = (R.FAILED, R.STOPPING, R.STARTING, R.IN_PROGRESS, R.STOPPED, 
 
 def rebalance_rollup(states: set[str]) -> RebalanceState:
     return next((s for s in REBALANCE_ROLLUP if s in states), R.NOT_STARTED)
+
+
+class GeoRepState(StrEnum):
+    """A geo-replication session (controlplane/services/georep*.py)."""
+
+    CREATING = "Creating"  # master nodes make the session's ssh keys, remote nodes take them
+    CREATED = "Created"
+    STARTING = "Starting"
+    STARTED = "Started"
+    PAUSING = "Pausing"
+    PAUSED = "Paused"
+    RESUMING = "Resuming"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    FAULTY = "Faulty"  # the last request failed on a node: the session's reason says where and why
+    DELETING = "Deleting"
+    DELETED = "Deleted"
+
+
+G = GeoRepState
+GEOREP_IN_PROGRESS = frozenset({G.CREATING, G.STARTING, G.PAUSING, G.RESUMING, G.STOPPING, G.DELETING})
+# Agents keep gsyncd monitors running (or frozen, Paused) for sessions in these states.
+GEOREP_RUNS = frozenset({G.STARTING, G.STARTED, G.RESUMING})
+GEOREP_FROZEN = frozenset({G.PAUSING, G.PAUSED})
+
+
+def georep_settled(state: str) -> bool:
+    return state not in GEOREP_IN_PROGRESS
+
+
+class GeoRepWorkerStatus(StrEnum):
+    """One master brick's gsyncd worker as its agent reports it (gsyncd's own words)."""
+
+    ACTIVE = "Active"
+    PASSIVE = "Passive"
+    FAULTY = "Faulty"
+    INITIALIZING = "Initializing..."
+    CREATED = "Created"
+    STOPPED = "Stopped"
+    PAUSED = "Paused"
+    OFFLINE = "Offline"  # no report: the node or its agent is down

@@ -21,6 +21,8 @@ Spec (all six kinds): {"volume": VolumeSpec as dict, "brick_id": str, "purge": b
   - DELETE_BRICK: stop anything left, remove volfiles and pid files, the volume-id xattr and
     .glusterfs; with purge, the brick directory's content too. data: {"path": str, "data_left": bool}
 
+Geo-replication kinds (GEOREP_*): contracts/georep_specs.py.
+
 Agent metadata (what `GET /api/v1/agent/metadata` returns in content["volumes"]): a list of
 {"spec": VolumeSpec as dict, "state": volume state}; an agent restarted after a reboot starts the
 bricks (on its node) of volumes whose state is "Started", from this local copy alone.
@@ -29,6 +31,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from contracts.georep_specs import GeoRepKeygenSpec, GeoRepRemoteSpec, GeoRepSessionSpec
 from contracts.quota import MAX_BYTES, check_quota_path
 from contracts.task_kinds import TaskKind
 from contracts.volume_spec import BrickSpec, SafePath, Uuid, VolumeSpec
@@ -127,6 +130,11 @@ SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.STOP_REBALANCE: RebalanceTaskSpec,
     TaskKind.REPAIR_BRICK: RepairBrickSpec,
     TaskKind.QUOTA_LIMIT: QuotaLimitSpec,
+    TaskKind.GEOREP_KEYGEN: GeoRepKeygenSpec,
+    TaskKind.GEOREP_PREPARE_REMOTE: GeoRepRemoteSpec,
+    TaskKind.GEOREP_CLEANUP_REMOTE: GeoRepRemoteSpec,
+    **{k: GeoRepSessionSpec for k in (TaskKind.GEOREP_START, TaskKind.GEOREP_STOP, TaskKind.GEOREP_PAUSE,
+                                      TaskKind.GEOREP_RESUME, TaskKind.GEOREP_DELETE)},
 }
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from controlplane.db import utcnow
 from controlplane.metrics_text import AgeGauge, Gauge, render
-from controlplane.models import Alert, Brick, Cluster, Device, Node, Rebalance, Task, Volume
+from controlplane.models import Alert, Brick, Cluster, Device, GeoRepSession, GeoRepWorker, Node, Rebalance, Task, Volume
 from controlplane.quota_metrics import QuotaCollector
 from controlplane.services import job_runs, volume_health, volume_usage
 
@@ -53,6 +53,31 @@ class StateCollector:
         yield from self._devices(session, names, {n.id: n.name for n in nodes})
         yield from self._tasks(session)
         yield from self._alerts_and_jobs(session, names)
+        yield from self._georep(session, names)
+
+    def _georep(self, session, names):
+        """Sessions by state, and per master brick the worker's status and how far it synced."""
+        sessions_g = _gauge("kadalu_georep_sessions", "Geo-replication sessions by state", "cluster", "state")
+        lag = _gauge("kadalu_georep_worker_last_synced_seconds",
+                     "Seconds since the Active worker's last synced time (0 until it reports one)",
+                     "cluster", "session", "node")
+        pending = _gauge("kadalu_georep_worker_pending", "Entries, data and meta operations the worker still has to sync",
+                         "cluster", "session", "node")
+        counts: dict[tuple[str, str], int] = {}
+        rows = session.exec(select(GeoRepSession.id, GeoRepSession.cluster_id, GeoRepSession.state)).all()
+        cluster_of = {r.id: names.get(r.cluster_id, r.cluster_id) for r in rows}
+        for r in rows:
+            key = (cluster_of[r.id], r.state)
+            counts[key] = counts.get(key, 0) + 1
+        for (cluster, state), n in sorted(counts.items()):
+            sessions_g.add_metric([cluster, state], n)
+        node_names = dict(session.exec(select(Node.id, Node.name)).all())
+        now = time.time()
+        for w in session.exec(select(GeoRepWorker).where(col(GeoRepWorker.role) == "Active")):
+            labels = [cluster_of.get(w.session_id, ""), w.session_id, node_names.get(w.node_id, w.node_id)]
+            lag.add_metric(labels, max(0.0, now - w.last_synced) if w.last_synced else 0.0)
+            pending.add_metric(labels, float(w.entry + w.data + w.meta))
+        yield from (sessions_g, lag, pending)
 
     def _nodes(self, names, nodes):
         nodes_g = _gauge("kadalu_nodes", "Nodes by cluster and state", "cluster", "state")

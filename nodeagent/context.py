@@ -36,6 +36,8 @@ class AgentContext:
     # called (no lock held) after a newer metadata copy was saved: running daemons take their new graphs
     on_metadata_changed: Callable[[], Any] | None = None
     device_roots: tuple[str, ...] = DEFAULT_DEVICE_ROOTS  # AgentSettings.device_roots
+    # geo-replication: session id -> {subvol: fd holding its Passive lock} (nodeagent/georep/locks.py)
+    georep_locks: dict = field(default_factory=dict)
     _metadata_lock: threading.Lock = field(default_factory=threading.Lock)
     _asked_for_signed_copy: bool = False  # an unsigned local copy was replaced by a signed one (once per run)
 

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from contracts.task_kinds import TaskKind
 from contracts.task_specs import DeviceTaskSpec
-from nodeagent import brick_handlers, devices, drift_repair, quota_handlers, rebalance_handlers
+from nodeagent import brick_handlers, devices, drift_repair, georep_handlers, quota_handlers, rebalance_handlers
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
 
@@ -48,6 +48,14 @@ HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
     TaskKind.DELETE_BRICK: brick_handlers.delete_brick,
     TaskKind.REPAIR_BRICK: drift_repair.repair_brick,
     TaskKind.QUOTA_LIMIT: quota_handlers.limit,
+    TaskKind.GEOREP_KEYGEN: georep_handlers.keygen,
+    TaskKind.GEOREP_PREPARE_REMOTE: georep_handlers.prepare_remote,
+    TaskKind.GEOREP_CLEANUP_REMOTE: georep_handlers.cleanup_remote,
+    TaskKind.GEOREP_START: georep_handlers.start,
+    TaskKind.GEOREP_STOP: georep_handlers.stop,
+    TaskKind.GEOREP_PAUSE: georep_handlers.pause,
+    TaskKind.GEOREP_RESUME: georep_handlers.resume,
+    TaskKind.GEOREP_DELETE: georep_handlers.delete,
 }
 
 

@@ -8,7 +8,7 @@ from celery import Celery
 
 from contracts.messages import BrickReport, DeviceUsage, Heartbeat
 from contracts.task_names import HEARTBEAT
-from nodeagent import __version__, devices, facts, quota_service, rebalance_handlers
+from nodeagent import __version__, devices, facts, georep_handlers, quota_service, rebalance_handlers
 from nodeagent.brick_handlers import REPORTED_STATES, layout_of, local_bricks, metadata_volumes
 from nodeagent.context import AgentContext
 from nodeagent.gluster.processes import brick_status
@@ -89,6 +89,7 @@ def build(ctx: AgentContext) -> Heartbeat:
         agent_version=__version__, metadata_version=ctx.state.load_metadata().get("version", 0),
         sent_at=time.time(), devices=device_usage(ctx), bricks=brick_reports(ctx),
         rebalances=rebalance_handlers.reports(ctx), quota_usage=quota_service.latest(ctx),
+        georep=georep_handlers.reports(ctx),
     )
 
 

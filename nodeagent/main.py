@@ -11,7 +11,7 @@ import httpx
 
 from contracts import broker_url as broker_urls
 from contracts.task_names import node_queue
-from nodeagent import drift_report, facts, heartbeat, quota_service, recovery
+from nodeagent import drift_report, facts, georep_handlers, heartbeat, quota_service, recovery
 from nodeagent.client_volfiles import client_volfile_lookup
 from nodeagent.context import AgentContext
 from nodeagent.controlplane_client import ControlPlaneClient, RegistrationRefused
@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
                  len(summary["running"]), len(summary["started"]), len(summary["failed"]))
     except Exception:
         log.exception("recovery of bricks failed; the agent starts anyway")
+    georep_handlers.restore(ctx)  # Passive locks again before a running gsyncd worker takes them
     app = make_agent_app(ctx, broker_url(settings.broker_url, creds["broker_url"]),
                          settings.broker_master_name or creds.get("broker_master_name"))
     heartbeat.start(ctx, app, float(creds.get("heartbeat_interval", 5.0)))

@@ -15,9 +15,10 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 # The web UI's browser tests (Debian's chromium driven through chromedriver: no browser download)
 # the monitoring checks (promtool, and a real Prometheus scraping a test control plane), and
-# redis-sentinel for the high-availability test (tests/integration/test_ha.py).
+# redis-sentinel for the high-availability test (tests/integration/test_ha.py), and sshd + rsync for
+# geo-replication (tests/integration/test_georep_e2e.py runs its own sshd on a loopback address).
 extra=()
-for pkg in chromium chromium-driver prometheus redis-sentinel; do
+for pkg in chromium chromium-driver prometheus redis-sentinel openssh-server rsync; do
   dpkg -s "$pkg" >/dev/null 2>&1 || extra+=("$pkg")
 done
 if [ "${#extra[@]}" -gt 0 ]; then
@@ -25,8 +26,9 @@ if [ "${#extra[@]}" -gt 0 ]; then
   [ "${#need[@]}" -gt 0 ] || apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${extra[@]}" >/dev/null
   # Only their binaries are wanted here: where a package just started its service, stop it.
-  for svc in prometheus redis-sentinel; do
-    if [[ " ${extra[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null 2>&1 \
+  for pkg_svc in prometheus:prometheus redis-sentinel:redis-sentinel openssh-server:ssh; do
+    pkg=${pkg_svc%%:*} svc=${pkg_svc#*:}
+    if [[ " ${extra[*]} " == *" $pkg "* ]] && command -v systemctl >/dev/null 2>&1 \
         && systemctl is-active --quiet "$svc" 2>/dev/null; then
       systemctl disable --now "$svc" || true
     fi

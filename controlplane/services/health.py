@@ -8,7 +8,7 @@ from contracts.messages import Heartbeat
 from contracts.states import NodeState
 from controlplane.db import utcnow
 from controlplane.models import Node
-from controlplane.services import alerts, health_alerts, heartbeat_batch
+from controlplane.services import alerts, georep_roles, health_alerts, heartbeat_batch
 from controlplane.services.transitions import NODE
 
 log = logging.getLogger(__name__)
@@ -47,5 +47,7 @@ def mark_unreachable(session: Session, timeout: float) -> list[Node]:
             "Check that kadalu-agent runs on it and can reach the broker",
             severity="critical", node_id=node.id, key=health_alerts.node_key(node.id),
         )
+    for cluster_id in sorted({n.cluster_id for n in stale}):
+        georep_roles.follow_nodes(session, cluster_id)  # the Active role leaves the nodes just lost
     session.commit()
     return list(stale)

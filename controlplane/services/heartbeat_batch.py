@@ -21,7 +21,7 @@ from contracts.messages import Heartbeat
 from contracts.states import NodeState
 from controlplane.db import rowcount, utcnow
 from controlplane.models import Device, Node
-from controlplane.services import alerts, health_alerts, nodes, quota, rebalance, volume_health
+from controlplane.services import alerts, georep_reports, georep_roles, health_alerts, nodes, quota, rebalance, volume_health
 from controlplane.services.transitions import NODE
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,7 @@ def apply_claimed(session: Session, pairs: list[tuple[Node, Heartbeat]], stamp: 
         for dev in session.exec(select(Device).where(col(Device.node_id).in_(ids), col(Device.id).in_(wanted))):
             devices[dev.node_id].append(dev)
     now = utcnow()
+    returned: dict[str, set[str]] = {}  # cluster id -> nodes back Online
     for node, hb in pairs:
         previous = node.state
         if stamp:
@@ -173,7 +174,10 @@ def apply_claimed(session: Session, pairs: list[tuple[Node, Heartbeat]], stamp: 
         rebalance.apply_reports(session, node, hb.rebalances)
         if hb.quota_usage:
             quota.apply_usage(session, node, hb.quota_usage)
+        if hb.georep:
+            georep_reports.apply_reports(session, node, hb.georep)
         if previous != NodeState.ONLINE:
+            returned.setdefault(node.cluster_id, set()).add(node.id)
             health_alerts.node_back(session, node)
             alerts.record(
                 session, node.cluster_id, "node_online",
@@ -182,3 +186,5 @@ def apply_claimed(session: Session, pairs: list[tuple[Node, Heartbeat]], stamp: 
             )
     session.flush()  # the nodes and devices first, then the bricks in bulk
     volume_health.apply_reports(session, {node.id: hb.bricks for node, hb in pairs}, now)
+    for cluster_id in sorted({node.cluster_id for node, _ in pairs}):  # once per cluster of the batch
+        georep_roles.follow_nodes(session, cluster_id, returned.get(cluster_id, set()))

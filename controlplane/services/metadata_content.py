@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from contracts.metadata_delta import sort_section
 from contracts.states import VOLUME_PASSING
-from controlplane.models import Brick, Cluster, Device, Node, QuotaLimit, Volume
+from controlplane.models import Brick, Cluster, Device, GeoRepSession, Node, QuotaLimit, Volume
 from controlplane.services.volume_specs import bricks_of, nodes_of, spec_from
 
 
@@ -22,6 +22,7 @@ class Marks:
     nodes: set[str] = field(default_factory=set)
     devices: set[str] = field(default_factory=set)
     volumes: set[str] = field(default_factory=set)
+    georep_sessions: set[str] = field(default_factory=set)
 
 
 def cluster_entry(cluster: Cluster) -> dict[str, Any]:
@@ -62,6 +63,13 @@ def _limits(session: Session, where) -> dict[str, list[QuotaLimit]]:
     return out
 
 
+def georep_entry(g: GeoRepSession) -> dict[str, Any]:
+    """What recovery needs to rebuild a geo-replication session (its keys stay on the master nodes)."""
+    return {"id": g.id, "master_volume_id": g.master_volume_id, "remote_cluster_id": g.remote_cluster_id,
+            "remote_volume_id": g.remote_volume_id, "remote_volume": g.remote_volume, "remote_host": g.remote_host,
+            "remote_user": g.remote_user, "ssh_port": g.ssh_port, "state": g.state, "config": dict(g.config)}
+
+
 def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, Any]:
     """The entries `marks` names as they are now (null for the ones gone)."""
     change: dict[str, Any] = {}
@@ -85,6 +93,10 @@ def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, An
             bricks = bricks_of(session, vol)
             entries[vid] = volume_entry(vol, bricks, nodes_of(session, bricks), limits.get(vid))
         change["volumes"] = entries
+    if marks.georep_sessions:
+        ids = sorted(marks.georep_sessions)
+        geos = {g.id: g for g in session.exec(select(GeoRepSession).where(col(GeoRepSession.id).in_(ids)))}
+        change["georep_sessions"] = {i: georep_entry(geos[i]) if i in geos else None for i in ids}
     return change
 
 
@@ -97,10 +109,12 @@ def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
         bricks.setdefault(b.volume_id, []).append(b)
     vols = session.exec(select(Volume).where(col(Volume.cluster_id) == cluster.id))
     limits = _limits(session, col(QuotaLimit.cluster_id) == cluster.id)
+    geos = session.exec(select(GeoRepSession).where(col(GeoRepSession.cluster_id) == cluster.id))
     return {
         "cluster": cluster_entry(cluster),
         "nodes": sort_section("nodes", [node_entry(n) for n in nodes.values()]),
         "devices": sort_section("devices", [device_entry(d) for d in devices]),
         "volumes": sort_section("volumes", [volume_entry(v, bricks.get(v.id, []), nodes, limits.get(v.id))
                                           for v in vols]),
+        "georep_sessions": sort_section("georep_sessions", [georep_entry(g) for g in geos]),
     }

@@ -17,7 +17,7 @@ from contracts.checks import check_name
 from controlplane import security
 from controlplane.db import utcnow
 from controlplane.models import Cluster, Device, MetadataSnapshot, Node, Volume
-from controlplane.services import metadata
+from controlplane.services import metadata, restore_georep
 from controlplane.services.clusters import DEFAULT_CLUSTER, ensure_default_cluster
 from controlplane.services.restore_copies import Chosen
 from controlplane.services.restore_sections import BadSection, restore_all
@@ -61,6 +61,7 @@ def restore(session: Session, chosen: list[Chosen], *, force: bool = False,
     if len(set(names)) != len(names):
         raise BadSection(f"two different clusters are both named {sorted(n for n in names if names.count(n) > 1)[0]!r}: "
                          "give the copies of one of them only")
+    session.info.pop(restore_georep.DEFERRED, None)
     session.execute(delete(Cluster))  # cascades; without --force only an empty default cluster is here
     session.flush()
     done = []
@@ -86,6 +87,11 @@ def restore(session: Session, chosen: list[Chosen], *, force: bool = False,
         data, size = metadata.pack(c.version, c.content)
         session.add(MetadataSnapshot(cluster_id=cluster.id, version=c.version, data=data, size_bytes=size))
         done.append(Restored(name, cluster.id, c.version, c.source, token, counts))
+    try:
+        restore_georep.write_deferred(session)  # sessions may name a cluster restored after theirs
+    except ValueError as exc:
+        session.rollback()
+        raise BadSection(str(exc)) from None
     session.commit()
     ensure_default_cluster(session)
     return done

@@ -16,6 +16,7 @@ from contracts.quota import MAX_BYTES, quota_path_problem
 from contracts.states import BrickState, DeviceState, NodeState, VolumeState
 from contracts.volume_spec import VolumeSpec
 from controlplane.models import Brick, Cluster, Device, Node, QuotaLimit, Volume
+from controlplane.services import restore_georep
 
 
 class BadSection(ValueError):
@@ -152,9 +153,15 @@ def restore_volumes(session: Session, cluster: Cluster, content: dict[str, Any],
     return len(seen["volumes"])
 
 
+def restore_georep_sessions(session: Session, cluster: Cluster, content: dict[str, Any], seen: dict[str, set[str]]) -> int:
+    return _check("a geo-replication session", restore_georep.restore_sessions, session, cluster,
+                  _entries(content, "georep_sessions"), seen["volumes"])
+
+
 Restorer = Callable[[Session, Cluster, dict[str, Any], dict[str, set[str]]], int]
 # In dependency order. Add a section's restorer here with the section (contracts/metadata_delta.SECTIONS).
-RESTORERS: dict[str, Restorer] = {"nodes": restore_nodes, "devices": restore_devices, "volumes": restore_volumes}
+RESTORERS: dict[str, Restorer] = {"nodes": restore_nodes, "devices": restore_devices, "volumes": restore_volumes,
+                                   "georep_sessions": restore_georep_sessions}
 
 
 def restore_all(session: Session, cluster: Cluster, content: dict[str, Any]) -> dict[str, int]:

@@ -9,10 +9,12 @@ from typing import Any
 
 from contracts.states import (
     DEVICE_IN_PROGRESS,
+    GEOREP_IN_PROGRESS,
     REBALANCE_ACTIVE,
     VOLUME_IN_PROGRESS,
     BrickState,
     DeviceState,
+    GeoRepState,
     NodeState,
     RebalanceState,
     VolumeState,
@@ -145,4 +147,33 @@ REBALANCE = Table(
     in_progress=frozenset(REBALANCE_ACTIVE),
     hints={R.STARTING: "a rebalance is running: see `kadalu volume rebalance status`, or stop it",
            R.STOPPING: "no rebalance is running"},
+)
+
+G = GeoRepState
+GEOREP = Table(
+    kind="geo-replication session",
+    # Faulty: the last request failed on a node (the reason says where); the user starts, stops or
+    # deletes from there.
+    arrows=_arrows({
+        G.CREATING: {G.CREATED, G.STARTING, G.FAULTY},  # Starting: keys are in place and it starts on its own
+        G.CREATED: {G.STARTING, G.DELETING},
+        G.STARTING: {G.STARTED, G.FAULTY},
+        G.STARTED: {G.STARTING, G.PAUSING, G.STOPPING},  # Starting: a new config or the Active workers change
+        G.PAUSING: {G.PAUSED, G.FAULTY},
+        G.PAUSED: {G.RESUMING, G.STOPPING},
+        G.RESUMING: {G.STARTED, G.FAULTY},
+        G.STOPPING: {G.STOPPED, G.FAULTY},
+        G.STOPPED: {G.STARTING, G.DELETING},
+        G.FAULTY: {G.STARTING, G.STOPPING, G.DELETING},
+        G.DELETING: {G.DELETED, G.FAULTY},
+        G.DELETED: set(),
+    }),
+    in_progress=frozenset(GEOREP_IN_PROGRESS),
+    hints={
+        G.STARTING: "start a session that is Created, Stopped or Faulty",
+        G.PAUSING: "pause a Started session",
+        G.RESUMING: "resume a Paused session",
+        G.STOPPING: "stop a session that is Started, Paused or Faulty",
+        G.DELETING: "stop it first (`kadalu geo-replication stop ID`); a Created, Stopped or Faulty session is deleted",
+    },
 )

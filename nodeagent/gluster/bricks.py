@@ -78,6 +78,17 @@ def prepare_brick(path: str, volume_id: str, force: bool = False) -> None:
         _set_volume_id(path, wanted)
     # The index translator refuses to start without its base directory.
     os.makedirs(os.path.join(path, ".glusterfs", "indices"), exist_ok=True)
+    touch_marker_timestamp(path)
+
+
+def touch_marker_timestamp(path: str) -> None:
+    """features/marker's timestamp-file (volgen.brick.marker_timestamp_file): geo-replication's xtime
+    needs it to exist."""
+    stamp = os.path.join(path, ".glusterfs", "marker.tstamp")
+    if not os.path.exists(stamp):
+        os.makedirs(os.path.dirname(stamp), exist_ok=True)
+        with open(stamp, "a"):
+            pass
 
 
 def _set_volume_id(path: str, volume_id: str) -> None:

@@ -55,7 +55,7 @@ def test_nothing_changed_downloads_nothing_and_a_change_is_applied(tmp_path):
     assert ctx.volfile_server.count == 0
     ctx.sync_metadata()
     assert ctx.client.asked == [4, 4]
-    assert ctx.state.load_metadata() == {"version": 5, "content": {**full, "volumes": [v2]}}
+    assert ctx.state.load_metadata() == {"version": 5, "content": {**full, "volumes": [v2], "georep_sessions": []}}
     assert ctx.volfile_server.count == 1
 
 
@@ -126,7 +126,8 @@ def test_apply_keeps_the_complete_copy_format():
     version, content = metadata_delta.apply({}, 0, [{"version": 1, "cluster": CLUSTER},
                                                     {"version": 2, "nodes": {NODE["id"]: NODE, n2["id"]: n2}},
                                                     {"version": 3, "devices": {dev["id"]: dev}}])
-    assert version == 3 and content == {"cluster": CLUSTER, "nodes": [n2, NODE], "devices": [dev], "volumes": []}
+    assert version == 3 and content == {"cluster": CLUSTER, "nodes": [n2, NODE], "devices": [dev], "volumes": [],
+                                        "georep_sessions": []}
     for bad in ({"version": 4, "nodes": []}, {"version": 4, "nodes": {"x": n2}}, {"version": 5}):
         try:
             metadata_delta.apply(content, 3, [bad])
