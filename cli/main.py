@@ -18,6 +18,7 @@ from cli.commands import (
     failures,
     mount,
     node,
+    snapshot,
     task,
     user,
     volume,
@@ -62,6 +63,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(task.app, name="task")
 app.add_typer(alert.app, name="alert")
 app.add_typer(volume.app, name="volume")
+app.add_typer(snapshot.app, name="snapshot")
 app.command("mount")(mount.mount)
 app.command("umount")(mount.umount)
 app.command("failurereport")(failures.failurereport)

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.snapshot_specs import SnapshotTaskSpec
 from contracts.task_kinds import TaskKind
 from contracts.volume_spec import BrickSpec, SafePath, Uuid, VolumeSpec
 
@@ -107,6 +108,8 @@ SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.START_REBALANCE: RebalanceTaskSpec,
     TaskKind.STOP_REBALANCE: RebalanceTaskSpec,
     TaskKind.REPAIR_BRICK: RepairBrickSpec,
+    **{kind: SnapshotTaskSpec for kind in (TaskKind.SNAPSHOT_PROBE, TaskKind.SNAPSHOT_BARRIER, TaskKind.SNAPSHOT_TAKE,
+                                           TaskKind.SNAPSHOT_REMOVE, TaskKind.SNAPSHOT_RESTORE, TaskKind.SNAPSHOT_CLONE)},
 }
 
 

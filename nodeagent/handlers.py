@@ -9,6 +9,7 @@ from contracts.task_specs import DeviceTaskSpec
 from nodeagent import brick_handlers, devices, drift_repair, rebalance_handlers
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
+from nodeagent.snapshots import handlers as snapshot_handlers
 
 
 def _device_spec(raw: dict[str, Any]) -> DeviceTaskSpec:
@@ -47,6 +48,12 @@ HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
     TaskKind.STOP_REBALANCE: rebalance_handlers.stop,
     TaskKind.DELETE_BRICK: brick_handlers.delete_brick,
     TaskKind.REPAIR_BRICK: drift_repair.repair_brick,
+    TaskKind.SNAPSHOT_PROBE: snapshot_handlers.probe,
+    TaskKind.SNAPSHOT_BARRIER: snapshot_handlers.barrier,
+    TaskKind.SNAPSHOT_TAKE: snapshot_handlers.take,
+    TaskKind.SNAPSHOT_REMOVE: snapshot_handlers.remove,
+    TaskKind.SNAPSHOT_RESTORE: snapshot_handlers.restore,
+    TaskKind.SNAPSHOT_CLONE: snapshot_handlers.clone,
 }
 
 

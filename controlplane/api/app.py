@@ -11,7 +11,20 @@ from sqlmodel import Session
 from controlplane import __version__, web
 from controlplane.api import errors, openapi
 from controlplane.api.body_limit import BodyLimit
-from controlplane.api.routes import agent, auth, clusters, devices, failures, health, nodes, tasks, users, volume_changes, volumes
+from controlplane.api.routes import (
+    agent,
+    auth,
+    clusters,
+    devices,
+    failures,
+    health,
+    nodes,
+    snapshots,
+    tasks,
+    users,
+    volume_changes,
+    volumes,
+)
 from controlplane.api.routes import verify as cluster_verify
 from controlplane.db import make_engine
 from controlplane.dispatch import CelerySender
@@ -54,7 +67,7 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
     app.state.metrics = metrics = Metrics(engine, settings.metrics_task_window_seconds)
 
     for module in (health, auth, users, clusters, nodes, devices, volumes, volume_changes, tasks, failures, agent,
-                   cluster_verify):
+                   cluster_verify, snapshots):
         app.include_router(module.router, prefix=API_PREFIX)
     web.mount(app, settings)  # the web UI under /ui, kept out of the OpenAPI document
 

@@ -4,9 +4,11 @@ from controlplane.models.clusters import Cluster, MetadataChange, MetadataSnapsh
 from controlplane.models.devices import Device
 from controlplane.models.drift import NodeReport
 from controlplane.models.nodes import Node
+from controlplane.models.snapshots import Snapshot, SnapshotSchedule
 from controlplane.models.tasks import Task
 from controlplane.models.users import ApiToken, BootstrapClaim, Grant, LoginThrottle, User
 from controlplane.models.volumes import Brick, Rebalance, Volume
 
 __all__ = ["Alert", "ApiToken", "BootstrapClaim", "Brick", "Cluster", "Device", "Grant", "JobRun", "LoginThrottle",
-           "MetadataChange", "MetadataSnapshot", "Node", "NodeReport", "Rebalance", "Task", "User", "Volume"]
+           "MetadataChange", "MetadataSnapshot", "Node", "NodeReport", "Rebalance", "Snapshot", "SnapshotSchedule", "Task",
+           "User", "Volume"]

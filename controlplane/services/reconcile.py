@@ -7,7 +7,7 @@ from sqlmodel import Session
 from contracts.messages import TaskResult
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Node, Task
-from controlplane.services import alerts, devices, drift_repair, rebalance, tasks
+from controlplane.services import alerts, devices, drift_repair, rebalance, snapshots_reconcile, tasks
 from controlplane.services.volume_ops.registry import BRICK_KINDS, brick_task_finished
 
 Handler = Callable[[Session, Task, dict], None]
@@ -34,6 +34,7 @@ HANDLERS: dict[str, Handler] = {
     TaskKind.START_REBALANCE: rebalance.task_finished,
     TaskKind.STOP_REBALANCE: rebalance.task_finished,
     TaskKind.REPAIR_BRICK: drift_repair.repair_finished,
+    **{kind: snapshots_reconcile.task_finished for kind in snapshots_reconcile.KINDS},
 }
 
 
