@@ -43,6 +43,14 @@ def _inside(root: str, path: str) -> str:
     return root if rel == "." else os.path.join(root, rel)
 
 
+def _make_parent(path: str) -> None:
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise AgentError("backend_failed", f"cannot make {os.path.dirname(path)}: {exc.strerror}",
+                         "check the device's file system is writable; remove what is in the way", exc.errno) from exc
+
+
 class Btrfs:
     name = "btrfs"
 
@@ -68,7 +76,7 @@ class Btrfs:
                 raise AgentError("snapshot_path_taken", f"{container} exists and is not a btrfs snapshot",
                                  "nothing was changed; remove it if it is a leftover, then take the snapshot again",
                                  errno.EEXIST)
-            os.makedirs(os.path.dirname(container), mode=0o700, exist_ok=True)
+            _make_parent(container)
             self._run(["btrfs", "subvolume", "snapshot", subvolume_root(brick), container],
                       f"snapshot of brick {brick}")
         return self.snapshot_brick(brick, device, snapshot_id, brick_id)
@@ -95,6 +103,6 @@ class Btrfs:
             if os.path.lexists(target):
                 raise AgentError("clone_path_taken", f"{target} exists and is not a btrfs subvolume",
                                  "nothing was changed; remove it if it is a leftover", errno.EEXIST)
-            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            _make_parent(target)
             self._run(["btrfs", "subvolume", "snapshot", source, target], f"clone of brick {brick}")
         return _inside(target, os.path.join(target, os.path.relpath(brick, subvolume_root(brick))))
