@@ -57,6 +57,9 @@ class LvmThin:
             raise AgentError("not_snapshottable", f"brick {brick} is on LV {vg}/{lv}, which is not a thin volume "
                              f"(lv_attr {attr})", "put bricks on thin LVs (lvcreate --thin) or on btrfs", errno.EINVAL)
 
+    def _exists(self, vg: str, name: str) -> bool:
+        return self.runner.run(["lvs", "--noheadings", "-o", "lv_name", f"{vg}/{name}"], timeout=60).returncode == 0
+
     def _mounted(self, path: str) -> bool:
         m = mount_of(path, self.mountinfo)
         return m is not None and m.point.rstrip("/") == path.rstrip("/")
@@ -65,7 +68,7 @@ class LvmThin:
         if self._mounted(container):
             return  # a redelivered task
         vg = origin.split("/")[0]
-        if not os.path.exists(f"/dev/{vg}/{name}"):
+        if not self._exists(vg, name):
             self._run(["lvcreate", "-s", origin, "--setactivationskip", "n", "-n", name], what)
         os.makedirs(container, mode=0o700, exist_ok=True)
         self._run(["mount", *(["-o", "nouuid"] if fstype == "xfs" else []), f"/dev/{vg}/{name}", container],
@@ -87,7 +90,7 @@ class LvmThin:
         if self._mounted(container):
             self._run(["umount", container], f"unmounting {container}")
         name = lv_name("snap", snapshot_id, brick_id)
-        if os.path.exists(f"/dev/{vg}/{name}"):
+        if self._exists(vg, name):
             self._run(["lvremove", "-f", f"{vg}/{name}"], f"removing {vg}/{name}")
         for d in (container, os.path.dirname(container)):
             try:
