@@ -6,21 +6,24 @@ The complete copy (each agent's metadata.json holds {"version": V, "content": <c
     {"cluster": {"id": str, "name": str},
      "nodes":   [{"id", "name", "address"}, ...]                      sorted by name
      "devices": [{"id", "node_id", "path", "kind", "state"}, ...]     sorted by (path, id)
-     "volumes": [{"spec": VolumeSpec as dict, "state": str}, ...]     sorted by spec.name}
+     "volumes": [{"spec": VolumeSpec as dict, "state": str}, ...]     sorted by spec.name
+     "snapshots": [{"id", "name", "volume_id", "state",                sorted by name
+                    "bricks": [{"brick_id", "node_id", "backend", "path"}, ...]}, ...]}
 
 One change per version (the control plane's append-only log, `GET /api/v1/agent/metadata?since=V`):
 
     {"version": int,
      "cluster": {"id", "name"}                          (only when the cluster itself changed)
      "nodes":   {node id: entry, or null when removed}    (only the nodes that changed)
-     "devices": {device id: entry or null}, "volumes": {volume id: entry or null}}
+     "devices": {device id: entry or null}, "volumes": {volume id: entry or null},
+     "snapshots": {snapshot id: entry or null}}
 
 Applying the changes after version V, in order, to the complete copy at V gives the complete copy
 at the last change's version (`apply`): a change carries whole entries, never parts of one.
 """
 from typing import Any
 
-SECTIONS = ("nodes", "devices", "volumes")
+SECTIONS = ("nodes", "devices", "volumes", "snapshots")
 
 
 def entry_id(section: str, entry: dict[str, Any]) -> str:
@@ -32,6 +35,8 @@ def _sort_key(section: str):
         return lambda e: e["name"]
     if section == "devices":
         return lambda e: (e["path"], e["id"])
+    if section == "snapshots":
+        return lambda e: e["name"]
     return lambda e: e["spec"]["name"]
 
 

@@ -1,6 +1,6 @@
 """The entries of the cluster metadata (format: contracts/metadata_delta.py), built from rows.
 
-`build_content` reads the whole cluster in five queries (a complete copy: compaction checks,
+`build_content` reads the whole cluster in six queries (a complete copy: compaction checks,
 tests, recovery tooling); `change_for` reads only what one transaction marked (a volume, its
 bricks and their nodes; a node; a device), so a change costs O(what changed), not O(cluster)."""
 from dataclasses import dataclass, field
@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from contracts.metadata_delta import sort_section
 from contracts.states import VOLUME_PASSING
-from controlplane.models import Brick, Cluster, Device, Node, Volume
+from controlplane.models import Brick, Cluster, Device, Node, Snapshot, Volume
 from controlplane.services.volume_specs import bricks_of, nodes_of, spec_from
 
 
@@ -22,6 +22,7 @@ class Marks:
     nodes: set[str] = field(default_factory=set)
     devices: set[str] = field(default_factory=set)
     volumes: set[str] = field(default_factory=set)
+    snapshots: set[str] = field(default_factory=set)
 
 
 def cluster_entry(cluster: Cluster) -> dict[str, Any]:
@@ -40,6 +41,12 @@ def volume_entry(v: Volume, bricks: list[Brick], nodes: dict[str, Node]) -> dict
     # agents act on the state the bricks should be in: during an expand or an option change, where it returns to
     return {"spec": spec_from(v, bricks, nodes).model_dump(),
             "state": v.resume_state if v.state in VOLUME_PASSING else v.state}
+
+
+def snapshot_entry(s: Snapshot) -> dict[str, Any]:
+    """What a node needs of a snapshot: which of its bricks' copies are where, and with what backend."""
+    return {"id": s.id, "name": s.name, "volume_id": s.volume_id, "state": s.state,
+            "bricks": [{k: b.get(k, "") for k in ("brick_id", "node_id", "backend", "path")} for b in s.bricks]}
 
 
 def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, Any]:
@@ -64,11 +71,14 @@ def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, An
             bricks = bricks_of(session, vol)
             entries[vid] = volume_entry(vol, bricks, nodes_of(session, bricks))
         change["volumes"] = entries
+    if marks.snapshots:
+        snaps = {s.id: s for s in session.exec(select(Snapshot).where(col(Snapshot.id).in_(sorted(marks.snapshots))))}
+        change["snapshots"] = {i: snapshot_entry(snaps[i]) if i in snaps else None for i in sorted(marks.snapshots)}
     return change
 
 
 def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
-    """The complete copy, from the database (five queries, whatever the cluster's size)."""
+    """The complete copy, from the database (six queries, whatever the cluster's size)."""
     nodes = {n.id: n for n in session.exec(select(Node).where(col(Node.cluster_id) == cluster.id))}
     devices = session.exec(select(Device).where(col(Device.cluster_id) == cluster.id))
     bricks: dict[str, list[Brick]] = {}
@@ -80,4 +90,6 @@ def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
         "nodes": sort_section("nodes", [node_entry(n) for n in nodes.values()]),
         "devices": sort_section("devices", [device_entry(d) for d in devices]),
         "volumes": sort_section("volumes", [volume_entry(v, bricks.get(v.id, []), nodes) for v in vols]),
+        "snapshots": sort_section("snapshots", [snapshot_entry(s) for s in
+                                                session.exec(select(Snapshot).where(col(Snapshot.cluster_id) == cluster.id))]),
     }

@@ -11,10 +11,15 @@ from contracts.snapshot_specs import SnapshotTaskSpec
 from contracts.task_kinds import Phase, TaskKind
 from contracts.volume_spec import VolumeSpec
 from controlplane.models import Cluster, Node, Snapshot, Task, Volume
-from controlplane.services import tasks
+from controlplane.services import metadata, tasks
 from controlplane.services.access import READ, WRITE, Access
 from controlplane.services.errors import NotFound
 from controlplane.services.volume_specs import refs
+
+
+def changed(session: Session, snap: Snapshot) -> None:
+    """The snapshot's entry in the cluster metadata changes with this transaction."""
+    metadata.changed(session, snap.cluster_id, snapshot_id=snap.id)
 
 
 def origin_of(session: Session, snap: Snapshot) -> Volume:
@@ -58,6 +63,7 @@ def step(session: Session, snap: Snapshot, kind: TaskKind, brick_ids: list[str],
     if not (same_operation and snap.operation_id):
         snap.operation_id = str(uuid.uuid4())
     session.add(snap)
+    changed(session, snap)
     vspec = spec or origin_spec(snap)
     backends = {b["brick_id"]: b.get("backend", "") for b in snap.bricks}
     nodes = {n.id: n for n in session.exec(select(Node).where(col(Node.id).in_([b.node_id for b in vspec.bricks])))}

@@ -14,7 +14,7 @@ from controlplane.models import Brick, Cluster, Node, Snapshot, Volume
 from controlplane.services import volume_plan
 from controlplane.services.access import Access
 from controlplane.services.errors import Conflict
-from controlplane.services.snapshots import change_access, origin_spec
+from controlplane.services.snapshots import change_access, changed, origin_spec
 from controlplane.services.snapshots_table import SNAPSHOT
 from controlplane.services.transitions import VOLUME
 from controlplane.services.volume_ops.steps import step
@@ -65,6 +65,7 @@ def activate(session: Session, *, access: Access, cluster: Cluster, snap: Snapsh
                              options=options, start=True, port_base=port_base, port_last=port_last)
     SNAPSHOT.move(snap, S.ACTIVATING, "")
     session.add(snap)
+    changed(session, snap)
     step(session, vol, bricks, TaskKind.CREATE_BRICK)
     session.commit()
     return snap
@@ -76,6 +77,7 @@ def deactivate(session: Session, *, access: Access, snap: Snapshot) -> Snapshot:
     vol = session.get(Volume, snap.id)
     SNAPSHOT.move(snap, S.DEACTIVATING, "")
     session.add(snap)
+    changed(session, snap)
     if vol is None:  # nothing runs
         SNAPSHOT.move(snap, S.DEACTIVATED)
     else:

@@ -19,7 +19,6 @@ from contracts.states import VolumeState
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.db import utcnow
 from controlplane.models import Cluster, Snapshot, Task, Volume
-from controlplane.services import metadata
 from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Conflict, Invalid
 from controlplane.services.names import check_name
@@ -72,7 +71,6 @@ def begin(session: Session, cluster: Cluster, volume: Volume, name: str, descrip
     session.add(snap)
     session.flush()
     step(session, snap, TaskKind.SNAPSHOT_PROBE, [b.id for b in vspec.bricks], vspec)
-    metadata.changed(session, cluster.id, volume_id=volume.id)
     return snap
 
 

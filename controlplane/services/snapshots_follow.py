@@ -37,3 +37,4 @@ def follow(session: Session, vol: Volume) -> None:
         elif vol.state == V.STOP_FAILED:
             SNAPSHOT.move(snap, S.ACTIVATED, f"deactivation failed: {vol.reason}")
     session.add(snap)
+    metadata.changed(session, snap.cluster_id, snapshot_id=snap.id)

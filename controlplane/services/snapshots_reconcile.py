@@ -5,6 +5,7 @@ from contracts.snapshot_states import SnapshotState
 from contracts.task_kinds import TaskKind
 from controlplane.models import Snapshot, Task
 from controlplane.services import tasks
+from controlplane.services.snapshots import changed
 from controlplane.services.snapshots_create import settle as settle_create
 from controlplane.services.snapshots_restore import clone_finished, settle_delete, settle_restore
 
@@ -30,3 +31,4 @@ def task_finished(session: Session, task: Task, data: dict) -> None:
     settle = _SETTLE.get(S(snap.state))
     if settle is not None:
         settle(session, snap, step_tasks)
+        changed(session, snap)

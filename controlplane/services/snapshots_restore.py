@@ -13,7 +13,7 @@ from controlplane.services import metadata, tasks
 from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Conflict
 from controlplane.services.names import check_name
-from controlplane.services.snapshots import change_access, failed_reasons, origin_spec, step
+from controlplane.services.snapshots import change_access, changed, failed_reasons, origin_spec, step
 from controlplane.services.snapshots_activate import READ_ONLY, new_volume
 from controlplane.services.snapshots_table import SNAPSHOT
 from controlplane.services.volume_ops.steps import failed, reasons, settle_to
@@ -109,6 +109,7 @@ def begin_delete(session: Session, snap: Snapshot) -> None:
     taken = [b["brick_id"] for b in snap.bricks if b.get("backend")]
     snap.step = snap.state
     SNAPSHOT.move(snap, S.DELETING, "")
+    changed(session, snap)
     if taken:
         step(session, snap, TaskKind.SNAPSHOT_REMOVE, taken)
     else:  # refused by the probe: nothing was ever taken
@@ -117,7 +118,7 @@ def begin_delete(session: Session, snap: Snapshot) -> None:
 
 def _gone(session: Session, snap: Snapshot) -> None:
     SNAPSHOT.move(snap, S.DELETED)
-    metadata.changed(session, snap.cluster_id, volume_id=snap.volume_id)
+    changed(session, snap)
     session.delete(snap)
 
 

@@ -198,3 +198,33 @@ def test_a_schedule_takes_one_snapshot_per_due_run_and_a_missed_run_once(client,
     assert admin.get("/clusters/c1/volumes/v1/snapshot-schedule").status_code == 404
     with Session(engine) as s:
         assert s.exec(select(Volume).where(Volume.name == "v1")).one().state == "Started"
+
+
+def test_snapshots_are_in_the_metadata_and_the_log_rebuilds_them(client, admin, nodes):
+    from controlplane.models import Cluster
+    from controlplane.services import metadata
+
+    vol = started_volume(client, admin, "v1", R3)
+    with Session(client.app.state.engine) as s:
+        cid = s.exec(select(Cluster.id).where(Cluster.name == "c1")).one()
+        since = metadata.current(s, cid).version
+    snap = take(client, admin, "v1", "s1")
+    admin.post("/clusters/c1/snapshots/s1/activate")
+    with Session(client.app.state.engine) as s:
+        copy = metadata.current(s, cid)
+        assert copy.content == metadata.build_content(s, s.get(Cluster, cid))
+        (entry,) = copy.content["snapshots"]
+        assert entry["id"] == snap["id"] and entry["volume_id"] == vol["id"] and entry["state"] == "Activating"
+        assert [b["path"] for b in entry["bricks"]] == [b["path"] for b in snap["bricks"]]
+        changes = metadata.changes_since(s, cid, since)
+        assert any(snap["id"] in (c.get("snapshots") or {}) for c in changes)
+        assert all(set(c) - {"version", "volumes", "snapshots", "nodes"} == set() for c in changes)
+    finish_all(client, snap["id"])
+    finish_all(client, snap["id"])
+    admin.post("/clusters/c1/snapshots/s1/deactivate")
+    finish_all(client, snap["id"])
+    admin.delete("/clusters/c1/snapshots/s1")
+    play(client)
+    with Session(client.app.state.engine) as s:
+        copy = metadata.current(s, cid)
+        assert copy.content["snapshots"] == [] and copy.content == metadata.build_content(s, s.get(Cluster, cid))
