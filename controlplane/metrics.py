@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from controlplane.db import utcnow
-from controlplane.models import Alert, Brick, Cluster, Device, Node, Rebalance, Task, Volume
+from controlplane.models import Alert, Brick, Cluster, Device, Node, Rebalance, Snapshot, Task, Volume
 from controlplane.services import job_runs, volume_health, volume_usage
 from controlplane.services.nodes import heartbeat_age
 
@@ -43,6 +43,15 @@ class StateCollector:
             yield from self._devices(session, names, {n.id: n.name for n in nodes})
             yield from self._tasks(session)
             yield from self._alerts_and_jobs(session, names)
+            yield from self._snapshots(session, names)
+
+    def _snapshots(self, session, names):
+        g = _gauge("kadalu_snapshots", "Snapshots by cluster and state (Failed: see their reason)", "cluster", "state")
+        rows = session.exec(select(Snapshot.cluster_id, Snapshot.state, func.count()).group_by(Snapshot.cluster_id,
+                                                                                               Snapshot.state))
+        for cluster_id, state, n in rows:
+            g.add_metric([names.get(cluster_id, cluster_id), state], float(n))
+        yield g
 
     def _nodes(self, names, nodes):
         nodes_g = _gauge("kadalu_nodes", "Nodes by cluster and state", "cluster", "state")

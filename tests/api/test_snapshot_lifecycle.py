@@ -228,3 +228,30 @@ def test_snapshots_are_in_the_metadata_and_the_log_rebuilds_them(client, admin, 
     with Session(client.app.state.engine) as s:
         copy = metadata.current(s, cid)
         assert copy.content["snapshots"] == [] and copy.content == metadata.build_content(s, s.get(Cluster, cid))
+
+
+def test_takes_that_outlive_the_barrier_timeout_fail_the_snapshot(client, admin, nodes):
+    started_volume(client, admin, "v1", R3)
+    admin.post("/clusters/c1/snapshots", {"volume": "v1", "name": "s1"})
+    play(client)  # probe
+    play(client)  # barrier on
+    with Session(client.app.state.engine) as s:  # the takes answer after the bricks released the barrier
+        snap = s.exec(select(Snapshot).where(Snapshot.name == "s1")).one()
+        snap.barrier_since = utcnow() - timedelta(seconds=121)
+        s.add(snap)
+        s.commit()
+    play(client)  # take: all succeed, too late
+    assert kinds(client) == ["SNAPSHOT_BARRIER"] * 3 + ["SNAPSHOT_REMOVE"] * 3
+    play(client)
+    snap = admin.get("/clusters/c1/snapshots/s1").json()
+    assert snap["state"] == "Failed" and "barrier timeout (120 s)" in snap["reason"]
+
+
+def test_snapshots_by_state_are_in_the_metrics(client, admin, nodes):
+    started_volume(client, admin, "v1", R3)
+    take(client, admin, "v1", "s1")
+    admin.post("/clusters/c1/snapshots", {"volume": "v1", "name": "s2"})
+    play(client, fail_brick="/e/b1")
+    text = client.get("/metrics", headers=admin.headers).text
+    assert 'kadalu_snapshots{cluster="c1",state="Created"} 1.0' in text
+    assert 'kadalu_snapshots{cluster="c1",state="Failed"} 1.0' in text
