@@ -159,10 +159,10 @@ def test_snapshot_while_writing_activate_clone_restore_delete(bcp):
     assert (mnt / "before.txt").read_text() == "before the snapshot\n"
     assert not (mnt / "after.txt").exists() and not (mnt / "origin-only.txt").exists()
     restored = {p.name for p in mnt.iterdir() if p.name.startswith("w")}
-    # The barrier holds replies of unlink, rename, fsync...: not creates. The one file the writer was
-    # creating when the bricks were snapshotted may be in some bricks' snapshots and not in others
-    # (replication reconciles it); the activated mount read one brick, this mount may read another.
-    assert restored <= set(writer.written) and len(restored ^ set(in_snap)) <= 1, sorted(restored ^ set(in_snap))
+    # The barrier holds replies of unlink, rename, fsync...: not creates (as under glusterd). Files the
+    # writer created between two bricks' takes are in some bricks' copies only (replication reconciles
+    # them); the activated mount listed one brick, this one may list another: each is a prefix.
+    assert restored == set(writer.written[:len(restored)]), sorted(restored ^ set(in_snap))[:5]
     (mnt / "after-restore.txt").write_text("the restored volume is writable\n")
     kadalu(cp, "umount", str(mnt))
 
