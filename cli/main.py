@@ -19,6 +19,7 @@ from cli.commands import (
     geo_replication,
     mount,
     node,
+    snapshot,
     task,
     user,
     volume,
@@ -65,6 +66,7 @@ app.add_typer(task.app, name="task")
 app.add_typer(alert.app, name="alert")
 app.add_typer(volume.app, name="volume")
 app.add_typer(geo_replication.app, name="geo-replication")
+app.add_typer(snapshot.app, name="snapshot")
 app.command("mount")(mount.mount)
 app.command("umount")(mount.umount)
 app.command("failurereport")(failures.failurereport)

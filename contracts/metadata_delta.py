@@ -12,10 +12,12 @@ The complete copy (each agent's metadata.json holds {"version": V, "content": <c
                   "quota_limits": [{"path", "hard_bytes", "soft_percent", "hard_objects"}, ...]
                                    (only when the volume has quota limits; sorted by path)}, ...]
      "georep_sessions": [{"id", "master_volume_id", "remote_cluster_id", "remote_volume_id", "remote_volume",
-                          "remote_host", "remote_user", "ssh_port", "state", "config"}, ...]   sorted by id}
+                          "remote_host", "remote_user", "ssh_port", "state", "config"}, ...]   sorted by id
+     "snapshots": [{"id", "name", "volume_id", "state",                sorted by name
+                    "bricks": [{"brick_id", "node_id", "backend", "path"}, ...]}, ...]}
 
 Everything a restore needs is here (controlplane/services/restore*.py rebuilds the database from it);
-a section added later (say "snapshots") is listed in SECTIONS and gets its own restorer.
+a section added later is listed in SECTIONS and gets its own restorer.
 
 One change per version (the control plane's append-only log, `GET /api/v1/agent/metadata?since=V`):
 
@@ -23,14 +25,15 @@ One change per version (the control plane's append-only log, `GET /api/v1/agent/
      "cluster": {"id", "name"}                          (only when the cluster itself changed)
      "nodes":   {node id: entry, or null when removed}    (only the nodes that changed)
      "devices": {device id: entry or null}, "volumes": {volume id: entry or null},
-     "georep_sessions": {session id: entry or null}}
+     "georep_sessions": {session id: entry or null}
+     "snapshots": {snapshot id: entry or null}}
 
 Applying the changes after version V, in order, to the complete copy at V gives the complete copy
 at the last change's version (`apply`): a change carries whole entries, never parts of one.
 """
 from typing import Any
 
-SECTIONS = ("nodes", "devices", "volumes", "georep_sessions")
+SECTIONS = ("nodes", "devices", "volumes", "georep_sessions", "snapshots")
 
 
 def entry_id(section: str, entry: dict[str, Any]) -> str:
@@ -44,6 +47,8 @@ def _sort_key(section: str):
         return lambda e: (e["path"], e["id"])
     if section == "georep_sessions":
         return lambda e: e["id"]
+    if section == "snapshots":
+        return lambda e: e["name"]
     return lambda e: e["spec"]["name"]
 
 

@@ -16,6 +16,7 @@ REDISPATCH = "kadalu.controlplane.redispatch_lost"
 BROKER_USERS_SYNC = "kadalu.controlplane.broker_users_sync"
 ALERTS_DELIVER = "kadalu.controlplane.alerts_deliver"
 METADATA_COMPACT = "kadalu.controlplane.metadata_compact"
+SNAPSHOT_SCHEDULES = "kadalu.controlplane.snapshot_schedules"
 
 # Handled by one node agent (queue "node.<node-id>").
 AGENT_RUN = "kadalu.agent.run"

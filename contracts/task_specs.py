@@ -33,6 +33,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from contracts.georep_specs import GeoRepKeygenSpec, GeoRepRemoteSpec, GeoRepSessionSpec
 from contracts.quota import MAX_BYTES, check_quota_path
+from contracts.snapshot_specs import SnapshotTaskSpec
 from contracts.task_kinds import TaskKind
 from contracts.volume_spec import BrickSpec, SafePath, Uuid, VolumeSpec
 
@@ -135,6 +136,8 @@ SPEC_MODELS: dict[TaskKind, type[BaseModel]] = {
     TaskKind.GEOREP_CLEANUP_REMOTE: GeoRepRemoteSpec,
     **{k: GeoRepSessionSpec for k in (TaskKind.GEOREP_START, TaskKind.GEOREP_STOP, TaskKind.GEOREP_PAUSE,
                                       TaskKind.GEOREP_RESUME, TaskKind.GEOREP_DELETE)},
+    **{kind: SnapshotTaskSpec for kind in (TaskKind.SNAPSHOT_PROBE, TaskKind.SNAPSHOT_BARRIER, TaskKind.SNAPSHOT_TAKE,
+                                           TaskKind.SNAPSHOT_REMOVE, TaskKind.SNAPSHOT_RESTORE, TaskKind.SNAPSHOT_CLONE)},
 }
 
 

@@ -4,7 +4,14 @@ from datetime import timedelta
 from celery import Celery
 
 import celeryconfig
-from contracts.task_names import ALERTS_DELIVER, BROKER_USERS_SYNC, HEALTH_CHECK, METADATA_COMPACT, REDISPATCH
+from contracts.task_names import (
+    ALERTS_DELIVER,
+    BROKER_USERS_SYNC,
+    HEALTH_CHECK,
+    METADATA_COMPACT,
+    REDISPATCH,
+    SNAPSHOT_SCHEDULES,
+)
 from controlplane.settings import Settings
 
 
@@ -18,6 +25,7 @@ def make_celery(settings: Settings) -> Celery:
         "redispatch-lost": {"task": REDISPATCH, "schedule": timedelta(seconds=max(2.0, settings.redispatch_after / 3))},
         "broker-users-sync": {"task": BROKER_USERS_SYNC, "schedule": timedelta(seconds=settings.broker_sync_interval)},
         "metadata-compact": {"task": METADATA_COMPACT, "schedule": timedelta(seconds=60)},
+        "snapshot-schedules": {"task": SNAPSHOT_SCHEDULES, "schedule": timedelta(seconds=30)},
     }
     if settings.alert_webhook_url:
         app.conf.beat_schedule["alerts-deliver"] = {

@@ -16,7 +16,19 @@ from sqlmodel import Session, col, func, select
 
 from controlplane.db import utcnow
 from controlplane.metrics_text import AgeGauge, Gauge, render
-from controlplane.models import Alert, Brick, Cluster, Device, GeoRepSession, GeoRepWorker, Node, Rebalance, Task, Volume
+from controlplane.models import (
+    Alert,
+    Brick,
+    Cluster,
+    Device,
+    GeoRepSession,
+    GeoRepWorker,
+    Node,
+    Rebalance,
+    Snapshot,
+    Task,
+    Volume,
+)
 from controlplane.quota_metrics import QuotaCollector
 from controlplane.services import job_runs, volume_health, volume_usage
 
@@ -54,6 +66,7 @@ class StateCollector:
         yield from self._tasks(session)
         yield from self._alerts_and_jobs(session, names)
         yield from self._georep(session, names)
+        yield from self._snapshots(session, names)
 
     def _georep(self, session, names):
         """Sessions by state, and per master brick the worker's status and how far it synced."""
@@ -78,6 +91,14 @@ class StateCollector:
             lag.add_metric(labels, max(0.0, now - w.last_synced) if w.last_synced else 0.0)
             pending.add_metric(labels, float(w.entry + w.data + w.meta))
         yield from (sessions_g, lag, pending)
+
+    def _snapshots(self, session, names):
+        g = _gauge("kadalu_snapshots", "Snapshots by cluster and state (Failed: see their reason)", "cluster", "state")
+        rows = session.exec(select(Snapshot.cluster_id, Snapshot.state, func.count()).group_by(Snapshot.cluster_id,
+                                                                                               Snapshot.state))
+        for cluster_id, state, n in rows:
+            g.add_metric([names.get(cluster_id, cluster_id), state], float(n))
+        yield g
 
     def _nodes(self, names, nodes):
         nodes_g = _gauge("kadalu_nodes", "Nodes by cluster and state", "cluster", "state")

@@ -25,6 +25,7 @@ from contracts.task_names import (
     HEALTH_CHECK,
     METADATA_COMPACT,
     REDISPATCH,
+    SNAPSHOT_SCHEDULES,
     TASK_PROGRESS,
     TASK_REJECTED,
     TASK_RESULT,
@@ -47,6 +48,7 @@ from controlplane.services import (
     reconcile,
     redispatch,
     rejections,
+    snapshots_schedule,
     tasks,
 )
 from controlplane.services.volume_ops import advance_waiting_waves
@@ -210,3 +212,12 @@ def metadata_compact() -> int:
     """Fold each cluster's metadata change log into a snapshot once enough changes follow the last one."""
     with session_scope() as session:
         return metadata.compact_all(session, settings.metadata_keep_versions, settings.metadata_snapshot_every)
+
+
+@app.task(name=SNAPSHOT_SCHEDULES)
+def snapshot_schedules() -> int:
+    """Take the scheduled snapshots that are due and prune the old ones (a missed run is taken once)."""
+    with session_scope() as session:
+        started = snapshots_schedule.run_due(session)
+        job_runs.finished(session, "snapshot_schedules")
+        return started

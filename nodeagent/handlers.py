@@ -9,6 +9,7 @@ from contracts.task_specs import DeviceTaskSpec
 from nodeagent import brick_handlers, devices, drift_repair, georep_handlers, quota_handlers, rebalance_handlers
 from nodeagent.context import AgentContext
 from nodeagent.errors import AgentError
+from nodeagent.snapshots import handlers as snapshot_handlers
 
 
 def _device_spec(raw: dict[str, Any]) -> DeviceTaskSpec:
@@ -56,6 +57,12 @@ HANDLERS: dict[str, Callable[[AgentContext, dict[str, Any]], dict]] = {
     TaskKind.GEOREP_PAUSE: georep_handlers.pause,
     TaskKind.GEOREP_RESUME: georep_handlers.resume,
     TaskKind.GEOREP_DELETE: georep_handlers.delete,
+    TaskKind.SNAPSHOT_PROBE: snapshot_handlers.probe,
+    TaskKind.SNAPSHOT_BARRIER: snapshot_handlers.barrier,
+    TaskKind.SNAPSHOT_TAKE: snapshot_handlers.take,
+    TaskKind.SNAPSHOT_REMOVE: snapshot_handlers.remove,
+    TaskKind.SNAPSHOT_RESTORE: snapshot_handlers.restore,
+    TaskKind.SNAPSHOT_CLONE: snapshot_handlers.clone,
 }
 
 

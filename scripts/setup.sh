@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in glusterfs-server glusterfs-client redis-server attr; do
+# btrfs-progs: snapshots of bricks on btrfs (nodeagent/snapshots/btrfs.py, tests/integration/test_snapshot_e2e.py).
+for pkg in glusterfs-server glusterfs-client redis-server attr btrfs-progs; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

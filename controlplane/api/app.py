@@ -20,6 +20,7 @@ from controlplane.api.routes import (
     georep,
     health,
     nodes,
+    snapshots,
     tasks,
     users,
     volume_changes,
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, sender=None) -> FastAPI:
     app.state.metrics = metrics = Metrics(engine, settings.metrics_task_window_seconds, settings.metrics_cache_seconds)
 
     for module in (health, auth, users, clusters, nodes, devices, volumes, volume_changes, georep, tasks, failures, agent,
-                   cluster_verify, quota_routes):
+                   cluster_verify, quota_routes, snapshots):
         app.include_router(module.router, prefix=API_PREFIX)
     web.mount(app, settings)  # the web UI under /ui, kept out of the OpenAPI document
 

@@ -38,15 +38,17 @@ __all__ = ["Copy", "build_content", "bump", "changed", "changes_since", "compact
 
 
 def changed(session: Session, cluster_id: str, *, cluster: bool = False, volume_id: str | None = None,
-            node_id: str | None = None, device_id: str | None = None, georep_id: str | None = None) -> None:
+            node_id: str | None = None, device_id: str | None = None, georep_id: str | None = None,
+            snapshot_id: str | None = None) -> None:
     """What this transaction changed in `cluster_id`'s metadata: one new version when it commits,
     holding exactly the entries named here (as they are at commit)."""
-    if not (cluster or volume_id or node_id or device_id or georep_id):
-        raise ValueError("metadata.changed needs what changed: cluster=True, volume_id, node_id, device_id or georep_id")
+    if not (cluster or volume_id or node_id or device_id or georep_id or snapshot_id):
+        raise ValueError("metadata.changed needs what changed: cluster=True, volume_id, node_id, device_id, georep_id "
+                         "or snapshot_id")
     marks: Marks = session.info.setdefault(CHANGED, {}).setdefault(cluster_id, Marks())
     marks.cluster |= cluster
     for ids, one in ((marks.volumes, volume_id), (marks.nodes, node_id), (marks.devices, device_id),
-                     (marks.georep_sessions, georep_id)):
+                     (marks.georep_sessions, georep_id), (marks.snapshots, snapshot_id)):
         if one:
             ids.add(one)
 

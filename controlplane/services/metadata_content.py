@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from contracts.metadata_delta import sort_section
 from contracts.states import VOLUME_PASSING
-from controlplane.models import Brick, Cluster, Device, GeoRepSession, Node, QuotaLimit, Volume
+from controlplane.models import Brick, Cluster, Device, GeoRepSession, Node, QuotaLimit, Snapshot, Volume
 from controlplane.services.volume_specs import bricks_of, nodes_of, spec_from
 
 
@@ -23,6 +23,7 @@ class Marks:
     devices: set[str] = field(default_factory=set)
     volumes: set[str] = field(default_factory=set)
     georep_sessions: set[str] = field(default_factory=set)
+    snapshots: set[str] = field(default_factory=set)
 
 
 def cluster_entry(cluster: Cluster) -> dict[str, Any]:
@@ -70,6 +71,13 @@ def georep_entry(g: GeoRepSession) -> dict[str, Any]:
             "remote_user": g.remote_user, "ssh_port": g.ssh_port, "state": g.state, "config": dict(g.config)}
 
 
+def snapshot_entry(s: Snapshot) -> dict[str, Any]:
+    """What a node needs of a snapshot: which of its bricks' copies are where, and with what backend."""
+    return {"id": s.id, "name": s.name, "volume_id": s.volume_id, "state": s.state, "description": s.description,
+            "origin": s.origin,  # the volume as it was when taken: what activate, restore and clone start from (a restore)
+            "bricks": [{k: b.get(k, "") for k in ("brick_id", "node_id", "backend", "path")} for b in s.bricks]}
+
+
 def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, Any]:
     """The entries `marks` names as they are now (null for the ones gone)."""
     change: dict[str, Any] = {}
@@ -97,6 +105,9 @@ def change_for(session: Session, cluster: Cluster, marks: Marks) -> dict[str, An
         ids = sorted(marks.georep_sessions)
         geos = {g.id: g for g in session.exec(select(GeoRepSession).where(col(GeoRepSession.id).in_(ids)))}
         change["georep_sessions"] = {i: georep_entry(geos[i]) if i in geos else None for i in ids}
+    if marks.snapshots:
+        snaps = {s.id: s for s in session.exec(select(Snapshot).where(col(Snapshot.id).in_(sorted(marks.snapshots))))}
+        change["snapshots"] = {i: snapshot_entry(snaps[i]) if i in snaps else None for i in sorted(marks.snapshots)}
     return change
 
 
@@ -117,4 +128,6 @@ def build_content(session: Session, cluster: Cluster) -> dict[str, Any]:
         "volumes": sort_section("volumes", [volume_entry(v, bricks.get(v.id, []), nodes, limits.get(v.id))
                                           for v in vols]),
         "georep_sessions": sort_section("georep_sessions", [georep_entry(g) for g in geos]),
+        "snapshots": sort_section("snapshots", [snapshot_entry(s) for s in
+                                                session.exec(select(Snapshot).where(col(Snapshot.cluster_id) == cluster.id))]),
     }

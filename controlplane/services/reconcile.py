@@ -7,7 +7,7 @@ from sqlmodel import Session
 from contracts.messages import TaskResult
 from contracts.task_kinds import Phase, TaskKind
 from controlplane.models import Node, Task
-from controlplane.services import alerts, devices, drift_repair, georep_steps, quota, rebalance, tasks
+from controlplane.services import alerts, devices, drift_repair, georep_steps, quota, rebalance, snapshots_reconcile, tasks
 from controlplane.services.volume_ops.registry import BRICK_KINDS, brick_task_finished
 
 Handler = Callable[[Session, Task, dict], None]
@@ -36,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     TaskKind.REPAIR_BRICK: drift_repair.repair_finished,
     TaskKind.QUOTA_LIMIT: quota.limit_task_finished,
     **{kind: georep_steps.task_finished for kind in TaskKind if kind.startswith("GEOREP_")},
+    **{kind: snapshots_reconcile.task_finished for kind in snapshots_reconcile.KINDS},
 }
 
 

@@ -16,7 +16,7 @@ from contracts.quota import MAX_BYTES, quota_path_problem
 from contracts.states import BrickState, DeviceState, NodeState, VolumeState
 from contracts.volume_spec import VolumeSpec
 from controlplane.models import Brick, Cluster, Device, Node, QuotaLimit, Volume
-from controlplane.services import restore_georep
+from controlplane.services import restore_georep, restore_snapshots
 
 
 class BadSection(ValueError):
@@ -158,10 +158,15 @@ def restore_georep_sessions(session: Session, cluster: Cluster, content: dict[st
                   _entries(content, "georep_sessions"), seen["volumes"])
 
 
+def restore_snapshot_section(session: Session, cluster: Cluster, content: dict[str, Any], seen: dict[str, set[str]]) -> int:
+    return _check("a snapshot", restore_snapshots.restore_snapshots, session, cluster, _entries(content, "snapshots"),
+                  seen["nodes"], seen["volumes"])
+
+
 Restorer = Callable[[Session, Cluster, dict[str, Any], dict[str, set[str]]], int]
 # In dependency order. Add a section's restorer here with the section (contracts/metadata_delta.SECTIONS).
 RESTORERS: dict[str, Restorer] = {"nodes": restore_nodes, "devices": restore_devices, "volumes": restore_volumes,
-                                   "georep_sessions": restore_georep_sessions}
+                                   "georep_sessions": restore_georep_sessions, "snapshots": restore_snapshot_section}
 
 
 def restore_all(session: Session, cluster: Cluster, content: dict[str, Any]) -> dict[str, int]:

@@ -51,6 +51,15 @@ class ProcessLayout:
         """Where agents before the volfile server kept a brick's -f volfile (removed with the brick)."""
         return self.volfile_dir(spec) / f"{brick.id}.vol"
 
+    def brick_socket(self, brick: BrickSpec) -> Path:
+        """The brick's brick-op socket (glusterfsd -S: the snapshot barrier). A unix socket path has at
+        most 107 bytes: past that, a root-only directory under /run, named by a hash."""
+        path = Path(self.state_dir) / "run" / f"{brick.id}.socket"
+        if len(str(path)) <= 100:
+            return path
+        digest = hashlib.sha256(f"{Path(self.state_dir).resolve()}:{brick.id}".encode()).hexdigest()[:32]
+        return Path("/run/kadalu-bricks") / f"{digest}.socket"
+
     def brick_pidfile(self, brick: BrickSpec) -> Path:
         return Path(self.state_dir) / "run" / f"{brick.id}.pid"
 
@@ -84,6 +93,11 @@ def write_atomic(path: Path, text: str) -> None:
 def _prepare_dirs(*files: Path) -> None:
     for f in files:
         f.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _prepare_socket_dir(sock: Path) -> None:
+    sock.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    sock.unlink(missing_ok=True)  # a dead brick's: glusterfsd cannot bind over it
 
 
 def port_accepts(address: str, port: int, timeout: float = 0.5) -> bool:
@@ -162,6 +176,8 @@ def brick_argv(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec) -> lis
         "--brick-name", brick.path,
         "--brick-port", str(brick.port),
         "--process-name", "brick",
+        # glusterd's brick-op socket: the snapshot barrier is asked for on it (nodeagent/snapshots/barrier_rpc.py)
+        "-S", str(layout.brick_socket(brick)),
     ]
 
 
@@ -177,6 +193,7 @@ def start_brick(layout: ProcessLayout, spec: VolumeSpec, brick: BrickSpec, node_
         return pid
     write_atomic(volfile, brick_volfile_text(spec, brick, node_uuid))
     _prepare_dirs(pidfile, log)
+    _prepare_socket_dir(layout.brick_socket(brick))
     pidfile.unlink(missing_ok=True)  # stale (checked above)
     _check_port_free(brick.address, brick.port, brick)
     offset = log_size(log)

@@ -110,8 +110,25 @@ def test_the_newest_valid_copy_wins_over_a_newer_forged_one(good, fresh, tmp_pat
 
 def test_a_section_this_control_plane_cannot_restore_refuses_the_whole_restore(good, fresh, tmp_path):
     newer = copies.deepcopy(good)
-    newer["content"]["snapshots"] = [{"id": "x"}]
-    _refused(fresh, tmp_path, _resigned(newer, signing_key(SECRET_KEY)), "snapshots", "cannot restore")
+    newer["content"]["mirrors"] = [{"id": "x"}]
+    _refused(fresh, tmp_path, _resigned(newer, signing_key(SECRET_KEY)), "mirrors", "cannot restore")
+
+
+@pytest.mark.parametrize("entry, word", [
+    ({"name": "s1", "state": "Created", "bricks": []}, "snapshot"),  # no id
+    ({"id": "00000000-0000-4000-8000-000000000001", "name": "../x", "state": "Created", "bricks": []}, "snapshot name"),
+    ({"id": "00000000-0000-4000-8000-000000000001", "name": "s1", "state": "Created", "bricks": [],
+      "volume_id": "00000000-0000-4000-8000-000000000009"}, "volume is not in the copy"),
+    ({"id": "00000000-0000-4000-8000-000000000001", "name": "s1", "state": "Created", "volume_id": None,
+      "bricks": [{"brick_id": "00000000-0000-4000-8000-000000000002", "node_id": None, "backend": "zfs", "path": "/x"}]},
+     "snapshot")])
+def test_hostile_snapshots_are_refused_even_when_signed(good, fresh, tmp_path, entry, word):
+    bad = copies.deepcopy(good)
+    if entry.get("volume_id", "") is None:
+        entry = {**entry, "volume_id": bad["content"]["volumes"][0]["spec"]["id"]}
+        entry["bricks"][0]["node_id"] = bad["content"]["nodes"][0]["id"]
+    bad["content"]["snapshots"] = [entry]
+    _refused(fresh, tmp_path, _resigned(bad, signing_key(SECRET_KEY)), word)
 
 
 def test_hostile_entries_are_refused_even_when_signed(good, fresh, tmp_path):

@@ -46,7 +46,7 @@ def test_nothing_changed_downloads_nothing_and_a_change_is_applied(tmp_path):
     ctx = agent(tmp_path, (str(tmp_path),))
     ctx.volfile_server = Notified()
     v1, v2 = _volume("b-vol"), _volume("a-vol")
-    full = {"cluster": CLUSTER, "nodes": [NODE], "devices": [], "volumes": [v1]}
+    full = {"cluster": CLUSTER, "nodes": [NODE], "devices": [], "volumes": [v1], "georep_sessions": [], "snapshots": []}
     _held(ctx, 4, full)
     change = {"version": 5, "volumes": {v2["spec"]["id"]: v2, v1["spec"]["id"]: None}}
     ctx.client = FakeClient([None, {"version": 5, "changes": [change]}])
@@ -127,7 +127,7 @@ def test_apply_keeps_the_complete_copy_format():
                                                     {"version": 2, "nodes": {NODE["id"]: NODE, n2["id"]: n2}},
                                                     {"version": 3, "devices": {dev["id"]: dev}}])
     assert version == 3 and content == {"cluster": CLUSTER, "nodes": [n2, NODE], "devices": [dev], "volumes": [],
-                                        "georep_sessions": []}
+                                        "georep_sessions": [], "snapshots": []}
     for bad in ({"version": 4, "nodes": []}, {"version": 4, "nodes": {"x": n2}}, {"version": 5}):
         try:
             metadata_delta.apply(content, 3, [bad])

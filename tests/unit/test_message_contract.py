@@ -30,6 +30,7 @@ ROUTES = {
     task_names.BROKER_USERS_SYNC: task_names.CONTROLPLANE_QUEUE,
     task_names.ALERTS_DELIVER: task_names.CONTROLPLANE_QUEUE,
     task_names.METADATA_COMPACT: task_names.CONTROLPLANE_QUEUE,
+    task_names.SNAPSHOT_SCHEDULES: task_names.CONTROLPLANE_QUEUE,
 }
 PAYLOADS = {
     task_names.AGENT_RUN: messages.TaskMessage,

@@ -7,6 +7,7 @@ from contracts.states import BrickState, VolumeState
 from contracts.task_kinds import TERMINAL_PHASES, Phase, TaskKind
 from controlplane.db import utcnow
 from controlplane.models import Brick, Task, Volume
+from controlplane.services.snapshots_follow import follow as snapshot_follows
 from controlplane.services.transitions import BRICK
 from controlplane.services.volume_ops.create import CREATE
 from controlplane.services.volume_ops.expand import ABORT, EXPAND
@@ -52,3 +53,4 @@ def brick_task_finished(session: Session, task: Task, data: dict) -> None:
     operation = OPERATIONS.get(VolumeState(volume.state))
     if operation is not None:
         operation.settle(session, volume, step_tasks)
+        snapshot_follows(session, volume)  # an activated snapshot's volume: the snapshot moves with it

@@ -5,12 +5,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from contracts.states import VolumeState
 from contracts.task_kinds import Phase, TaskKind
 from contracts.task_specs import BrickTaskSpec
-from controlplane.models import Brick, Node, Task, Volume
+from controlplane.models import Brick, Node, Snapshot, Task, Volume
 from controlplane.services import metadata, tasks
 from controlplane.services.access import WRITE, Access
 from controlplane.services.errors import Conflict
@@ -44,11 +45,33 @@ class Operation:
 
     def check_access(self, access: Access, volume: Volume) -> None:
         access.require(WRITE, volume.cluster_id, f"{self.verb} volume {volume.name!r}", refs(volume))
+        refuse_if_snapshot(volume, self.verb)
 
     def check(self, access: Access, volume: Volume) -> None:
         """The precondition: the caller may change the volume, and the table has the arrow."""
         self.check_access(access, volume)
         VOLUME.check(volume, self.state)
+
+
+def refuse_if_snapshot(volume: Volume, verb: str) -> None:
+    """An activated snapshot runs as a volume of its own (its id is the snapshot's): only the snapshot
+    commands change it (a volume delete would strip the snapshot's copies of their gluster data). A
+    volume being restored waits for the restore; one with snapshots is deleted after them (their
+    backend snapshots live on the volume's devices)."""
+    session = object_session(volume)
+    if not isinstance(session, Session):
+        return
+    if session.get(Snapshot, volume.id) is not None:
+        raise Conflict(f"cannot {verb} volume {volume.name!r}: it is snapshot {volume.name!r} activated; use "
+                       "`kadalu snapshot deactivate` or `kadalu snapshot delete`")
+    mine = list(session.exec(select(Snapshot.name, Snapshot.state).where(col(Snapshot.volume_id) == volume.id)))
+    restoring = [name for name, state in mine if state == "Restoring"]
+    if restoring:
+        raise Conflict(f"cannot {verb} volume {volume.name!r}: snapshot {restoring[0]!r} is being restored onto it; "
+                       "wait for the restore to finish")
+    if verb == "delete" and mine:
+        raise Conflict(f"volume {volume.name!r} has {len(mine)} snapshot(s) ({', '.join(sorted(n for n, _ in mine)[:5])}): "
+                       "delete them first (`kadalu snapshot delete`)")
 
 
 def step(session: Session, volume: Volume, bricks: list[Brick], kind: TaskKind, **fields: Any) -> list[Task]:
