@@ -1,5 +1,6 @@
 """SunRPC over TCP or a unix socket with record marking (RFC 5531): XDR reading and writing, the
 record framing and the reply headers the volfile server and its tests use."""
+import socket
 import struct
 
 # SunRPC
@@ -96,3 +97,18 @@ def read_record(rfile) -> bytes | None:
         data += frag
         if word & LAST_FRAGMENT:
             return data
+
+
+def call_unix(sock_path: str, call: bytes, timeout: float) -> bytes:
+    """Send one call record over a unix stream socket and read its reply record (the brick-op
+    socket of a brick, the rebalance process's socket). OSError when the socket is missing or the
+    peer does not answer within `timeout`; Malformed for a broken, oversized or missing reply."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(sock_path)
+        s.sendall(record(call))
+        with s.makefile("rb") as f:
+            reply = read_record(f)
+    if reply is None:
+        raise Malformed("the connection closed before a reply")
+    return reply

@@ -7,8 +7,9 @@ stops queueing files, lets the ones in flight finish, logs its last status line 
 Plain ONC RPC over a stream socket (record marking, AUTH_NULL), the request and reply dicts in
 libglusterfs's dict_serialize format."""
 import os
-import socket
 import struct
+
+from nodeagent.sunrpc import Malformed, call_unix
 
 # gf_cli_defrag_type (rpc/xdr/src/cli1-xdr.x)
 CMD_START, CMD_STOP, CMD_STATUS, CMD_START_LAYOUT_FIX = 1, 2, 3, 4
@@ -44,15 +45,6 @@ def dict_unserialize(data: bytes) -> dict[str, str]:
     return out
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("connection closed")
-        buf += chunk
-    return buf
-
 
 def defrag_rpc(sock_path: str, dht: str, command: int, timeout: float = RPC_TIMEOUT) -> dict[str, str] | None:
     """Send GLUSTERD_BRICK_XLATOR_DEFRAG to the rebalance process, as glusterd does; None if it
@@ -64,17 +56,8 @@ def defrag_rpc(sock_path: str, dht: str, command: int, timeout: float = RPC_TIME
     call = struct.pack(">IIIIIIIIII", xid, 0, 2, _GD_BRICK_PROGRAM, _GD_BRICK_VERSION,
                        _GLUSTERD_BRICK_XLATOR_DEFRAG, 0, 0, 0, 0) + args  # AUTH_NULL credential and verifier
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(timeout)
-            s.connect(sock_path)
-            s.sendall(struct.pack(">I", 0x80000000 | len(call)) + call)
-            reply = b""
-            while True:  # record marking: fragments until the last-fragment bit
-                (header,) = struct.unpack(">I", _recv_exact(s, 4))
-                reply += _recv_exact(s, header & 0x7FFFFFFF)
-                if header & 0x80000000:
-                    break
-    except (OSError, ConnectionError, struct.error):
+        reply = call_unix(sock_path, call, timeout)
+    except (OSError, Malformed):
         return None
     try:
         rxid, mtype, reply_stat = struct.unpack_from(">III", reply, 0)

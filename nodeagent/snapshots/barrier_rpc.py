@@ -6,11 +6,11 @@ of unlink, rmdir, rename, truncate, fsync, removexattr and O_SYNC writes wait un
 barrier-timeout). Plain ONC RPC with record marking, the dict in libglusterfs's dict_serialize format."""
 import errno
 import os
-import socket
 import struct
 
 from nodeagent.errors import AgentError
 from nodeagent.gluster.rebalance_rpc import dict_serialize
+from nodeagent.sunrpc import Malformed, call_unix
 
 PROGRAM, VERSION, GLUSTERD_BRICK_BARRIER = 4867634, 2, 10
 RPC_TIMEOUT = 10.0
@@ -48,15 +48,6 @@ def parse_reply(reply: bytes, xid: int) -> tuple[int, int, str]:
         raise ValueError(f"truncated reply: {exc}") from None
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("connection closed")
-        buf += chunk
-    return buf
-
 
 def set_barrier(sock_path: str, brick_path: str, enable: bool, timeout: float = RPC_TIMEOUT) -> None:
     """Turn the barrier of the brick listening on `sock_path` on or off; AgentError if it did not."""
@@ -64,21 +55,12 @@ def set_barrier(sock_path: str, brick_path: str, enable: bool, timeout: float = 
     xid = int.from_bytes(os.urandom(4), "big")
     call = request(brick_path, enable, xid)
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(timeout)
-            s.connect(sock_path)
-            s.sendall(struct.pack(">I", 0x80000000 | len(call)) + call)
-            reply = b""
-            while True:
-                (header,) = struct.unpack(">I", _recv_exact(s, 4))
-                reply += _recv_exact(s, header & 0x7FFFFFFF)
-                if header & 0x80000000:
-                    break
+        reply = call_unix(sock_path, call, timeout)
     except FileNotFoundError:
         raise AgentError("no_brick_socket", f"{what}: the brick has no brick-op socket ({sock_path})",
                          "the brick runs without -S (started by an older agent) or is not running: restart the "
                          "volume (`kadalu volume stop` / `start`), then take the snapshot again", errno.ENOENT) from None
-    except (OSError, ConnectionError) as exc:
+    except (OSError, Malformed) as exc:
         raise AgentError("barrier_rpc", f"{what}: no answer on {sock_path}: {exc}",
                          "see the brick's log; is the brick running?", errno.EIO) from None
     try:
