@@ -134,7 +134,8 @@ def _claim(session: Session, sent: dict[str, float], now: datetime, min_gap: flo
     # A heartbeat lost in a database crash is replaced by the node's next one: the transaction does not
     # wait for its WAL to reach the disk (on a busy disk that wait was most of a batch's time).
     session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    session.execute(select(Node.id).where(col(Node.id).in_(ids)).order_by(col(Node.id)).with_for_update())
+    # FOR NO KEY UPDATE, as volume_plan.lock_nodes: task and brick inserts (KEY SHARE) are not waited for
+    session.execute(select(Node.id).where(col(Node.id).in_(ids)).order_by(col(Node.id)).with_for_update(key_share=True))
     batch = values(column("id", String), column("sent_at", Float), name="hb").data([(i, sent[i]) for i in ids])
     claim = (update(Node).where(col(Node.id) == batch.c.id, col(Node.heartbeat_sent_at) < batch.c.sent_at, *pace)
              .values(heartbeat_sent_at=batch.c.sent_at, last_heartbeat_at=now).returning(col(Node.id))

@@ -157,7 +157,11 @@ def lock_nodes(session: Session, node_ids: set[str]) -> None:
     locks rows in whatever order it finds them); the database write lock on SQLite."""
     ids = sorted(node_ids)
     if session.get_bind().dialect.name != "sqlite":
-        session.exec(select(Node.id).where(col(Node.id).in_(ids)).order_by(col(Node.id)).with_for_update()).all()
+        # FOR NO KEY UPDATE: planners exclude each other, while a transaction inserting tasks or bricks of
+        # these nodes (its foreign key takes KEY SHARE on each, in brick order) goes on; FOR UPDATE would
+        # wait for those, and they for it: a deadlock seen under load (bench/load.py)
+        session.exec(select(Node.id).where(col(Node.id).in_(ids)).order_by(col(Node.id))
+                     .with_for_update(key_share=True)).all()
     session.execute(update(Node).where(col(Node.id).in_(ids)).values(allocation_seq=Node.allocation_seq + 1))
 
 
