@@ -61,3 +61,13 @@ def redis_client():
     client.flushdb()
     yield client
     client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_umask():
+    """A server command run in-process sets its process's private umask (controlplane/state_dir.py);
+    the tests after it must not inherit it (a file another uid must read would be unreadable)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    yield
+    os.umask(umask)

@@ -1,6 +1,7 @@
 """Helpers for restore tests: a node's signed copy as its agent stores it, a fresh database to restore
 into, and `kadalu-server restore` run in-process (typer's CliRunner) against it."""
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -55,7 +56,12 @@ class FreshDatabase:
 
 def run_server(db_url: str, state_dir: Path, *args: str, secret_key: str = SECRET_KEY):
     env = {"KADALU_DATABASE_URL": db_url, "KADALU_STATE_DIR": str(state_dir), "KADALU_SECRET_KEY": secret_key}
-    return CliRunner().invoke(server_app, list(args), env=env)
+    umask = os.umask(0o022)  # a server command sets the process's private umask (state_dir): not this test process's
+    os.umask(umask)
+    try:
+        return CliRunner().invoke(server_app, list(args), env=env)
+    finally:
+        os.umask(umask)
 
 
 def run_restore(db_url: str, state_dir: Path, *args: str, secret_key: str = SECRET_KEY):

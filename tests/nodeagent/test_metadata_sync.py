@@ -80,7 +80,7 @@ def test_a_restored_control_plane_replaces_a_newer_local_copy(tmp_path):
 
 def test_the_signature_is_kept_with_the_copy_it_signs(tmp_path):
     ctx = agent(tmp_path, (str(tmp_path),))
-    base = {"cluster": CLUSTER, "nodes": [], "devices": [], "volumes": []}
+    base = {"cluster": CLUSTER, "nodes": [], "devices": [], "volumes": [], "georep_sessions": [], "snapshots": []}
     _held(ctx, 4, base)
     after = {**base, "nodes": [NODE]}
     ctx.client = FakeClient([{"version": 5, "changes": [{"version": 5, "nodes": {NODE["id"]: NODE}}],
@@ -91,7 +91,7 @@ def test_the_signature_is_kept_with_the_copy_it_signs(tmp_path):
 
 def test_changes_that_give_another_copy_than_the_signed_one_bring_the_complete_copy(tmp_path):
     ctx = agent(tmp_path, (str(tmp_path),))
-    base = {"cluster": CLUSTER, "nodes": [], "devices": [], "volumes": []}
+    base = {"cluster": CLUSTER, "nodes": [], "devices": [], "volumes": [], "georep_sessions": [], "snapshots": []}
     _held(ctx, 4, base)
     truth = {**base, "nodes": [NODE], "volumes": [_volume("x")]}
     ctx.client = FakeClient([{"version": 5, "changes": [{"version": 5, "nodes": {NODE["id"]: NODE}}],
