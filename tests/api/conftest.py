@@ -49,3 +49,13 @@ def nodes(client, admin):
     for name in made:
         ready_device(client, admin, name, "/e")
     return made
+
+
+@pytest.fixture
+def fresh(database_url, tmp_path):
+    """A new, empty database of the test's kind, for `kadalu-server restore` to fill."""
+    from tests.api.restore_helpers import FreshDatabase
+
+    db = FreshDatabase(database_url, tmp_path)
+    yield db
+    db.drop()

@@ -4,7 +4,6 @@ entry of the copy is back in the database (the complete copy built from the rest
 copy), the metadata version goes on from the copy's, and the agents' credentials still work."""
 import json
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -12,16 +11,9 @@ from controlplane.api.app import create_app
 from controlplane.models import Brick, Cluster, Device, Node, Volume
 from controlplane.services.metadata_content import build_content
 from tests.api.quota_helpers import answer_quota_task, limit
-from tests.api.restore_helpers import FreshDatabase, agent_copy, run_restore, run_server, write
+from tests.api.restore_helpers import agent_copy, run_restore, run_server, write
 from tests.api.volume_helpers import R3, create, finish_all
 from tests.factories import API, ApiUser, register_node
-
-
-@pytest.fixture
-def fresh(database_url, tmp_path):
-    db = FreshDatabase(database_url, tmp_path)
-    yield db
-    db.drop()
 
 
 def _restored_app(settings, fresh, tmp_path, **overrides):

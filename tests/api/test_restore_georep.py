@@ -11,15 +11,8 @@ from controlplane.metadata_keys import signing_key
 from controlplane.models import Cluster, GeoRepSession
 from controlplane.services.metadata_content import build_content
 from tests.api.georep_helpers import online, remote_cluster, started_session, started_volume
-from tests.api.restore_helpers import SECRET_KEY, FreshDatabase, agent_copy, run_restore, write
+from tests.api.restore_helpers import SECRET_KEY, agent_copy, run_restore, write
 from tests.api.test_restore_refusals import _resigned
-
-
-@pytest.fixture
-def fresh(database_url, tmp_path):
-    db = FreshDatabase(database_url, tmp_path)
-    yield db
-    db.drop()
 
 
 @pytest.fixture

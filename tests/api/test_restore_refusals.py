@@ -12,15 +12,8 @@ from sqlmodel import Session, create_engine, func, select
 from contracts.metadata_signing import content_digest, key_id, sign_copy
 from controlplane.metadata_keys import signing_key
 from controlplane.models import Cluster, Node, Volume
-from tests.api.restore_helpers import SECRET_KEY, FreshDatabase, agent_copy, run_restore, write
+from tests.api.restore_helpers import SECRET_KEY, agent_copy, run_restore, write
 from tests.api.volume_helpers import R3, create, finish_all
-
-
-@pytest.fixture
-def fresh(database_url, tmp_path):
-    db = FreshDatabase(database_url, tmp_path)
-    yield db
-    db.drop()
 
 
 @pytest.fixture

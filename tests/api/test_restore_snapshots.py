@@ -1,20 +1,12 @@
 """`kadalu-server restore` brings snapshots back from the nodes' copies: each brick's backend copy
 and the origin volume as it was, so the restored snapshot can be activated, restored or cloned."""
-import pytest
 from sqlmodel import Session, create_engine, select
 
 from controlplane.models import Cluster, Snapshot
 from controlplane.services.metadata_content import build_content
-from tests.api.restore_helpers import FreshDatabase, agent_copy, run_restore, write
+from tests.api.restore_helpers import agent_copy, run_restore, write
 from tests.api.snapshot_helpers import started_volume, take
 from tests.api.volume_helpers import R3
-
-
-@pytest.fixture
-def fresh(database_url, tmp_path):
-    db = FreshDatabase(database_url, tmp_path)
-    yield db
-    db.drop()
 
 
 def test_a_snapshot_comes_back_with_its_bricks_and_origin(client, admin, nodes, fresh, tmp_path):
